@@ -1,0 +1,7 @@
+import type { Command } from 'commander';
+import { newCommand, type CliIo } from '../io.js';
+
+/** `ecg-monitor eval <qrs|beats>`: scoring against reference annotations, EC57 style. */
+export function evalCommand(io: CliIo): Command {
+  return newCommand('eval', io).description('score detections or beat classes against reference annotations (EC57)');
+}

@@ -1,0 +1,35 @@
+import { Command } from 'commander';
+
+/** Where a command writes: injected so tests can run `main()` with fake streams instead of spawning. */
+export interface CliIo {
+  stdout: { write(text: string): unknown };
+  stderr: { write(text: string): unknown };
+  env: NodeJS.ProcessEnv;
+}
+
+export const processIo: CliIo = { stdout: process.stdout, stderr: process.stderr, env: process.env };
+
+/** A command whose parse errors and output go through `io`, so tests see them instead of the process exiting. */
+export function newCommand(name: string, io: CliIo): Command {
+  return new Command(name)
+    .exitOverride()
+    .configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) });
+}
+
+/** Parses a positive number option, for commander's `argParser`. */
+export function positiveNumber(name: string): (value: string) => number {
+  return (value) => {
+    const n = Number(value);
+    if (!Number.isFinite(n) || n <= 0) throw new Error(`${name} must be a positive number, got "${value}"`);
+    return n;
+  };
+}
+
+/** Parses a non-negative integer option. */
+export function nonNegativeInteger(name: string): (value: string) => number {
+  return (value) => {
+    const n = Number(value);
+    if (!Number.isInteger(n) || n < 0) throw new Error(`${name} must be a non-negative integer, got "${value}"`);
+    return n;
+  };
+}

@@ -1,0 +1,42 @@
+#!/usr/bin/env node
+import { realpathSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { CommanderError } from 'commander';
+import { EcgMonitorError } from '../errors.js';
+import { exitCodeFor } from './exitCodes.js';
+import { newCommand, processIo, type CliIo } from './io.js';
+import { benchCommand } from './commands/bench.js';
+import { evalCommand } from './commands/eval.js';
+import { mitdbCommand } from './commands/mitdb.js';
+import { serveCommand } from './commands/serve.js';
+
+/**
+ * Runs the CLI on `argv` (without node and script) and resolves to the exit code.
+ * Exported so tests drive it with fake streams; the process entry point below is a thin wrapper.
+ */
+export async function main(argv: readonly string[], io: CliIo = processIo): Promise<number> {
+  const program = newCommand('ecg-monitor', io)
+    .description('Streaming real-time ECG arrhythmia monitor')
+    .version(process.env.npm_package_version ?? '0.1.0')
+    .showHelpAfterError()
+    .addCommand(serveCommand(io))
+    .addCommand(mitdbCommand(io))
+    .addCommand(evalCommand(io))
+    .addCommand(benchCommand(io));
+  try {
+    await program.parseAsync([...argv], { from: 'user' });
+    return 0;
+  } catch (error) {
+    if (error instanceof CommanderError) return exitCodeFor(error); // commander already printed the message
+    const code = error instanceof EcgMonitorError ? ` [${error.code}]` : '';
+    io.stderr.write(`ecg-monitor: ${error instanceof Error ? error.message : String(error)}${code}\n`);
+    return exitCodeFor(error);
+  }
+}
+
+const invokedDirectly = process.argv[1] !== undefined && realpathSync(process.argv[1]) === fileURLToPath(import.meta.url);
+if (invokedDirectly) {
+  main(process.argv.slice(2)).then((code) => {
+    process.exitCode = code;
+  });
+}

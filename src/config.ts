@@ -1,0 +1,22 @@
+import { homedir } from 'node:os';
+import { join, resolve } from 'node:path';
+
+/**
+ * Where the MIT-BIH Arrhythmia Database lives: `MITDB_DIR` if set, else the folder `ecg-monitor mitdb fetch` fills by default.
+ * Tests and CI set MITDB_DIR=../shared/mitdb (see vitest.config.ts and .ci/run).
+ */
+export function mitdbDir(env: NodeJS.ProcessEnv = process.env): string {
+  return resolve(env.MITDB_DIR ?? defaultMitdbDir(env));
+}
+
+/** The download target when MITDB_DIR is not set: `$XDG_CACHE_HOME/ecg-monitor/mitdb`, else `~/.cache/ecg-monitor/mitdb`. */
+export function defaultMitdbDir(env: NodeJS.ProcessEnv = process.env): string {
+  return join(env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'ecg-monitor', 'mitdb');
+}
+
+/** The 48 records of the MIT-BIH Arrhythmia Database (PhysioNet `mitdb/RECORDS`). */
+export const MITDB_RECORDS: readonly string[] = [
+  '100', '101', '102', '103', '104', '105', '106', '107', '108', '109', '111', '112', '113', '114', '115', '116',
+  '117', '118', '119', '121', '122', '123', '124', '200', '201', '202', '203', '205', '207', '208', '209', '210',
+  '212', '213', '214', '215', '217', '219', '220', '221', '222', '223', '228', '230', '231', '232', '233', '234',
+];

@@ -1,0 +1,85 @@
+/**
+ * The words of the pipeline, one type each. Data flows one way:
+ * source -> SampleChunk -> (band-pass, resample) -> RPeak -> BeatWindow -> BeatClassification -> Alert/Attribution -> sinks.
+ *
+ * Positions are integer sample indices in the stream's own numbering at `fsHz`, never times:
+ * a stream resampled to 360 Hz carries indices at 360 Hz, and `originalFsHz` says how to map them back.
+ */
+
+/** One lead's samples for a stretch of a stream, in mV. NaN marks a missing sample (gap, dropout, lead off). */
+export interface LeadSamples {
+  /** Lead name as the source knows it, e.g. `MLII`, `V5`, `I`. */
+  lead: string;
+  samples: Float32Array;
+}
+
+/** A contiguous run of samples from one stream. `samples` is the primary lead; `auxLeads`, if any, are time-aligned. */
+export interface SampleChunk {
+  /** Which stream (bed, device or record) these samples belong to, e.g. `mitdb/100`. */
+  streamId: string;
+  /** Index of `samples[0]` in the stream, counted at `fsHz` from the start of the stream. */
+  startSample: number;
+  /** Sampling rate of `samples`, Hz. */
+  fsHz: number;
+  /** Name of the primary lead. */
+  lead: string;
+  /** Primary lead, mV. */
+  samples: Float32Array;
+  /** Other leads of the same stretch, same length; stages that do not use them pass them through unchanged. */
+  auxLeads?: readonly LeadSamples[];
+}
+
+/** One detected R-peak. */
+export interface RPeak {
+  streamId: string;
+  /** Sample index of the R-peak (the extremum of the band-passed ECG), at `fsHz`. */
+  sampleIndex: number;
+  fsHz: number;
+  /** Band-passed amplitude at the peak, mV (signed). */
+  amplitudeMv: number;
+  /** Index of the newest sample the detector had seen when it emitted this peak. */
+  detectedAtSample: number;
+  /** `detectedAtSample - sampleIndex`: how long after the R-peak the event was emitted, in samples. */
+  latencySamples: number;
+  /** Lead the peak was found on (differs from the chunk's primary lead when the detector fell back to another lead). */
+  lead: string;
+  /** True when the beat was recovered by search-back (threshold halved after a long RR), a weaker detection. */
+  searchBack: boolean;
+}
+
+/** AAMI EC57 beat classes. */
+export type BeatClass = 'N' | 'S' | 'V' | 'F' | 'Q';
+export const BEAT_CLASSES: readonly BeatClass[] = ['N', 'S', 'V', 'F', 'Q'];
+
+/** RR-interval features of one beat, in ms, computable on a live stream (see windowBeats). */
+export interface RrFeatures {
+  previousRrMs: number;
+  nextRrMs: number;
+  localMeanRrMs: number;
+  recordMeanRrMs: number;
+}
+
+/** The samples around one R-peak, the classifier's input. */
+export interface BeatWindow {
+  streamId: string;
+  /** Sample index of the R-peak at `fsHz`. */
+  sampleIndex: number;
+  fsHz: number;
+  /** `samplesBefore + samplesAfter` samples, band-passed, mV; `samples[samplesBefore]` is the R-peak. */
+  samples: Float32Array;
+  samplesBefore: number;
+  rr: RrFeatures;
+  /** Reference label when the beat comes from an annotated record (dataset building), else undefined. */
+  label?: BeatClass;
+}
+
+/** A classified beat. */
+export interface BeatClassification {
+  streamId: string;
+  sampleIndex: number;
+  fsHz: number;
+  beatClass: BeatClass;
+  /** Softmax probabilities in BEAT_CLASSES order. */
+  probabilities: readonly number[];
+  model: string;
+}
