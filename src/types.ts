@@ -45,6 +45,8 @@ export interface RPeak {
   lead: string;
   /** True when the beat was recovered by search-back (threshold halved after a long RR), a weaker detection. */
   searchBack: boolean;
+  /** Reference label, set only when the peak comes from (or was matched to) an annotated record: dataset building. */
+  label?: BeatClass;
 }
 
 /** AAMI EC57 beat classes. */
@@ -69,7 +71,9 @@ export interface BeatWindow {
   samples: Float32Array;
   samplesBefore: number;
   rr: RrFeatures;
-  /** Reference label when the beat comes from an annotated record (dataset building), else undefined. */
+  /** How many of `samples` were padded (window past the stream's start or end, or over a gap), 0 for a clean window. */
+  paddedSamples: number;
+  /** Copied from the RPeak: the reference label when the beat comes from an annotated record, else undefined. */
   label?: BeatClass;
 }
 
