@@ -1,0 +1,110 @@
+/**
+ * TensorFlow.js backend selection: the one place that decides where tensors live.
+ *
+ * Order of preference (issue 4, "Backends"):
+ * 1. `@tensorflow/tfjs-node` — native libtensorflow, multi-threaded; an optional dependency that
+ *    `npm install` silently drops when its libtensorflow download fails, so `import()` may throw
+ *    MODULE_NOT_FOUND and we fall through.
+ * 2. `@tensorflow/tfjs` on `@tensorflow/tfjs-backend-wasm` — loads offline (the .wasm files ship in the
+ *    package's `dist/`), SIMD on, one thread under Node. Training needs the kernels registered by
+ *    {@link registerWasmTrainingKernels} (Conv2DBackpropFilter is missing from tfjs 4.22).
+ * 3. `cpu` — pure JavaScript, 15–50x slower; the last resort and the reference for parity tests.
+ *
+ * `ECG_TF_BACKEND=tensorflow|wasm|cpu` forces one (an unavailable forced backend is an error, not a silent fallback).
+ */
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import { ModelError } from '../errors.js';
+import { log } from '../log.js';
+import { registerWasmTrainingKernels } from './wasmKernels.js';
+
+export { tf };
+
+export type BackendName = 'tensorflow' | 'wasm' | 'cpu';
+export const BACKEND_NAMES: readonly BackendName[] = ['tensorflow', 'wasm', 'cpu'];
+
+let wasmRegistered = false;
+let nodeTried: boolean | undefined;
+
+/** The directory holding tfjs-backend-wasm's `.wasm` binaries (its `dist/`), found through Node's resolver. */
+export function wasmBinaryDir(): string {
+  const require = createRequire(import.meta.url);
+  return join(dirname(require.resolve('@tensorflow/tfjs-backend-wasm/package.json')), 'dist') + '/';
+}
+
+async function tryTfjsNode(): Promise<boolean> {
+  if (nodeTried !== undefined) return nodeTried;
+  try {
+    // A variable specifier keeps TypeScript from requiring the optional package's types at build time.
+    const specifier = '@tensorflow/tfjs-node';
+    await import(specifier);
+    nodeTried = true;
+  } catch (error) {
+    log.debug({ err: (error as Error).message }, 'tfjs-node not available');
+    nodeTried = false;
+  }
+  return nodeTried;
+}
+
+async function registerWasm(): Promise<void> {
+  if (wasmRegistered) return;
+  const wasm = await import('@tensorflow/tfjs-backend-wasm');
+  wasm.setWasmPaths(wasmBinaryDir());
+  // Threads need a blob: worker, which Node refuses; one thread it is (parallelism = worker_threads, one backend each).
+  wasm.setThreadsCount?.(1);
+  wasmRegistered = true;
+}
+
+/** Switches to `name`; resolves to false when that backend cannot be initialised here. */
+export async function trySetBackend(name: BackendName): Promise<boolean> {
+  // engine().backendName, unlike getBackend(), does not auto-initialise the highest-priority backend (webgl fails on Node).
+  if (tf.engine().backendName === name) return true;
+  try {
+    if (name === 'tensorflow' && !(await tryTfjsNode())) return false;
+    if (name === 'wasm') await registerWasm();
+    const ok = await tf.setBackend(name);
+    if (!ok) return false;
+    await tf.ready();
+    if (name === 'wasm') registerWasmTrainingKernels();
+    return tf.engine().backendName === name;
+  } catch (error) {
+    log.debug({ backend: name, err: (error as Error).message }, 'backend failed to initialise');
+    return false;
+  }
+}
+
+/** Which backends can be initialised on this machine (tries each; leaves the first available one active). */
+export async function availableBackends(): Promise<BackendName[]> {
+  const previous = tf.engine().backendName as BackendName | null;
+  const out: BackendName[] = [];
+  for (const name of BACKEND_NAMES) if (await trySetBackend(name)) out.push(name);
+  if (previous && out.includes(previous)) await trySetBackend(previous);
+  return out;
+}
+
+/**
+ * Initialises TensorFlow.js on the best backend available (see the module comment) and logs the choice.
+ * @param preferred backend to use; default: env `ECG_TF_BACKEND`, else the first of tensorflow, wasm, cpu that loads.
+ * @returns the backend in use.
+ */
+export async function initBackend(preferred?: BackendName, env: NodeJS.ProcessEnv = process.env): Promise<BackendName> {
+  const forced = preferred ?? (env.ECG_TF_BACKEND as BackendName | undefined);
+  if (forced !== undefined && forced !== ('' as BackendName)) {
+    if (!BACKEND_NAMES.includes(forced)) {
+      throw new ModelError('ECG_ERR_MODEL', `unknown TensorFlow.js backend "${forced}" (expected ${BACKEND_NAMES.join(', ')})`);
+    }
+    if (!(await trySetBackend(forced))) {
+      throw new ModelError('ECG_ERR_MODEL', `TensorFlow.js backend "${forced}" is not available on this machine`);
+    }
+    log.info({ backend: forced, forced: true }, 'tensorflow.js backend');
+    return forced;
+  }
+  for (const name of BACKEND_NAMES) {
+    if (await trySetBackend(name)) {
+      log.info({ backend: name }, 'tensorflow.js backend');
+      return name;
+    }
+  }
+  throw new ModelError('ECG_ERR_MODEL', 'no TensorFlow.js backend could be initialised');
+}
