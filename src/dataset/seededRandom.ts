@@ -1,0 +1,25 @@
+/**
+ * A small seeded PRNG (mulberry32): the same seed gives the same splits and resampling on every machine,
+ * which Math.random cannot. 32-bit state, period 2^32: plenty for shuffling a hundred thousand beats.
+ *
+ * References: Tommy Ettinger, mulberry32 (public domain), https://gist.github.com/tommyettinger/46a874533244883189143505d203312c
+ */
+export function seededRandom(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** Fisher-Yates shuffle in place with the given generator. */
+export function shuffleInPlace<T>(items: T[], random: () => number): T[] {
+  for (let i = items.length - 1; i > 0; i--) {
+    const j = Math.floor(random() * (i + 1));
+    [items[i], items[j]] = [items[j], items[i]];
+  }
+  return items;
+}

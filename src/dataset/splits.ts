@@ -1,0 +1,139 @@
+import { ConfigError } from '../errors.js';
+import { BEAT_CLASSES } from '../types.js';
+import { aamiClassOf, DS1_RECORDS, DS2_RECORDS, PACED_RECORDS, SEED_SYMBOLS } from './aamiClasses.js';
+import { seededRandom, shuffleInPlace } from './seededRandom.js';
+
+/** The three evaluation protocols of the model issue. */
+export type Protocol = 'inter' | 'intra' | 'seed';
+export const PROTOCOLS: readonly Protocol[] = ['inter', 'intra', 'seed'];
+
+/** What a split needs to know of each stored beat. */
+export interface SplitBeat {
+  record: string;
+  symbol: string;
+}
+
+/**
+ * A protocol's view of the beat store: which stored beats train, validate and test, and each one's class index.
+ * Indices point into the store; the seed protocol resamples with replacement, so an index may repeat.
+ */
+export interface ProtocolSplit {
+  protocol: Protocol;
+  /** Class names in label order: AAMI N S V F Q, or the seed notebook's N L R A V. */
+  classes: readonly string[];
+  /** Class index of every stored beat under this protocol; -1 where the beat is not used. */
+  labels: Int8Array;
+  train: number[];
+  validation: number[];
+  test: number[];
+  /** Seed protocol only: the test indices whose beat does not also occur in train or validation. */
+  testLeakFree?: number[];
+  /** How each window is normalised before the model: the seed notebook z-scores each beat. */
+  beatNormalisation: 'none' | 'zscore';
+  seed: number;
+  description: string;
+}
+
+export interface SplitOptions {
+  /** Seed of every random choice. Default 20260127. */
+  seed?: number;
+  /** Share of the training beats held out for validation (early stopping). Default 0.1. */
+  validationFraction?: number;
+  /** Intra-patient and seed: share of the beats in the test set. Default 0.2. */
+  testFraction?: number;
+  /** Seed protocol: beats per class after resampling with replacement. Default 2546 (the reference notebook). */
+  seedBeatsPerClass?: number;
+}
+
+/**
+ * Splits the stored beats for one protocol.
+ * - `inter`: de Chazal's DS1 (train, validation drawn from DS1 beats only) / DS2 (test), AAMI classes, paced records out.
+ * - `intra`: stratified random 80/20 split of all AAMI-labelled beats of the 44 non-paced records; validation from train.
+ * - `seed`: the MSHAN notebook: classes N L R A V from all 48 records, each resampled with replacement to 2,546 beats,
+ *   z-scored per beat, random 80/20 split; `testLeakFree` drops test beats that also landed in training.
+ */
+export function splitBeats(beats: readonly SplitBeat[], protocol: Protocol, options: SplitOptions = {}): ProtocolSplit {
+  const { seed = 20260127, validationFraction = 0.1, testFraction = 0.2, seedBeatsPerClass = 2546 } = options;
+  for (const [name, value] of Object.entries({ validationFraction, testFraction })) {
+    if (!(value > 0 && value < 1)) throw new ConfigError('ECG_ERR_BAD_OPTION', `splitBeats: ${name}=${value} must be in (0, 1)`);
+  }
+  if (!Number.isInteger(seedBeatsPerClass) || seedBeatsPerClass < 1) {
+    throw new ConfigError('ECG_ERR_BAD_OPTION', `splitBeats: seedBeatsPerClass=${seedBeatsPerClass} must be a positive integer`);
+  }
+  const random = seededRandom(seed);
+  const labels = new Int8Array(beats.length).fill(-1);
+
+  if (protocol === 'seed') {
+    beats.forEach((beat, i) => (labels[i] = SEED_SYMBOLS.indexOf(beat.symbol)));
+    const resampled: number[] = [];
+    for (let label = 0; label < SEED_SYMBOLS.length; label++) {
+      const members = indicesWhere(labels, (l) => l === label);
+      if (members.length === 0) continue;
+      for (let k = 0; k < seedBeatsPerClass; k++) resampled.push(members[Math.floor(random() * members.length)]);
+    }
+    shuffleInPlace(resampled, random);
+    const testCount = Math.round(resampled.length * testFraction);
+    const test = resampled.slice(0, testCount);
+    const trainAll = resampled.slice(testCount);
+    const validationCount = Math.round(trainAll.length * validationFraction);
+    const validation = trainAll.slice(0, validationCount);
+    const train = trainAll.slice(validationCount);
+    const seen = new Set([...train, ...validation]);
+    return {
+      protocol, classes: SEED_SYMBOLS, labels, train, validation, test, testLeakFree: test.filter((i) => !seen.has(i)),
+      beatNormalisation: 'zscore', seed,
+      description: `MSHAN notebook: N L R A V from all records, ${seedBeatsPerClass} per class resampled with replacement, per-beat z-score, random ${Math.round((1 - testFraction) * 100)}/${Math.round(testFraction * 100)} split`,
+    };
+  }
+
+  const paced = new Set(PACED_RECORDS);
+  beats.forEach((beat, i) => {
+    const beatClass = paced.has(beat.record) ? undefined : aamiClassOf(beat.symbol);
+    if (beatClass !== undefined) labels[i] = BEAT_CLASSES.indexOf(beatClass);
+  });
+
+  if (protocol === 'inter') {
+    const ds1 = new Set(DS1_RECORDS);
+    const ds2 = new Set(DS2_RECORDS);
+    const trainAll = indicesWhere(labels, (l, i) => l >= 0 && ds1.has(beats[i].record));
+    const test = indicesWhere(labels, (l, i) => l >= 0 && ds2.has(beats[i].record));
+    const [validation, train] = stratifiedSplit(trainAll, labels, validationFraction, random);
+    return {
+      protocol, classes: BEAT_CLASSES, labels, train, validation, test, beatNormalisation: 'none', seed,
+      description: "de Chazal inter-patient: train DS1 (validation from DS1 beats), test DS2; AAMI classes; paced records out",
+    };
+  }
+
+  if (protocol === 'intra') {
+    const all = indicesWhere(labels, (l) => l >= 0);
+    const [test, trainAll] = stratifiedSplit(all, labels, testFraction, random);
+    const [validation, train] = stratifiedSplit(trainAll, labels, validationFraction, random);
+    return {
+      protocol, classes: BEAT_CLASSES, labels, train, validation, test, beatNormalisation: 'none', seed,
+      description: `intra-patient: stratified random ${Math.round((1 - testFraction) * 100)}/${Math.round(testFraction * 100)} beat split of the 44 non-paced records; AAMI classes`,
+    };
+  }
+  throw new ConfigError('ECG_ERR_BAD_OPTION', `splitBeats: unknown protocol "${String(protocol)}" (expected ${['inter', 'intra', 'seed'].join(', ')})`);
+}
+
+function indicesWhere(labels: Int8Array, keep: (label: number, index: number) => boolean): number[] {
+  const out: number[] = [];
+  for (let i = 0; i < labels.length; i++) if (keep(labels[i], i)) out.push(i);
+  return out;
+}
+
+/** Splits `indices` into [a `fraction` share, the rest], the same share of every class, order kept within each part. */
+function stratifiedSplit(indices: readonly number[], labels: Int8Array, fraction: number, random: () => number): [number[], number[]] {
+  const byClass = new Map<number, number[]>();
+  for (const i of indices) {
+    const members = byClass.get(labels[i]) ?? [];
+    members.push(i);
+    byClass.set(labels[i], members);
+  }
+  const picked = new Set<number>();
+  for (const label of [...byClass.keys()].sort((a, b) => a - b)) {
+    const members = shuffleInPlace([...byClass.get(label)!], random);
+    for (const i of members.slice(0, Math.round(members.length * fraction))) picked.add(i);
+  }
+  return [indices.filter((i) => picked.has(i)), indices.filter((i) => !picked.has(i))];
+}

@@ -1,0 +1,78 @@
+import { describe, expect, it } from 'vitest';
+import { aamiClassOf, DS1_RECORDS, DS2_RECORDS, PACED_RECORDS } from '../../src/dataset/aamiClasses.js';
+import { splitBeats, type SplitBeat } from '../../src/dataset/splits.js';
+import { MITDB_RECORDS } from '../../src/config.js';
+
+/** A synthetic beat list over all 48 records, with every MIT-BIH beat symbol and a few non-beats. */
+function syntheticBeats(): SplitBeat[] {
+  const symbols = ['N', 'N', 'N', 'N', 'L', 'R', 'e', 'j', 'A', 'a', 'J', 'S', 'V', 'E', 'F', '/', 'f', 'Q', '?', 'B', 'r', 'n', '+', '~'];
+  const beats: SplitBeat[] = [];
+  for (const record of MITDB_RECORDS) for (let k = 0; k < 60; k++) beats.push({ record, symbol: symbols[(k * 7 + Number(record)) % symbols.length] });
+  return beats;
+}
+
+describe('AAMI classes', () => {
+  it('maps MIT-BIH symbols as de Chazal 2004 does (e and j are N) and leaves other symbols out', () => {
+    expect(['N', 'L', 'R', 'e', 'j'].map(aamiClassOf)).toEqual(['N', 'N', 'N', 'N', 'N']);
+    expect(['A', 'a', 'J', 'S'].map(aamiClassOf)).toEqual(['S', 'S', 'S', 'S']);
+    expect(['V', 'E', 'F', '/', 'f', 'Q'].map(aamiClassOf)).toEqual(['V', 'V', 'F', 'Q', 'Q', 'Q']);
+    expect(['B', 'r', 'n', '?', '!', '+', '~', '|', 'toString'].map(aamiClassOf)).toEqual(Array(9).fill(undefined));
+  });
+
+  it('has de Chazal DS1 and DS2 disjoint, 22 records each, covering the 44 non-paced records', () => {
+    expect(DS1_RECORDS).toHaveLength(22);
+    expect(DS2_RECORDS).toHaveLength(22);
+    expect(DS1_RECORDS.filter((r) => DS2_RECORDS.includes(r))).toEqual([]);
+    expect([...DS1_RECORDS, ...DS2_RECORDS, ...PACED_RECORDS].sort()).toEqual([...MITDB_RECORDS].sort());
+  });
+});
+
+describe('splitBeats', () => {
+  const beats = syntheticBeats();
+
+  it('inter: train and validation from DS1 only, test from DS2 only, no beat twice, paced and non-AAMI beats out', () => {
+    const split = splitBeats(beats, 'inter');
+    const recordsOf = (ids: number[]) => new Set(ids.map((i) => beats[i].record));
+    for (const r of recordsOf([...split.train, ...split.validation])) expect(DS1_RECORDS).toContain(r);
+    for (const r of recordsOf(split.test)) expect(DS2_RECORDS).toContain(r);
+    const all = [...split.train, ...split.validation, ...split.test];
+    expect(new Set(all).size).toBe(all.length);
+    for (const i of all) {
+      expect(PACED_RECORDS).not.toContain(beats[i].record);
+      expect(split.classes[split.labels[i]]).toBe(aamiClassOf(beats[i].symbol));
+    }
+    const used = beats.filter((b) => !PACED_RECORDS.includes(b.record) && aamiClassOf(b.symbol) !== undefined).length;
+    expect(all.length).toBe(used);
+  });
+
+  it('intra: stratified 80/20 with no beat in both halves, reproducible from the seed', () => {
+    const split = splitBeats(beats, 'intra', { seed: 7 });
+    const all = [...split.train, ...split.validation, ...split.test];
+    expect(new Set(all).size).toBe(all.length);
+    for (let label = 0; label < 5; label++) {
+      const total = all.filter((i) => split.labels[i] === label).length;
+      const inTest = split.test.filter((i) => split.labels[i] === label).length;
+      expect(Math.abs(inTest - total * 0.2)).toBeLessThanOrEqual(1);
+    }
+    expect(splitBeats(beats, 'intra', { seed: 7 })).toEqual(split);
+    expect(splitBeats(beats, 'intra', { seed: 8 }).test).not.toEqual(split.test);
+  });
+
+  it('seed: N L R A V resampled with replacement to the same count per class; the leak-free test set shares no beat with training', () => {
+    const split = splitBeats(beats, 'seed', { seedBeatsPerClass: 100 });
+    expect(split.classes).toEqual(['N', 'L', 'R', 'A', 'V']);
+    expect(split.beatNormalisation).toBe('zscore');
+    const all = [...split.train, ...split.validation, ...split.test];
+    expect(all).toHaveLength(500);
+    for (let label = 0; label < 5; label++) expect(all.filter((i) => split.labels[i] === label)).toHaveLength(100);
+    const training = new Set([...split.train, ...split.validation]);
+    expect(split.test.some((i) => training.has(i))).toBe(true); // the original protocol leaks (resampling with replacement)
+    expect(split.testLeakFree!.length).toBeLessThan(split.test.length);
+    expect(split.testLeakFree!.some((i) => training.has(i))).toBe(false);
+  });
+
+  it('rejects bad options with ConfigError', () => {
+    expect(() => splitBeats(beats, 'intra', { testFraction: 1.5 })).toThrow(expect.objectContaining({ code: 'ECG_ERR_BAD_OPTION' }));
+    expect(() => splitBeats(beats, 'bogus' as never)).toThrow(/unknown protocol/);
+  });
+});
