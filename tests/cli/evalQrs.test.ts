@@ -1,0 +1,117 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { evalQrsCommand } from '../../src/cli/commands/evalQrs.js';
+import type { CliIo } from '../../src/cli/io.js';
+import { main } from '../../src/cli/main.js';
+import type { DetectedBeat } from '../../src/eval/qrsDatabase.js';
+import { readAnnotations } from '../../src/wfdb/annotations.js';
+import { MITDB_DIR, REFERENCE_DIR, skipWithoutMitdb, skipWithoutReference } from '../helpers/mitdb.js';
+
+/** A CliIo that collects what a command writes. */
+function fakeIo(): CliIo & { out: () => string; err: () => string } {
+  let out = '';
+  let err = '';
+  return {
+    stdout: { write: (s: string) => (out += s) },
+    stderr: { write: (s: string) => (err += s) },
+    env: { MITDB_DIR },
+    out: () => out,
+    err: () => err,
+  };
+}
+
+const tmp = mkdtempSync(join(tmpdir(), 'eval-qrs-'));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+const GQRS = join(REFERENCE_DIR, 'gqrs');
+
+/** Table rows of stdout as arrays of cells. */
+const rows = (stdout: string): string[][] => stdout.trim().split('\n').map((l) => l.trim().split(/\s+/));
+
+describe.skipIf(skipWithoutMitdb() || skipWithoutReference())('ecg-monitor eval qrs --detections (gqrs reference)', () => {
+  it('prints bxb counts per record, gross and average, whole records', async () => {
+    const io = fakeIo();
+    const json = join(tmp, 'gqrs-f0.json');
+    const code = await main(['eval', 'qrs', '--dir', MITDB_DIR, '--records', '100,105,108', '--detections', GQRS, '--annotator', 'qrs', '--json', json], io);
+    expect(io.err()).toBe('');
+    expect(code).toBe(0);
+    const table = rows(io.out());
+    expect(table[0]).toEqual(['record', 'fs_Hz', 'TP', 'FN', 'FP', 'Se%', '+P%']);
+    // bxb -r NNN -a atr qrs -f 0 -w 0.15 (../shared/reference/gqrs/per-record-f0.tsv)
+    expect(table.slice(1, 4).map((r) => r.slice(0, 5))).toEqual([
+      ['100', '360', '2273', '0', '0'],
+      ['105', '360', '2570', '2', '38'],
+      ['108', '360', '1754', '9', '59'],
+    ]);
+    expect(table[4].slice(0, 4)).toEqual(['gross', String(2273 + 2570 + 1754), String(2 + 9), String(38 + 59)]);
+    expect(table[5][0]).toBe('average');
+    const summary = JSON.parse(readFileSync(json, 'utf8'));
+    expect(summary.perRecord).toHaveLength(3);
+    expect(summary.gross).toMatchObject({ tp: 6597, fn: 11, fp: 97 });
+    expect(summary.test).toEqual({ kind: 'files', dir: GQRS, annotator: 'qrs' });
+  });
+
+  it('--from 300 gives bxb EC57 counts', async () => {
+    const io = fakeIo();
+    const code = await main(['eval', 'qrs', '--records', '104,114', '--from', '300', '--detections', GQRS], io);
+    expect(code).toBe(0);
+    // bxb -r NNN -a atr qrs -w 0.15 (default -f 5:0; per-record-ec57.tsv)
+    expect(rows(io.out()).slice(1, 3).map((r) => r.slice(0, 5))).toEqual([
+      ['104', '360', '1852', '5', '6'],
+      ['114', '360', '1585', '19', '2'],
+    ]);
+  });
+
+  it('a missing detection file is a data error naming the file (exit 1)', async () => {
+    const io = fakeIo();
+    const code = await main(['eval', 'qrs', '--records', '100', '--detections', join(tmp, 'nowhere')], io);
+    expect(code).toBe(1);
+    expect(io.err()).toContain(join(tmp, 'nowhere', '100.qrs'));
+    expect(io.err()).toContain('ECG_ERR_FILE_NOT_FOUND');
+  });
+});
+
+describe('ecg-monitor eval qrs: usage errors', () => {
+  it('rejects a negative --from with exit 2', async () => {
+    const io = fakeIo();
+    expect(await main(['eval', 'qrs', '--from', '-5', '--detections', tmp], io)).toBe(2);
+    expect(io.err()).toContain('--from');
+  });
+
+  it('prints help with the defaults and an example', async () => {
+    const io = fakeIo();
+    expect(await main(['eval', 'qrs', '--help'], io)).toBe(0);
+    expect(io.out()).toContain('--from <seconds>');
+    expect(io.out()).toContain('(default: 0)');
+    expect(io.out()).toContain('ecg-monitor eval qrs --detections');
+  });
+});
+
+describe.skipIf(skipWithoutMitdb() || skipWithoutReference())('eval qrs with a detector: --out writes WFDB annotation files', () => {
+  it('writes <record>.qrs that reads back to the detections and rescoring gives the same counts', async () => {
+    // A stand-in detector that replays gqrs's beats (marking every 10th as found by search-back), so the
+    // write path is checked against bxb's known counts independently of the project's detector.
+    const detect = async ({ record }: { record: string }): Promise<DetectedBeat[]> =>
+      (await readAnnotations(join(GQRS, `${record}.qrs`))).map((a, i) => ({ sampleIndex: a.sample, searchBack: i % 10 === 0, lead: 'MLII' }));
+    const out = join(tmp, 'det');
+    const io = fakeIo();
+    const command = evalQrsCommand(io, { detect });
+    await command.parseAsync(['--dir', MITDB_DIR, '--records', '100,108', '--out', out], { from: 'user' });
+    const written = await readAnnotations(join(out, '108.qrs'));
+    const original = await readAnnotations(join(GQRS, '108.qrs'));
+    expect(written.map((a) => a.sample)).toEqual(original.map((a) => a.sample));
+    expect(written.map((a) => a.symbol)).toEqual(original.map((_, i) => (i % 10 === 0 ? 'Q' : 'N')));
+    expect(written.every((a) => a.chan === 0 && a.subtype === 0)).toBe(true);
+    const summary = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8'));
+    expect(summary.perRecord.map((r: { tp: number; fn: number; fp: number }) => [r.tp, r.fn, r.fp])).toEqual([
+      [2273, 0, 0],
+      [1754, 9, 59],
+    ]);
+    // Scoring the written files gives the same table.
+    const io2 = fakeIo();
+    expect(await main(['eval', 'qrs', '--records', '100,108', '--detections', out, '--annotator', 'qrs'], io2)).toBe(0);
+    expect(io2.out()).toBe(io.out());
+  });
+});
