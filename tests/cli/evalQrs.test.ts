@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -6,7 +6,7 @@ import { evalQrsCommand } from '../../src/cli/commands/evalQrs.js';
 import type { CliIo } from '../../src/cli/io.js';
 import { main } from '../../src/cli/main.js';
 import type { DetectedBeat } from '../../src/eval/qrsDatabase.js';
-import { readAnnotations } from '../../src/wfdb/annotations.js';
+import { readAnnotations, writeAnnotations, type Annotation } from '../../src/wfdb/annotations.js';
 import { MITDB_DIR, REFERENCE_DIR, skipWithoutMitdb, skipWithoutReference } from '../helpers/mitdb.js';
 
 /** A CliIo that collects what a command writes. */
@@ -113,5 +113,36 @@ describe.skipIf(skipWithoutMitdb() || skipWithoutReference())('eval qrs with a d
     const io2 = fakeIo();
     expect(await main(['eval', 'qrs', '--records', '100,108', '--detections', out, '--annotator', 'qrs'], io2)).toBe(0);
     expect(io2.out()).toBe(io.out());
+  });
+});
+
+describe('eval qrs on another database: 250 Hz, no RECORDS file', () => {
+  it('lists records from headers with a reference file and uses a 38-sample window (0.15 s at 250 Hz)', async () => {
+    const db = join(tmp, 'db250');
+    const det = join(db, 'det');
+    mkdirSync(det, { recursive: true });
+    const beat = (sample: number, symbol = 'N', code = 1): Annotation => ({ sample, code, symbol, subtype: 0, chan: 0, num: 0 });
+    // Record a: 4 beats; detections 38 samples late (matched) and 39 late (not matched) alternately.
+    writeFileSync(join(db, 'a.hea'), 'a 1 250 5000\na.dat 16 200 16 0 0 0 0 ECG\n');
+    await writeAnnotations(join(db, 'a.atr'), [beat(500), beat(1000), beat(1500), beat(2000)]);
+    await writeAnnotations(join(det, 'a.qrs'), [beat(538), beat(1039), beat(1538), beat(2039)]);
+    // Record b: a reference file with a rhythm label and a VF episode; a header with no reference file is ignored.
+    writeFileSync(join(db, 'b.hea'), 'b 1 250 5000\nb.dat 16 200 16 0 0 0 0 ECG\n');
+    await writeAnnotations(join(db, 'b.atr'), [
+      { ...beat(100, '+', 28), aux: '(N' },
+      beat(500),
+      beat(1000, '[', 32),
+      beat(1500, ']', 33),
+      beat(2000),
+    ]);
+    await writeAnnotations(join(det, 'b.qrs'), [beat(500), beat(1100), beat(1300), beat(2000)]);
+    writeFileSync(join(db, 'c.hea'), 'c 1 250 5000\nc.dat 16 200 16 0 0 0 0 ECG\n');
+    const io = fakeIo();
+    expect(await main(['eval', 'qrs', '--dir', db, '--detections', det, '--annotator', 'qrs'], io)).toBe(0);
+    expect(rows(io.out()).slice(1, 4).map((r) => r.slice(0, 5))).toEqual([
+      ['a', '250', '2', '2', '2'],
+      ['b', '250', '2', '0', '0'],
+      ['gross', '4', '2', '2', '66.667'],
+    ]);
   });
 });
