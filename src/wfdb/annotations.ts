@@ -1,6 +1,6 @@
-import { readFile, rename, writeFile } from 'node:fs/promises';
 import { EcgMonitorError, RecordFormatError } from '../errors.js';
 import { codeToSymbol } from './annotationCodes.js';
+import { readFileOrThrow, writeFileAtomic } from './files.js';
 
 /**
  * MIT-format WFDB annotation files (`.atr`, `.qrs`, ...): reader and writer.
@@ -219,20 +219,5 @@ export async function readAnnotations(path: string): Promise<Annotation[]> {
 
 /** Writes annotations as an MIT-format file readable by rdann and bxb (atomically: temporary file, then rename). */
 export async function writeAnnotations(path: string, anns: readonly Annotation[]): Promise<void> {
-  const bytes = encodeAnnotations(anns);
-  const tmp = `${path}.tmp-${process.pid}`;
-  await writeFile(tmp, bytes);
-  await rename(tmp, path);
-}
-
-/** Reads a whole file; ENOENT becomes RecordFormatError ECG_ERR_FILE_NOT_FOUND naming the file. */
-export async function readFileOrThrow(path: string): Promise<Uint8Array> {
-  try {
-    return await readFile(path);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
-      throw new RecordFormatError('ECG_ERR_FILE_NOT_FOUND', 'file not found', { file: path }, { cause: error });
-    }
-    throw error;
-  }
+  await writeFileAtomic(path, encodeAnnotations(anns));
 }
