@@ -135,7 +135,7 @@ export function decodeAnnotations(bytes: Uint8Array, file: string): Annotation[]
         if (pos + padded > n) truncated('AUX data');
         let aux = '';
         for (let i = 0; i < len; i++) aux += String.fromCharCode(bytes[pos + i]!);
-        current.aux = aux;
+        if (len > 0) current.aux = aux; // an empty AUX carries nothing (putann never writes one)
         pos += padded;
       }
     }

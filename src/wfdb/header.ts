@@ -260,6 +260,8 @@ function parseSignalLine(
     fail(line, `bad signal line: ${what} "${truncate(value)}" (expected ${expected})`);
   const [fileName, formatTok, gainTok, resTok, zeroTok, initTok, sumTok, blockTok] = fields;
   if (formatTok === undefined) fail(line, `bad signal line: "${truncate(text)}" (expected FILE FORMAT ...)`);
+  // eslint-disable-next-line no-control-regex
+  if (/[\x00-\x1f\x7f]/.test(fileName!)) bad('file name', JSON.stringify(fileName).slice(1, -1), 'no control characters');
   const expectedFormats = SUPPORTED_FORMATS.join(', ');
   const fm = FORMAT.exec(formatTok!);
   if (!fm) return bad('format', formatTok!, `${expectedFormats}, optionally with xSPF, :SKEW, +OFFSET`);
