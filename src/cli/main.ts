@@ -9,6 +9,7 @@ import { benchCommand } from './commands/bench.js';
 import { evalCommand } from './commands/eval.js';
 import { mitdbCommand } from './commands/mitdb.js';
 import { serveCommand } from './commands/serve.js';
+import { trainCommand } from './commands/train.js';
 
 /**
  * Runs the CLI on `argv` (without node and script) and resolves to the exit code.
@@ -22,7 +23,8 @@ export async function main(argv: readonly string[], io: CliIo = processIo): Prom
     .addCommand(serveCommand(io))
     .addCommand(mitdbCommand(io))
     .addCommand(evalCommand(io))
-    .addCommand(benchCommand(io));
+    .addCommand(benchCommand(io))
+    .addCommand(trainCommand(io));
   try {
     await program.parseAsync([...argv], { from: 'user' });
     return 0;

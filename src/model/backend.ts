@@ -21,8 +21,9 @@ import { registerWasmTrainingKernels } from './wasmKernels.js';
 
 export { tf };
 
-export type BackendName = 'tensorflow' | 'wasm' | 'cpu';
-export const BACKEND_NAMES: readonly BackendName[] = ['tensorflow', 'wasm', 'cpu'];
+import { BACKEND_NAMES, type BackendName } from './names.js';
+
+export { BACKEND_NAMES, type BackendName };
 
 let wasmRegistered = false;
 let nodeTried: boolean | undefined;

@@ -1,0 +1,104 @@
+import { readFileSync } from 'node:fs';
+import { InvalidArgumentError, type Command } from 'commander';
+import { PROTOCOLS, type Protocol } from '../../dataset/splits.js';
+import { BACKEND_NAMES, MODEL_KINDS, type BackendName, type ModelKind } from '../../model/names.js';
+import type { Balance } from '../../model/train.js';
+import { newCommand, type CliIo } from '../io.js';
+
+/** Where `train` reads the dataset when --dataset is not given: env ECG_DATASET_DIR, else data/beats. */
+export function defaultDatasetDir(env: NodeJS.ProcessEnv): string {
+  return env.ECG_DATASET_DIR ?? 'data/beats';
+}
+
+interface TrainFlags {
+  model: ModelKind;
+  protocol: Protocol;
+  dataset: string;
+  out?: string;
+  epochs: number;
+  batchSize: number;
+  seed: number;
+  learningRate: number;
+  balance: Balance;
+  perClass: number;
+  patience: number;
+  maxMinutes: number;
+  resume?: boolean;
+  keepCheckpoints?: boolean;
+  backend?: BackendName;
+}
+
+const oneOf = <T extends string>(name: string, values: readonly T[]) => (value: string): T => {
+  if (!values.includes(value as T)) throw new InvalidArgumentError(`${name} must be one of ${values.join(', ')}, got "${value}"`);
+  return value as T;
+};
+const positiveInt = (value: string): number => {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`must be a positive integer, got "${value}"`);
+  return n;
+};
+const nonNegativeInt = (value: string): number => {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError(`must be a non-negative integer, got "${value}"`);
+  return n;
+};
+const positive = (value: string): number => {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError(`must be a positive number, got "${value}"`);
+  return n;
+};
+
+function helpText(): string {
+  try {
+    return readFileSync(new URL('../help/train.txt', import.meta.url), 'utf8');
+  } catch {
+    return '';
+  }
+}
+
+/**
+ * `ecg-monitor train`: trains a beat classifier on a dataset directory and writes `models/<name>/` (model.json,
+ * weights.bin, manifest.json). Progress (epoch, loss, validation Se/+P per class, ETA) goes to stderr; the final
+ * manifest summary (one JSON line) to stdout. Every flag maps to a {@link trainModel} option.
+ */
+export function trainCommand(io: CliIo): Command {
+  return newCommand('train', io)
+    .description('train a beat classifier (MSHAN or a baseline) on a dataset directory; writes models/<name>/')
+    .requiredOption('--model <name>', `model: ${MODEL_KINDS.join(' | ')}`, oneOf('--model', MODEL_KINDS), 'mshan')
+    .requiredOption('--protocol <name>', `protocol: ${PROTOCOLS.join(' | ')}`, oneOf('--protocol', PROTOCOLS), 'inter')
+    .option('--dataset <dir>', 'dataset directory (default: env ECG_DATASET_DIR, else data/beats)', defaultDatasetDir(io.env))
+    .option('--out <dir>', 'model directory to write (default: models/<model>-<protocol>)')
+    .option('--epochs <n>', 'maximum epochs', positiveInt, 40)
+    .option('--batch-size <n>', 'beats per gradient step', positiveInt, 64)
+    .option('--seed <n>', 'seed of weights and sampling', nonNegativeInt, 1)
+    .option('--learning-rate <x>', 'Adam learning rate', positive, 1e-3)
+    .option('--balance <how>', 'class imbalance: sampling | weights | none (default: sampling; none for --protocol seed)', oneOf('--balance', ['sampling', 'weights', 'none'] as const))
+    .option('--per-class <n>', 'balanced sampling: training beats drawn per class per epoch', positiveInt, 4000)
+    .option('--patience <n>', 'early stopping: epochs without a better validation macro F1', positiveInt, 8)
+    .option('--max-minutes <min>', 'start no epoch that would end after this many minutes', positive, 28)
+    .option('--resume', 'continue from OUT/checkpoint after an interruption')
+    .option('--keep-checkpoints', 'keep OUT/checkpoint after the run')
+    .option('--backend <name>', `force a TensorFlow.js backend: ${BACKEND_NAMES.join(' | ')} (default: env ECG_TF_BACKEND, else the best available)`, oneOf('--backend', BACKEND_NAMES))
+    .addHelpText('after', helpText())
+    .action(async (flags: TrainFlags) => {
+      // TensorFlow.js loads only when a model is trained, not for every CLI start.
+      const { initBackend } = await import('../../model/backend.js');
+      const { trainModel } = await import('../../model/train.js');
+      const backend = await initBackend(flags.backend, io.env);
+      const outDir = flags.out ?? `models/${flags.model}-${flags.protocol}`;
+      const stderr = io.stderr as { write(text: string): unknown; isTTY?: boolean };
+      const result = await trainModel({
+        model: flags.model, protocol: flags.protocol, datasetDir: flags.dataset, outDir, epochs: flags.epochs, batchSize: flags.batchSize,
+        seed: flags.seed, learningRate: flags.learningRate, balance: flags.balance, perClassPerEpoch: flags.perClass, patience: flags.patience,
+        maxMinutes: flags.maxMinutes, resume: flags.resume ?? false, keepCheckpoints: flags.keepCheckpoints ?? false, progress: stderr,
+      });
+      const m = result.manifest;
+      const summary = {
+        outDir, model: m.model, protocol: m.protocol, backend, bestEpoch: result.bestEpoch, stoppedBy: result.stoppedBy,
+        validationMacroF1: m.metrics.validation?.macroF1, testAccuracy: m.metrics.test?.accuracy, testMacroF1: m.metrics.test?.macroF1,
+        testLeakFreeAccuracy: m.metrics.testLeakFree?.accuracy, beatsPerMinute: m.training.beatsPerMinute, totalSeconds: m.training.totalSeconds,
+      };
+      io.stdout.write(`${JSON.stringify(summary)}\n`);
+      result.model.dispose();
+    });
+}

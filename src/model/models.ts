@@ -1,0 +1,30 @@
+/** The model zoo by name: what `ecg-monitor train --model` accepts. */
+import type * as tf from '@tensorflow/tfjs';
+import { ConfigError } from '../errors.js';
+import { buildCnn, buildMlp } from './baselines.js';
+import { buildMshan } from './mshan.js';
+
+import { MODEL_KINDS, type ModelKind } from './names.js';
+
+export { MODEL_KINDS, type ModelKind };
+
+/** Whether a model kind takes the RR feature vector as its second input. */
+export function usesRr(kind: ModelKind): boolean {
+  return kind !== 'mshan-norr';
+}
+
+/** Builds a fresh, seeded model of `kind` for `featureCount` RR features. */
+export function buildModel(kind: ModelKind, featureCount: number, seed = 1): tf.LayersModel {
+  const f = usesRr(kind) ? featureCount : 0;
+  switch (kind) {
+    case 'mshan':
+    case 'mshan-norr':
+      return buildMshan({ featureCount: f, seed });
+    case 'cnn':
+      return buildCnn({ featureCount: f, seed });
+    case 'mlp':
+      return buildMlp({ featureCount: f, seed });
+    default:
+      throw new ConfigError('ECG_ERR_BAD_OPTION', `unknown model "${String(kind)}" (expected ${MODEL_KINDS.join(', ')})`);
+  }
+}

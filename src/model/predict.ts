@@ -1,0 +1,111 @@
+/**
+ * Inference: raw beat windows and RR features in, class probabilities out, normalised exactly as in training
+ * (the model directory's manifest.json says how). Every tensor made here is disposed: `tf.memory().numTensors` is the
+ * same before and after each call (tests/model/predict.test.ts).
+ */
+import * as tf from '@tensorflow/tfjs';
+import { ModelError } from '../errors.js';
+import { loadManifest, loadModel, type InputNormalisation, type ModelManifest } from './modelIo.js';
+
+/** A loaded model with what it needs to be fed. */
+export interface Classifier {
+  model: tf.LayersModel;
+  manifest: ModelManifest;
+  dir: string;
+}
+
+/** Loads `dir` (model.json, weights.bin, manifest.json) and checks that the manifest fits the model's inputs. */
+export async function loadClassifier(dir: string): Promise<Classifier> {
+  const manifest = await loadManifest(dir);
+  const model = await loadModel(dir);
+  const wantInputs = manifest.input.usesRr ? 2 : 1;
+  if (model.inputs.length !== wantInputs || model.inputs[0].shape[1] !== manifest.input.windowLength) {
+    model.dispose();
+    throw new ModelError('ECG_ERR_MODEL', `${dir}: model.json does not match manifest.json (inputs ${model.inputs.map((i) => JSON.stringify(i.shape)).join(', ')})`);
+  }
+  return { model, manifest, dir };
+}
+
+/** Windows normalised as `norm` says (a new array; NaN samples become 0). */
+export function normaliseWindows(windows: Float32Array, windowLength: number, norm: InputNormalisation): Float32Array {
+  const out = new Float32Array(windows.length);
+  const n = windows.length / windowLength;
+  for (let b = 0; b < n; b++) {
+    const o = b * windowLength;
+    if (norm.window === 'zscore') {
+      let s = 0, s2 = 0, m = 0;
+      for (let j = 0; j < windowLength; j++) { const v = windows[o + j]; if (Number.isFinite(v)) { s += v; s2 += v * v; m++; } }
+      const mean = m > 0 ? s / m : 0;
+      const sd = Math.sqrt(Math.max(0, m > 0 ? s2 / m - mean * mean : 0));
+      const inv = sd > 1e-6 ? 1 / sd : 1;
+      for (let j = 0; j < windowLength; j++) { const v = windows[o + j]; out[o + j] = Number.isFinite(v) ? (v - mean) * inv : 0; }
+    } else {
+      for (let j = 0; j < windowLength; j++) { const v = windows[o + j]; out[o + j] = Number.isFinite(v) ? v * norm.windowScale : 0; }
+    }
+  }
+  return out;
+}
+
+/** Features standardised with the training mean and std, non-finite values set to the mean, clipped to ±featureClip. */
+export function normaliseFeatures(features: Float32Array, featureCount: number, norm: InputNormalisation): Float32Array {
+  const out = new Float32Array(features.length);
+  if (featureCount === 0) return out;
+  for (let i = 0; i < features.length; i++) {
+    const f = i % featureCount;
+    const v = features[i];
+    const z = Number.isFinite(v) ? (v - (norm.featureMean[f] ?? 0)) / (norm.featureStd[f] ?? 1) : 0;
+    out[i] = Math.max(-norm.featureClip, Math.min(norm.featureClip, z));
+  }
+  return out;
+}
+
+export interface ClassifyOptions {
+  /** Beats per model call. Default 64 (tfjs's predict would use 32). */
+  batchSize?: number;
+}
+
+/**
+ * Class probabilities of many beats: `windows` N x windowLength (raw band-passed mV), `features` N x F raw RR features
+ * (ignored by models without RR input). Returns N x classCount probabilities, row-major, in `manifest.classes` order.
+ */
+export function classifyBatch(classifier: Classifier, windows: Float32Array, features: Float32Array, options: ClassifyOptions = {}): Float32Array {
+  const { model, manifest } = classifier;
+  const L = manifest.input.windowLength;
+  const F = manifest.input.featureNames.length;
+  const K = manifest.classes.length;
+  if (windows.length % L !== 0) throw new ModelError('ECG_ERR_MODEL', `classifyBatch: ${windows.length} samples is not a whole number of ${L}-sample windows`);
+  const n = windows.length / L;
+  if (manifest.input.usesRr && features.length !== n * F) throw new ModelError('ECG_ERR_MODEL', `classifyBatch: ${features.length} feature values for ${n} beats, expected ${n * F} (${F} per beat)`);
+  const w = normaliseWindows(windows, L, manifest.normalisation);
+  const f = manifest.input.usesRr ? normaliseFeatures(features, F, manifest.normalisation) : undefined;
+  const out = new Float32Array(n * K);
+  const batchSize = options.batchSize ?? 64;
+  for (let from = 0; from < n; from += batchSize) {
+    const to = Math.min(n, from + batchSize);
+    const probs = tf.tidy(() => {
+      const xs: tf.Tensor[] = [tf.tensor3d(w.subarray(from * L, to * L), [to - from, L, 1])];
+      if (f) xs.push(tf.tensor2d(f.subarray(from * F, to * F), [to - from, F]));
+      return model.apply(xs, { training: false }) as tf.Tensor;
+    });
+    out.set(probs.dataSync() as Float32Array, from * K);
+    probs.dispose();
+  }
+  return out;
+}
+
+/** The streaming path: one beat's probabilities (classCount values). */
+export function classifyBeat(classifier: Classifier, window: Float32Array, features: Float32Array): Float32Array {
+  return classifyBatch(classifier, window, features, { batchSize: 1 });
+}
+
+/** Index of the largest value of each `classCount`-wide row. */
+export function argmaxRows(probabilities: Float32Array, classCount: number): Int32Array {
+  const n = probabilities.length / classCount;
+  const out = new Int32Array(n);
+  for (let i = 0; i < n; i++) {
+    let best = 0;
+    for (let c = 1; c < classCount; c++) if (probabilities[i * classCount + c] > probabilities[i * classCount + best]) best = c;
+    out[i] = best;
+  }
+  return out;
+}

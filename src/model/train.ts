@@ -1,0 +1,507 @@
+/**
+ * Training of the beat classifiers: seeded, reproducible, resumable after a kill.
+ *
+ * - **Data**: a dataset directory (src/model/dataset.ts), split by protocol with src/dataset/splits.ts
+ *   (`inter` de Chazal DS1/DS2, `intra` stratified 80/20, `seed` the MSHAN notebook's resampled N L R A V).
+ * - **Class imbalance**, said openly in the model manifest: by default *class-balanced sampling* — every epoch draws
+ *   up to `perClassPerEpoch` training beats of each class (without replacement when the class has that many, else
+ *   all of them repeated, at most `maxOversample` times); `balance: 'weights'` instead uses every training beat once
+ *   per epoch with inverse-frequency class weights in the loss. The seed protocol is balanced by construction and
+ *   uses every training beat once per epoch (`balance: 'none'`).
+ * - **Reproducibility**: one seed drives weight initialisation (seeded tfjs initialisers), and a mulberry32 generator
+ *   whose 32-bit state is checkpointed drives epoch sampling and shuffling. No dropout (tfjs's is not seedable).
+ * - **Checkpoints** after every epoch in `<out>/checkpoint/epoch-NNNN/`: weights, Adam moments, Adam's iteration
+ *   count and beta powers (stored exactly — recomputing them with pow() would differ in the last bit), the generator
+ *   state, epoch, best-so-far weights and metric, history; `<out>/checkpoint/latest` (written atomically after the
+ *   directory is complete) names the newest one. `resume` continues from it and ends with the same weights, bit for
+ *   bit, as an uninterrupted run (tests/model/train.test.ts).
+ * - **Early stopping** on the validation macro F1 (classes with validation beats, Q left out for AAMI: it keeps only a
+ *   few dozen beats once paced records are out), `patience` epochs; the best epoch's weights are the ones saved.
+ */
+import { existsSync } from 'node:fs';
+import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import { splitBeats, type Protocol, type ProtocolSplit } from '../dataset/splits.js';
+import { ConfigError, ModelError } from '../errors.js';
+import { log } from '../log.js';
+import { loadDataset, type BeatDataset } from './dataset.js';
+import { buildModel, MODEL_KINDS, usesRr, type ModelKind } from './models.js';
+import { saveModel, type ClassMetrics, type InputNormalisation, type ModelManifest, type SplitMetrics } from './modelIo.js';
+import { normaliseFeatures, normaliseWindows } from './predict.js';
+
+export type Balance = 'sampling' | 'weights' | 'none';
+
+export interface TrainOptions {
+  model: ModelKind;
+  protocol: Protocol;
+  /** Dataset directory (layout in src/model/dataset.ts). */
+  datasetDir: string;
+  /** Output model directory, e.g. models/mshan-inter. */
+  outDir: string;
+  /** Maximum epochs. Default 40. */
+  epochs?: number;
+  /** Beats per gradient step. Default 64. */
+  batchSize?: number;
+  /** Seed of weights, sampling and the split. Default 1. */
+  seed?: number;
+  /** Adam learning rate. Default 1e-3. */
+  learningRate?: number;
+  /** Default 'sampling' ('none' for the seed protocol). */
+  balance?: Balance;
+  /** Balanced sampling: beats drawn per class per epoch. Default 4000. */
+  perClassPerEpoch?: number;
+  /** Balanced sampling: a class is repeated at most this many times per epoch. Default 20. */
+  maxOversample?: number;
+  /** Early stopping: epochs without a better validation macro F1. Default 8. */
+  patience?: number;
+  /** Stop starting new epochs when the next one would end after this many minutes (cumulative over resumes). Default 28. */
+  maxMinutes?: number;
+  /** Continue from `<outDir>/checkpoint/latest`. */
+  resume?: boolean;
+  /** Keep the checkpoint directory after a finished run. Default false. */
+  keepCheckpoints?: boolean;
+  /** Split seed passed to splitBeats. Default 20260127 (the split module's default). */
+  splitSeed?: number;
+  /** Testing hook: stop (as if killed) after this epoch has been checkpointed. */
+  stopAfterEpoch?: number;
+  /** Where progress lines go (people, not machines). Default: none. */
+  progress?: { write(text: string): unknown; isTTY?: boolean };
+  /** The dataset, when already in memory (tests); else read from datasetDir. */
+  dataset?: BeatDataset;
+  /** Model-builder override (tests use tiny models). */
+  buildOverride?: (featureCount: number, seed: number) => tf.LayersModel;
+}
+
+export interface EpochRecord {
+  epoch: number;
+  loss: number;
+  beats: number;
+  seconds: number;
+  validation: SplitMetrics;
+}
+
+export interface TrainResult {
+  outDir: string;
+  manifest: ModelManifest;
+  history: EpochRecord[];
+  bestEpoch: number;
+  stoppedBy: 'epochs' | 'early-stopping' | 'time-budget' | 'interrupted';
+  model: tf.LayersModel;
+}
+
+/** mulberry32 with its state exposed, so that a checkpoint can store and restore it. */
+export class Rng {
+  constructor(public state: number) {
+    this.state = state >>> 0;
+  }
+  next(): number {
+    this.state = (this.state + 0x6d2b79f5) >>> 0;
+    let t = this.state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  }
+  int(n: number): number {
+    return Math.floor(this.next() * n);
+  }
+  shuffle<T>(a: T[]): T[] {
+    for (let i = a.length - 1; i > 0; i--) {
+      const j = this.int(i + 1);
+      [a[i], a[j]] = [a[j], a[i]];
+    }
+    return a;
+  }
+}
+
+// ----------------------------------------------------------------------------------------------------------------
+// Metrics
+// ----------------------------------------------------------------------------------------------------------------
+
+/** Per-class Se, +P, F1, accuracy and macro F1 from a confusion matrix confusion[true][predicted]. */
+export function metricsFromConfusion(confusion: number[][], classes: readonly string[], macroClasses: readonly string[]): SplitMetrics {
+  const k = classes.length;
+  const perClass: Record<string, ClassMetrics> = {};
+  let correct = 0, count = 0;
+  for (let c = 0; c < k; c++) {
+    const tp = confusion[c][c];
+    const support = confusion[c].reduce((a, b) => a + b, 0);
+    const predicted = confusion.reduce((a, row) => a + row[c], 0);
+    const se = support > 0 ? tp / support : Number.NaN;
+    const ppv = predicted > 0 ? tp / predicted : Number.NaN;
+    const f1 = support > 0 ? (predicted > 0 && tp > 0 ? (2 * se * ppv) / (se + ppv) : 0) : Number.NaN;
+    perClass[classes[c]] = { se, ppv, f1, support };
+    correct += tp;
+    count += support;
+  }
+  const used = macroClasses.filter((c) => perClass[c] !== undefined && perClass[c].support > 0);
+  const macroF1 = used.length > 0 ? used.reduce((a, c) => a + perClass[c].f1, 0) / used.length : 0;
+  return { accuracy: count > 0 ? correct / count : 0, macroF1, macroClasses: used, perClass, confusion, count };
+}
+
+/** Classes averaged into the macro F1: AAMI N S V F (Q too small once paced records are out); all classes otherwise. */
+export function macroClassesFor(classes: readonly string[]): string[] {
+  return classes.join('') === 'NSVFQ' ? ['N', 'S', 'V', 'F'] : [...classes];
+}
+
+// ----------------------------------------------------------------------------------------------------------------
+// Inputs
+// ----------------------------------------------------------------------------------------------------------------
+
+interface PreparedInputs {
+  windows: Float32Array; // N x L, normalised
+  features: Float32Array; // N x F, normalised
+  windowLength: number;
+  featureCount: number;
+  normalisation: InputNormalisation;
+}
+
+function prepareInputs(ds: BeatDataset, split: ProtocolSplit): PreparedInputs {
+  const L = ds.windowLength, F = ds.featureCount;
+  const train = [...new Set(split.train)];
+  let windowScale = 1;
+  if (split.beatNormalisation !== 'zscore') {
+    let s = 0, s2 = 0, n = 0;
+    for (const i of train) for (let j = 0; j < L; j++) { const v = ds.windows[i * L + j]; if (Number.isFinite(v)) { s += v; s2 += v * v; n++; } }
+    const sd = n > 1 ? Math.sqrt(Math.max(0, s2 / n - (s / n) ** 2)) : 1;
+    windowScale = sd > 1e-9 ? 1 / sd : 1;
+  }
+  const featureMean: number[] = [], featureStd: number[] = [];
+  for (let f = 0; f < F; f++) {
+    let s = 0, s2 = 0, n = 0;
+    for (const i of train) { const v = ds.features[i * F + f]; if (Number.isFinite(v)) { s += v; s2 += v * v; n++; } }
+    const m = n > 0 ? s / n : 0;
+    const sd = n > 1 ? Math.sqrt(Math.max(0, s2 / n - m * m)) : 1;
+    featureMean.push(m);
+    featureStd.push(sd > 1e-9 ? sd : 1);
+  }
+  const normalisation: InputNormalisation = {
+    window: split.beatNormalisation === 'zscore' ? 'zscore' : 'scale', windowScale, featureMean, featureStd, featureClip: 10,
+  };
+  return {
+    windows: normaliseWindows(ds.windows, L, normalisation),
+    features: normaliseFeatures(ds.features, F, normalisation),
+    windowLength: L, featureCount: F, normalisation,
+  };
+}
+
+function batchTensors(inp: PreparedInputs, indices: ArrayLike<number>, from: number, to: number, withRr: boolean): tf.Tensor[] {
+  const n = to - from, L = inp.windowLength, F = inp.featureCount;
+  const w = new Float32Array(n * L);
+  for (let k = 0; k < n; k++) { const i = indices[from + k]; w.set(inp.windows.subarray(i * L, (i + 1) * L), k * L); }
+  const out: tf.Tensor[] = [tf.tensor3d(w, [n, L, 1])];
+  if (withRr) {
+    const f = new Float32Array(n * F);
+    for (let k = 0; k < n; k++) { const i = indices[from + k]; f.set(inp.features.subarray(i * F, (i + 1) * F), k * F); }
+    out.push(tf.tensor2d(f, [n, F]));
+  }
+  return out;
+}
+
+/** Predicted class of each listed beat (argmax), in batches of 256. */
+function predictClasses(model: tf.LayersModel, inp: PreparedInputs, indices: readonly number[], withRr: boolean): Int32Array {
+  const out = new Int32Array(indices.length);
+  for (let from = 0; from < indices.length; from += 256) {
+    const to = Math.min(indices.length, from + 256);
+    const xs = batchTensors(inp, indices, from, to, withRr);
+    const arg = tf.tidy(() => tf.argMax(model.predict(xs, { batchSize: to - from }) as tf.Tensor, -1));
+    out.set(arg.dataSync() as Int32Array, from);
+    tf.dispose([arg, ...xs]);
+  }
+  return out;
+}
+
+export function evaluateIndices(model: tf.LayersModel, inp: PreparedInputs, split: ProtocolSplit, indices: readonly number[], withRr: boolean): SplitMetrics {
+  const k = split.classes.length;
+  const confusion = Array.from({ length: k }, () => new Array<number>(k).fill(0));
+  const predicted = predictClasses(model, inp, indices, withRr);
+  indices.forEach((i, j) => confusion[split.labels[i]][predicted[j]]++);
+  return metricsFromConfusion(confusion, split.classes, macroClassesFor(split.classes));
+}
+
+// ----------------------------------------------------------------------------------------------------------------
+// Epoch composition
+// ----------------------------------------------------------------------------------------------------------------
+
+function epochIndices(split: ProtocolSplit, balance: Balance, perClass: number, maxOversample: number, rng: Rng): number[] {
+  if (balance !== 'sampling') return rng.shuffle([...split.train]);
+  const byClass = new Map<number, number[]>();
+  for (const i of split.train) {
+    const c = split.labels[i];
+    if (!byClass.has(c)) byClass.set(c, []);
+    byClass.get(c)!.push(i);
+  }
+  const out: number[] = [];
+  for (const c of [...byClass.keys()].sort((a, b) => a - b)) {
+    const members = byClass.get(c)!;
+    const want = Math.min(perClass, members.length * maxOversample);
+    if (members.length >= want) {
+      const copy = [...members];
+      for (let k = 0; k < want; k++) { const j = k + rng.int(copy.length - k); [copy[k], copy[j]] = [copy[j], copy[k]]; out.push(copy[k]); }
+    } else {
+      const reps = Math.floor(want / members.length);
+      for (let r = 0; r < reps; r++) out.push(...members);
+      for (let k = 0; k < want - reps * members.length; k++) out.push(members[rng.int(members.length)]);
+    }
+  }
+  return rng.shuffle(out);
+}
+
+function classWeights(split: ProtocolSplit, balance: Balance): number[] {
+  const k = split.classes.length;
+  if (balance !== 'weights') return new Array<number>(k).fill(1);
+  const counts = new Array<number>(k).fill(0);
+  for (const i of split.train) counts[split.labels[i]]++;
+  const present = counts.filter((c) => c > 0).length;
+  const total = counts.reduce((a, b) => a + b, 0);
+  return counts.map((c) => (c > 0 ? total / (present * c) : 0));
+}
+
+// ----------------------------------------------------------------------------------------------------------------
+// Checkpoints
+// ----------------------------------------------------------------------------------------------------------------
+
+interface CheckpointState {
+  fingerprint: string;
+  epoch: number;
+  rngState: number;
+  iterations: number;
+  accBeta1: number;
+  accBeta2: number;
+  bestMetric: number;
+  bestEpoch: number;
+  epochsWithoutImprovement: number;
+  elapsedSeconds: number;
+  history: EpochRecord[];
+  weightSizes: number[];
+  optimizerSizes: number[];
+}
+
+interface AdamInternals {
+  accBeta1: tf.Variable;
+  accBeta2: tf.Variable;
+  iterations: number;
+}
+
+function floatsToBuffer(arrays: Float32Array[]): Buffer {
+  const total = arrays.reduce((n, a) => n + a.length, 0);
+  const buf = Buffer.alloc(total * 4);
+  let o = 0;
+  for (const a of arrays) for (let i = 0; i < a.length; i++, o += 4) buf.writeFloatLE(a[i], o);
+  return buf;
+}
+
+function bufferToFloats(buf: Buffer, sizes: number[], file: string): Float32Array[] {
+  const total = sizes.reduce((a, b) => a + b, 0);
+  if (buf.byteLength !== total * 4) throw new ModelError('ECG_ERR_MODEL', `${file}: ${buf.byteLength} bytes, expected ${total * 4} (corrupt or from another model)`);
+  let o = 0;
+  return sizes.map((n) => { const a = new Float32Array(n); for (let i = 0; i < n; i++, o += 4) a[i] = buf.readFloatLE(o); return a; });
+}
+
+async function saveCheckpoint(dir: string, model: tf.LayersModel, optimizer: tf.AdamOptimizer, best: Float32Array[], state: Omit<CheckpointState, 'iterations' | 'accBeta1' | 'accBeta2' | 'weightSizes' | 'optimizerSizes'>): Promise<void> {
+  const name = `epoch-${String(state.epoch).padStart(4, '0')}`;
+  const target = join(dir, name);
+  await rm(target, { recursive: true, force: true });
+  await mkdir(target, { recursive: true });
+  const weights = model.getWeights().map((w) => w.dataSync() as Float32Array);
+  const optWeights = (await optimizer.getWeights()).slice(1).map((w) => w.tensor.dataSync() as Float32Array);
+  const adam = optimizer as unknown as AdamInternals;
+  const full: CheckpointState = {
+    ...state, iterations: adam.iterations, accBeta1: adam.accBeta1.dataSync()[0], accBeta2: adam.accBeta2.dataSync()[0],
+    weightSizes: weights.map((w) => w.length), optimizerSizes: optWeights.map((w) => w.length),
+  };
+  await writeFile(join(target, 'weights.bin'), floatsToBuffer(weights));
+  await writeFile(join(target, 'best.bin'), floatsToBuffer(best));
+  await writeFile(join(target, 'optimizer.bin'), floatsToBuffer(optWeights));
+  await writeFile(join(target, 'state.json'), JSON.stringify(full));
+  const tmp = join(dir, `latest.tmp-${process.pid}`);
+  await writeFile(tmp, name);
+  await rename(tmp, join(dir, 'latest'));
+  // Older checkpoints are no longer needed once `latest` points past them.
+  for (let e = state.epoch - 1; e >= Math.max(0, state.epoch - 3); e--) await rm(join(dir, `epoch-${String(e).padStart(4, '0')}`), { recursive: true, force: true });
+}
+
+async function loadCheckpoint(dir: string, fingerprint: string, model: tf.LayersModel, optimizer: tf.AdamOptimizer): Promise<{ state: CheckpointState; best: Float32Array[] }> {
+  const latestFile = join(dir, 'latest');
+  if (!existsSync(latestFile)) throw new ModelError('ECG_ERR_MODEL', `${latestFile}: no checkpoint to resume from`);
+  const target = join(dir, (await readFile(latestFile, 'utf8')).trim());
+  const stateFile = join(target, 'state.json');
+  let state: CheckpointState;
+  try {
+    state = JSON.parse(await readFile(stateFile, 'utf8')) as CheckpointState;
+  } catch (error) {
+    throw new ModelError('ECG_ERR_MODEL', `${stateFile}: unreadable checkpoint state`, { cause: error });
+  }
+  if (state.fingerprint !== fingerprint) {
+    throw new ModelError('ECG_ERR_MODEL', `${stateFile}: checkpoint of a different run (model, protocol, seed, options or dataset differ); remove it or train without --resume`);
+  }
+  const shapes = model.getWeights().map((w) => w.size);
+  if (shapes.join() !== state.weightSizes.join()) throw new ModelError('ECG_ERR_MODEL', `${stateFile}: checkpoint weights do not fit this architecture`);
+  const weights = bufferToFloats(await readFile(join(target, 'weights.bin')), state.weightSizes, join(target, 'weights.bin'));
+  const best = bufferToFloats(await readFile(join(target, 'best.bin')), state.weightSizes, join(target, 'best.bin'));
+  const opt = bufferToFloats(await readFile(join(target, 'optimizer.bin')), state.optimizerSizes, join(target, 'optimizer.bin'));
+  setWeights(model, weights);
+  if (opt.length > 0) {
+    const vars = model.trainableWeights;
+    const half = opt.length / 2;
+    if (half !== vars.length) throw new ModelError('ECG_ERR_MODEL', `${target}: optimizer state holds ${half} moments, the model has ${vars.length} trainable weights`);
+    const named = opt.map((values, k) => {
+      const v = vars[k % half];
+      return { name: `${v.name}/${k < half ? "m" : "v"}`, tensor: tf.tensor(values, v.shape as number[]) };
+    });
+    await optimizer.setWeights([{ name: 'iter', tensor: tf.scalar(state.iterations, 'int32') }, ...named]);
+    const adam = optimizer as unknown as AdamInternals;
+    adam.accBeta1.assign(tf.scalar(state.accBeta1));
+    adam.accBeta2.assign(tf.scalar(state.accBeta2));
+  }
+  return { state, best };
+}
+
+function setWeights(model: tf.LayersModel, values: Float32Array[]): void {
+  const current = model.getWeights();
+  const tensors = values.map((v, k) => tf.tensor(v, current[k].shape));
+  model.setWeights(tensors);
+  tf.dispose(tensors);
+}
+
+// ----------------------------------------------------------------------------------------------------------------
+// Training
+// ----------------------------------------------------------------------------------------------------------------
+
+function pct(x: number): string {
+  return Number.isFinite(x) ? (100 * x).toFixed(1) : '  - ';
+}
+
+function formatSeconds(s: number): string {
+  return s >= 60 ? `${Math.floor(s / 60)}m${String(Math.round(s % 60)).padStart(2, '0')}s` : `${Math.round(s)}s`;
+}
+
+/** Trains one model on one protocol; see the module comment. Resolves when the model directory is written. */
+export async function trainModel(options: TrainOptions): Promise<TrainResult> {
+  const {
+    model: kind, protocol, datasetDir, outDir, epochs = 40, batchSize = 64, seed = 1, learningRate = 1e-3,
+    perClassPerEpoch = 4000, maxOversample = 20, patience = 8, maxMinutes = 28, resume = false, keepCheckpoints = false,
+    splitSeed, stopAfterEpoch, progress,
+  } = options;
+  if (!options.buildOverride && !MODEL_KINDS.includes(kind)) throw new ConfigError('ECG_ERR_BAD_OPTION', `unknown model "${kind}" (expected ${MODEL_KINDS.join(', ')})`);
+  for (const [name, v] of Object.entries({ epochs, batchSize, perClassPerEpoch, maxOversample, patience })) {
+    if (!Number.isInteger(v) || v < 1) throw new ConfigError('ECG_ERR_BAD_OPTION', `train: ${name}=${v} must be a positive integer`);
+  }
+  const balance: Balance = options.balance ?? (protocol === 'seed' ? 'none' : 'sampling');
+
+  const ds = options.dataset ?? (await loadDataset(datasetDir));
+  const split = splitBeats(ds.record.map((record, i) => ({ record, symbol: ds.symbol[i] })), protocol, splitSeed === undefined ? {} : { seed: splitSeed });
+  if (split.train.length === 0) throw new ModelError('ECG_ERR_MODEL', `${ds.dir}: no training beats for protocol ${protocol}`);
+  if (protocol === 'seed' && !ds.hasSymbols) log.warn('dataset has no MIT-BIH symbols: the seed protocol sees AAMI class names only (N, V)');
+  const inp = prepareInputs(ds, split);
+  const withRr = usesRr(kind) && ds.featureCount > 0;
+  const weights = classWeights(split, balance);
+  const k = split.classes.length;
+
+  const model = options.buildOverride ? options.buildOverride(withRr ? ds.featureCount : 0, seed) : buildModel(kind, ds.featureCount, seed);
+  const optimizer = tf.train.adam(learningRate);
+  const varList = model.trainableWeights.map((w) => w.read() as tf.Variable);
+  const fingerprint = JSON.stringify({ kind, protocol, seed, learningRate, batchSize, balance, perClassPerEpoch, maxOversample, splitSeed: splitSeed ?? null, hash: ds.hash, params: model.countParams() });
+  const ckptDir = join(outDir, 'checkpoint');
+
+  const rng = new Rng(seed * 0x9e3779b1);
+  let startEpoch = 1, bestMetric = -1, bestEpoch = 0, stale = 0, elapsedBefore = 0;
+  let history: EpochRecord[] = [];
+  let best = model.getWeights().map((w) => w.dataSync() as Float32Array);
+  if (resume && existsSync(join(ckptDir, 'latest'))) {
+    const loaded = await loadCheckpoint(ckptDir, fingerprint, model, optimizer);
+    const s = loaded.state;
+    rng.state = s.rngState; startEpoch = s.epoch + 1; bestMetric = s.bestMetric; bestEpoch = s.bestEpoch; stale = s.epochsWithoutImprovement;
+    elapsedBefore = s.elapsedSeconds; history = s.history; best = loaded.best;
+    log.info({ epoch: s.epoch, outDir }, 'resuming from checkpoint');
+    progress?.write(`resuming after epoch ${s.epoch} (best macro F1 ${s.bestMetric.toFixed(4)} at epoch ${s.bestEpoch})\n`);
+  } else if (resume) {
+    log.warn({ ckptDir }, 'no checkpoint found: starting from scratch');
+  }
+
+  log.info({ model: kind, protocol, train: split.train.length, validation: split.validation.length, test: split.test.length, balance, params: model.countParams(), backend: tf.getBackend() }, 'training');
+  const started = performance.now();
+  let stoppedBy: TrainResult['stoppedBy'] = 'epochs';
+  const classWeightTensor = tf.tensor1d(weights);
+  for (let epoch = startEpoch; epoch <= epochs; epoch++) {
+    const epochStart = performance.now();
+    const indices = epochIndices(split, balance, perClassPerEpoch, maxOversample, rng);
+    let lossSum = 0, lossCount = 0;
+    const steps = Math.ceil(indices.length / batchSize);
+    for (let step = 0; step < steps; step++) {
+      const from = step * batchSize, to = Math.min(indices.length, from + batchSize);
+      const xs = batchTensors(inp, indices, from, to, withRr);
+      const labels = new Int32Array(to - from);
+      for (let j = from; j < to; j++) labels[j - from] = split.labels[indices[j]];
+      const y = tf.tidy(() => tf.oneHot(tf.tensor1d(labels, 'int32'), k).toFloat());
+      const loss = optimizer.minimize(() => tf.tidy(() => {
+        const p = model.apply(xs, { training: true }) as tf.Tensor;
+        const perBeat = tf.neg(tf.sum(tf.mul(y, tf.log(tf.clipByValue(p, 1e-7, 1))), -1));
+        const w = tf.sum(tf.mul(y, classWeightTensor), -1);
+        return tf.div(tf.sum(tf.mul(perBeat, w)), to - from) as tf.Scalar;
+      }), true, varList)!;
+      lossSum += loss.dataSync()[0] * (to - from);
+      lossCount += to - from;
+      tf.dispose([loss, y, ...xs]);
+      if (progress?.isTTY && (step % 10 === 0 || step === steps - 1)) {
+        const done = Math.round(((step + 1) / steps) * 20);
+        progress.write(`\repoch ${epoch}/${epochs} [${'='.repeat(done)}${' '.repeat(20 - done)}] ${Math.round(((step + 1) / steps) * 100)}% loss ${(lossSum / lossCount).toFixed(4)}`);
+      }
+    }
+    const validation = evaluateIndices(model, inp, split, split.validation, withRr);
+    const seconds = (performance.now() - epochStart) / 1000;
+    const record: EpochRecord = { epoch, loss: lossSum / Math.max(1, lossCount), beats: lossCount, seconds, validation };
+    history.push(record);
+    if (validation.macroF1 > bestMetric) {
+      bestMetric = validation.macroF1; bestEpoch = epoch; stale = 0;
+      best = model.getWeights().map((w) => w.dataSync().slice() as Float32Array);
+    } else {
+      stale++;
+    }
+    const elapsed = elapsedBefore + (performance.now() - started) / 1000;
+    const meanEpoch = history.reduce((a, h) => a + h.seconds, 0) / history.length;
+    const classes = split.classes.map((c) => `${c} ${pct(validation.perClass[c].se)}/${pct(validation.perClass[c].ppv)}`).join('  ');
+    progress?.write(`${progress.isTTY ? '\r' : ''}epoch ${epoch}/${epochs} loss ${record.loss.toFixed(4)} | val Se/+P % ${classes} | macroF1 ${validation.macroF1.toFixed(4)}${epoch === bestEpoch ? ' *' : ''} | ${Math.round((lossCount / seconds) * 60)} beats/min, ${formatSeconds(seconds)}/epoch, ETA ${formatSeconds(meanEpoch * (epochs - epoch))}\n`);
+    log.debug({ epoch, loss: record.loss, macroF1: validation.macroF1, seconds }, 'epoch');
+    await mkdir(ckptDir, { recursive: true });
+    await saveCheckpoint(ckptDir, model, optimizer, best, { fingerprint, epoch, rngState: rng.state, bestMetric, bestEpoch, epochsWithoutImprovement: stale, elapsedSeconds: elapsed, history });
+    if (stopAfterEpoch !== undefined && epoch >= stopAfterEpoch) { stoppedBy = 'interrupted'; break; }
+    if (stale >= patience) { stoppedBy = 'early-stopping'; break; }
+    if (epoch < epochs && elapsed + meanEpoch > maxMinutes * 60) { stoppedBy = 'time-budget'; log.warn({ elapsed, maxMinutes }, 'time budget reached'); break; }
+  }
+  classWeightTensor.dispose();
+
+  setWeights(model, best);
+  if (stoppedBy === 'interrupted') {
+    return { outDir, manifest: undefined as unknown as ModelManifest, history, bestEpoch, stoppedBy, model };
+  }
+  const metrics: ModelManifest['metrics'] = {
+    validation: history.find((h) => h.epoch === bestEpoch)?.validation,
+    test: split.test.length > 0 ? evaluateIndices(model, inp, split, split.test, withRr) : undefined,
+  };
+  if (split.testLeakFree) metrics.testLeakFree = evaluateIndices(model, inp, split, split.testLeakFree, withRr);
+  const totalSeconds = elapsedBefore + (performance.now() - started) / 1000;
+  const trainedBeats = history.reduce((a, h) => a + h.beats, 0);
+  const manifest: ModelManifest = {
+    format: 'ecg-monitor-model', version: 1, name: outDir.split('/').filter(Boolean).pop() ?? kind, model: kind, protocol,
+    classes: [...split.classes],
+    input: { windowLength: ds.windowLength, samplesBefore: ds.samplesBefore, fsHz: ds.fsHz, featureNames: withRr ? ds.featureNames : [], usesRr: withRr },
+    normalisation: withRr ? inp.normalisation : { ...inp.normalisation, featureMean: [], featureStd: [] },
+    dataset: { dir: ds.dir, hash: ds.hash, counts: { train: split.train.length, validation: split.validation.length, test: split.test.length } },
+    training: {
+      epochsRun: history.length ? history[history.length - 1].epoch : 0, bestEpoch, stoppedBy, maxEpochs: epochs, batchSize, seed, learningRate,
+      optimizer: 'adam', loss: 'categorical cross-entropy', balance,
+      balanceDescription: balance === 'sampling'
+        ? `class-balanced sampling: per epoch up to ${perClassPerEpoch} training beats per class (each class repeated at most ${maxOversample}x), no class weights`
+        : balance === 'weights' ? 'every training beat once per epoch, inverse-frequency class weights in the loss' : 'every training beat once per epoch (balanced by the protocol)',
+      classWeights: weights, perClassPerEpoch, maxOversample, patience, earlyStopping: 'validation macro F1', splitSeed: split.seed,
+      splitDescription: split.description, totalSeconds, trainedBeats, beatsPerMinute: totalSeconds > 0 ? (trainedBeats / totalSeconds) * 60 : 0,
+      history: history.map((h) => ({ epoch: h.epoch, loss: h.loss, seconds: h.seconds, beats: h.beats, macroF1: h.validation.macroF1, accuracy: h.validation.accuracy })),
+    },
+    metrics, backend: tf.getBackend(), parameters: model.countParams(), createdAt: new Date().toISOString(),
+  };
+  await saveModel(model, outDir, manifest);
+  if (!keepCheckpoints) await rm(ckptDir, { recursive: true, force: true });
+  log.info({ outDir, bestEpoch, stoppedBy, totalSeconds: Math.round(totalSeconds) }, 'model written');
+  return { outDir, manifest, history, bestEpoch, stoppedBy, model };
+}
