@@ -14,6 +14,11 @@ export function defaultMitdbDir(env: NodeJS.ProcessEnv = process.env): string {
   return join(env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'ecg-monitor', 'mitdb');
 }
 
+/** Default folder of the beat dataset built from MIT-BIH with the given beat positions (`ecg-monitor dataset build`). */
+export function defaultDatasetDir(positions: 'reference' | 'detector' = 'reference', env: NodeJS.ProcessEnv = process.env): string {
+  return join(env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'ecg-monitor', 'datasets', `mitdb-${positions}`);
+}
+
 /** The 48 records of the MIT-BIH Arrhythmia Database (PhysioNet `mitdb/RECORDS`). */
 export const MITDB_RECORDS: readonly string[] = [
   '100', '101', '102', '103', '104', '105', '106', '107', '108', '109', '111', '112', '113', '114', '115', '116',

@@ -6,6 +6,7 @@ import { EcgMonitorError } from '../errors.js';
 import { exitCodeFor } from './exitCodes.js';
 import { newCommand, processIo, type CliIo } from './io.js';
 import { benchCommand } from './commands/bench.js';
+import { datasetCommand } from './commands/dataset.js';
 import { evalCommand } from './commands/eval.js';
 import { mitdbCommand } from './commands/mitdb.js';
 import { serveCommand } from './commands/serve.js';

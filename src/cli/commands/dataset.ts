@@ -1,0 +1,47 @@
+import type { Command } from 'commander';
+import { defaultDatasetDir, mitdbDir } from '../../config.js';
+import { buildDataset } from '../../dataset/buildDataset.js';
+import type { BeatPositions } from '../../dataset/extractBeats.js';
+import { ConfigError } from '../../errors.js';
+import { newCommand, type CliIo } from '../io.js';
+import { listRecords } from '../../eval/qrsDatabase.js';
+
+/** `ecg-monitor dataset build`: beat windows for training, cut by replaying records through the live operators. */
+export function datasetCommand(io: CliIo): Command {
+  const dataset = newCommand('dataset', io).description('build the beat dataset the classifier trains on');
+  dataset
+    .addCommand(
+      newCommand('build', io)
+        .description('replay records through source -> band-pass -> [R-peaks] -> beat windows and store windows, RR features and labels')
+        .option('--dir <path>', 'WFDB database folder (default: MITDB_DIR)')
+        .option('--records <list>', 'all, or a comma-separated list of record names', 'all')
+        .option('--positions <kind>', 'beat positions: reference (annotations) or detector (end to end)', 'reference')
+        .option('--lead <name>', 'lead to window', 'MLII')
+        .option('--out <dir>', 'output folder (default: $XDG_CACHE_HOME/ecg-monitor/datasets/mitdb-<positions>)')
+        .option('--force', 'rebuild even if the folder holds an up-to-date dataset', false)
+        .addHelpText('after', '\nExample:\n  ecg-monitor dataset build --positions reference\n')
+        .action(async (opts: { dir?: string; records: string; positions: string; lead: string; out?: string; force: boolean }) => {
+          if (opts.positions !== 'reference' && opts.positions !== 'detector') {
+            throw new ConfigError('ECG_ERR_USAGE', `--positions must be reference or detector, got "${opts.positions}"`);
+          }
+          const positions = opts.positions as BeatPositions;
+          const dir = opts.dir ?? mitdbDir(io.env);
+          const records = opts.records === 'all' ? await listRecords(dir) : opts.records.split(',').map((r) => r.trim()).filter(Boolean);
+          const out = opts.out ?? defaultDatasetDir(positions, io.env);
+          const started = Date.now();
+          const result = await buildDataset({
+            dir, records, out, positions, lead: opts.lead, force: opts.force,
+            onRecord: (done, total, record, beats) => io.stderr.write(`\r[${done}/${total}] ${record}: ${beats} beats   `),
+          });
+          io.stderr.write('\n');
+          const unmatched = result.records.reduce((n, r) => n + r.unmatchedDetections, 0);
+          const missed = result.records.reduce((n, r) => n + r.missedReferenceBeats, 0);
+          io.stdout.write(
+            `${result.reused ? 'up to date' : 'built'}: ${result.count} beats from ${result.records.length} records in ${((Date.now() - started) / 1000).toFixed(1)} s -> ${result.out}\n` +
+              `content ${result.hash}\n` +
+              (positions === 'detector' ? `detections with no reference beat within 150 ms: ${unmatched}; reference beats not detected: ${missed}\n` : ''),
+          );
+        }),
+    );
+  return dataset;
+}

@@ -1,0 +1,27 @@
+import type { RrFeatures } from '../types.js';
+
+/**
+ * The RR feature vector the classifier sees, built the same way for training and for the live stream.
+ * Intervals go in seconds (they are about 1, like the other inputs); the ratios carry the prematurity and
+ * compensatory-pause information that tells S and V beats from N beats across patients with different heart rates.
+ */
+export const RR_FEATURE_NAMES = [
+  'previousRrS', 'nextRrS', 'localMeanRrS', 'recordMeanRrS',
+  'previousOverLocal', 'nextOverLocal', 'previousOverNext', 'localOverRecord',
+] as const;
+
+export const RR_FEATURE_COUNT = RR_FEATURE_NAMES.length;
+
+/** Writes the features of one beat into `out` at `offset` (for packing many beats into one array); returns `out`. */
+export function rrFeatureVector(rr: RrFeatures, out = new Float32Array(RR_FEATURE_COUNT), offset = 0): Float32Array {
+  const ratio = (a: number, b: number): number => (b > 0 ? a / b : 1);
+  out[offset] = rr.previousRrMs / 1000;
+  out[offset + 1] = rr.nextRrMs / 1000;
+  out[offset + 2] = rr.localMeanRrMs / 1000;
+  out[offset + 3] = rr.recordMeanRrMs / 1000;
+  out[offset + 4] = ratio(rr.previousRrMs, rr.localMeanRrMs);
+  out[offset + 5] = ratio(rr.nextRrMs, rr.localMeanRrMs);
+  out[offset + 6] = ratio(rr.previousRrMs, rr.nextRrMs);
+  out[offset + 7] = ratio(rr.localMeanRrMs, rr.recordMeanRrMs);
+  return out;
+}

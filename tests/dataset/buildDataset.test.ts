@@ -1,0 +1,92 @@
+import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { lastValueFrom, toArray } from 'rxjs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildDataset } from '../../src/dataset/buildDataset.js';
+import { extractBeats } from '../../src/dataset/extractBeats.js';
+import { loadDataset } from '../../src/model/dataset.js';
+import { bandpass } from '../../src/pipeline/bandpass.js';
+import { RR_FEATURE_COUNT } from '../../src/pipeline/rrFeatures.js';
+import { recordSource } from '../../src/sources/recordSource.js';
+import { isBeatCode } from '../../src/wfdb/annotationCodes.js';
+import { readAnnotations } from '../../src/wfdb/annotations.js';
+import { MITDB_DIR, skipWithoutMitdb } from '../helpers/mitdb.js';
+
+describe.skipIf(skipWithoutMitdb())('dataset from the stream (MIT-BIH)', () => {
+  let work: string;
+  beforeAll(async () => {
+    work = await mkdtemp(join(tmpdir(), 'ecg-dataset-'));
+  });
+  afterAll(async () => {
+    await rm(work, { recursive: true, force: true });
+  });
+
+  it('cuts one window per reference beat, equal to the live band-passed stream around the R-peak', async () => {
+    const extracted = await extractBeats(MITDB_DIR, '100');
+    const reference = (await readAnnotations(join(MITDB_DIR, '100.atr'))).filter((a) => isBeatCode(a.code));
+    expect(extracted.lead).toBe('MLII');
+    expect(extracted.beats.map((b) => b.sampleIndex)).toEqual(reference.map((a) => a.sample));
+    expect(extracted.symbols).toEqual(reference.map((a) => a.symbol));
+
+    // The live path: the same source and band-pass, subscribed on its own.
+    const chunks = await lastValueFrom(recordSource(MITDB_DIR, '100', { lead: 'MLII' }).pipe(bandpass(), toArray()));
+    const live = new Float32Array(chunks.reduce((n, c) => n + c.samples.length, 0));
+    chunks.forEach((c) => live.set(c.samples, c.startSample));
+    for (const beat of [extracted.beats[1], extracted.beats[1000], extracted.beats.at(-2)!]) {
+      expect(beat.paddedSamples).toBe(0);
+      expect(beat.samples).toEqual(live.subarray(beat.sampleIndex - 180, beat.sampleIndex + 180));
+    }
+    expect(extracted.beats[0].paddedSamples).toBe(180 - extracted.beats[0].sampleIndex); // first beat at sample 77
+  });
+
+  it('uses MLII where it is the second signal (record 114)', async () => {
+    const extracted = await extractBeats(MITDB_DIR, '114');
+    expect(extracted.lead).toBe('MLII');
+  });
+
+  it('end to end: labels detections with the reference beat matched within 150 ms and counts the rest', async () => {
+    const extracted = await extractBeats(MITDB_DIR, '105', { positions: 'detector' });
+    const labelled = extracted.symbols.filter((s) => s !== '').length;
+    expect(labelled + extracted.unmatchedDetections).toBe(extracted.beats.length);
+    expect(labelled).toBeGreaterThan(2500); // 105 has 2,572 reference beats and is noisy: some are missed, some extra
+    expect(extracted.unmatchedDetections).toBeGreaterThan(0);
+  });
+
+  it('stores windows, RR features, labels and the beat table; reuses an up-to-date build and rebuilds a stale one', async () => {
+    const dir = join(work, 'db');
+    for (const ext of ['hea', 'dat', 'atr']) for (const r of ['100', '232']) await cp(join(MITDB_DIR, `${r}.${ext}`), join(dir, `${r}.${ext}`));
+    const out = join(work, 'dataset');
+    const first = await buildDataset({ dir, records: ['100', '232'], out });
+    expect(first.reused).toBe(false);
+    const dataset = await loadDataset(out);
+    expect(dataset.count).toBe(first.count);
+    expect(dataset.windowLength).toBe(360);
+    expect(dataset.featureCount).toBe(RR_FEATURE_COUNT);
+    expect(dataset.hash).toBe(first.hash);
+    const counts = (r: string) => dataset.record.filter((x) => x === r).length;
+    expect(counts('100')).toBe(2273);
+    const aSymbols = dataset.symbol.filter((s, i) => s === 'A' && dataset.record[i] === '232').length;
+    expect(aSymbols).toBeGreaterThan(1000); // 232 is mostly APCs
+    dataset.symbol.forEach((s, i) => {
+      const expected = s === 'A' ? 1 : s === 'N' || s === 'R' ? 0 : s === 'V' ? 2 : s === 'F' ? 3 : s === 'Q' || s === '/' ? 4 : 255;
+      if (['A', 'N', 'R', 'V'].includes(s)) expect(dataset.labels[i]).toBe(expected);
+    });
+
+    expect((await buildDataset({ dir, records: ['100', '232'], out })).reused).toBe(true);
+
+    // Stale content: a flipped byte in the stored windows is caught by the content hash.
+    const windowsFile = join(out, 'windows.f32');
+    const bytes = await readFile(windowsFile);
+    bytes[1000] ^= 0xff;
+    await writeFile(windowsFile, bytes);
+    expect((await buildDataset({ dir, records: ['100', '232'], out })).reused).toBe(false);
+
+    // Stale inputs: any change to a record file changes the input hash.
+    await writeFile(join(dir, '100.hea'), (await readFile(join(dir, '100.hea'), 'utf8')) + '# edited\n');
+    const rebuilt = await buildDataset({ dir, records: ['100', '232'], out });
+    expect(rebuilt.reused).toBe(false);
+    expect(rebuilt.inputHash).not.toBe(first.inputHash);
+    expect(rebuilt.hash).toBe(first.hash); // same beats: a comment does not change the content
+  });
+});
