@@ -24,6 +24,7 @@ export async function main(argv: readonly string[], io: CliIo = processIo): Prom
     .addCommand(serveCommand(io))
     .addCommand(mitdbCommand(io))
     .addCommand(evalCommand(io))
+    .addCommand(datasetCommand(io))
     .addCommand(benchCommand(io))
     .addCommand(trainCommand(io));
   try {
