@@ -1,0 +1,428 @@
+import { BiquadCascade, butterworthBand } from './biquad.js';
+
+/**
+ * Internal engine of {@link detectRPeaks} `method: 'pantompkins1985'`: a sample-by-sample Pan-Tompkins QRS detector
+ * whose whole memory is in this object, so feeding the same samples in any chunking gives the same peaks.
+ *
+ * Steps per sample (Pan & Tompkins 1985, section II):
+ *  1. band-pass 5-15 Hz (Butterworth, 2nd order each edge; P&T's integer filters were designed for 200 Hz only);
+ *  2. five-point derivative `(2x[n] + x[n-1] - x[n-3] - 2x[n-4]) / 8T` (T factor dropped: thresholds are relative);
+ *  3. squaring;
+ *  4. moving-window integration over `integrationMs` (150 ms, about the widest QRS);
+ *  5. peak finding on the integrated signal (Hamilton & Tompkins 1986): a peak is reported when the signal falls to
+ *     half its maximum, or 95 ms after it;
+ * and per peak (rare, so any cost is fine):
+ *  6. the R-peak: the extremum (largest |x|) of the input in the integration window before the peak;
+ *  7. the decision: refractory (200 ms), adaptive threshold between running signal and noise peak levels
+ *     (SPKI, NPKI), T-wave test (within 360 ms of the last QRS, max slope under half the last QRS's slope = T wave),
+ *     search-back (no QRS for `searchBackRr` x the mean of the last 8 RR intervals: take the largest noise peak
+ *     above half the threshold).
+ *
+ * The first `learningMs` of a stream only collect peaks: the levels are then initialised from them and the collected
+ * peaks are decided as if they had come live (so the first beats of a stream are not lost; they come out late once).
+ *
+ * Missing samples (NaN) are replaced by the last valid sample before they enter the filters (a NaN in an IIR state
+ * would stay forever); a flat stretch produces no peaks, and the thresholds decay while no QRS is found.
+ *
+ * References:
+ *  - Pan J, Tompkins WJ. A real-time QRS detection algorithm. IEEE Trans Biomed Eng 1985;32(3):230-236.
+ *    doi:10.1109/TBME.1985.325532
+ *  - Hamilton PS, Tompkins WJ. Quantitative investigation of QRS detection rules using the MIT/BIH arrhythmia
+ *    database. IEEE Trans Biomed Eng 1986;33(12):1157-1165. doi:10.1109/TBME.1986.325695
+ */
+
+/** Tunable constants, all physiological or from the papers; see {@link PAN_TOMPKINS_DEFAULTS}. */
+export interface PanTompkinsParams {
+  /** Moving-window integration length, ms (P&T: 150 ms at 200 Hz, "about the widest possible QRS"). */
+  integrationMs: number;
+  /** No second QRS within this time of the last, ms (P&T: 200 ms physiological refractory period). */
+  refractoryMs: number;
+  /** Peaks within this time of the last QRS undergo the T-wave slope test, ms (P&T: 360 ms). */
+  tWaveMs: number;
+  /** A peak in the T-wave window is a T wave when its max slope is below this fraction of the last QRS's (P&T: 0.5). */
+  tWaveSlopeRatio: number;
+  /** Threshold = NPKI + thresholdFraction * (SPKI - NPKI) (P&T: 0.25; Hamilton & Tompkins tested 0.2-0.5). */
+  thresholdFraction: number;
+  /** Search back when no QRS for this many mean RR intervals (P&T: 1.66). */
+  searchBackRr: number;
+  /** Search-back accepts peaks above this fraction of the threshold (P&T: 0.5). */
+  searchBackFraction: number;
+  /** Collect peaks this long before deciding, ms (P&T: 2 s learning phase). */
+  learningMs: number;
+  /** Peaks closer than this cannot both be beats; the stronger wins, ms (longest P-to-R distance, ~PR interval). */
+  competeMs: number;
+  /** A peak above threshold with a slope under this fraction of the last QRS's waits for a stronger neighbour. */
+  confidentSlopeRatio: number;
+  /** Peak finder emits a peak this long after its maximum if the signal has not fallen to half, ms (H&T: 95 ms). */
+  peakHoldMs: number;
+}
+
+export const PAN_TOMPKINS_DEFAULTS: Readonly<PanTompkinsParams> = Object.freeze({
+  integrationMs: 150,
+  refractoryMs: 200,
+  tWaveMs: 360,
+  tWaveSlopeRatio: 0.5,
+  thresholdFraction: 0.25,
+  searchBackRr: 1.66,
+  searchBackFraction: 0.5,
+  learningMs: 2000,
+  peakHoldMs: 95,
+  competeMs: 300,
+  confidentSlopeRatio: 0.7,
+});
+
+/** Called for each detected R-peak, in order of `sampleIndex`... and of `detectedAtSample`. */
+export type PeakCallback = (sampleIndex: number, amplitudeMv: number, detectedAtSample: number, searchBack: boolean) => void;
+
+/** A peak of the integrated signal, waiting for (or after) its decision. */
+interface Candidate {
+  /** Sample index of the integrated-signal maximum. */
+  peakAt: number;
+  /** R-peak location (input extremum), sample index. */
+  rIndex: number;
+  /** Input value at rIndex, mV. */
+  amplitudeMv: number;
+  /** Integrated-signal peak height. */
+  height: number;
+  /** Max |derivative| in the integration window. */
+  slope: number;
+  /** Sample index at which the peak finder reported it. */
+  foundAt: number;
+}
+
+const RR_HISTORY = 8; // P&T: RR AVERAGE1 is the mean of the 8 most recent RR intervals
+const MAX_PENDING = 64; // noise peaks kept for search-back; at most ~1.66 RR of them matter
+
+export class PanTompkinsDetector {
+  private readonly p: PanTompkinsParams;
+  private readonly fsHz: number;
+  private readonly onPeak: PeakCallback;
+  private readonly filter: BiquadCascade;
+  // Ring buffers of the input (held), the derivative and the squared derivative, power-of-two sized.
+  private readonly mask: number;
+  private readonly xRing: Float64Array;
+  private readonly dRing: Float64Array;
+  private readonly sqRing: Float64Array;
+  private scratch = new Float64Array(0);
+  // Sample-rate dependent lengths, samples.
+  private readonly w: number; // integration window
+  private readonly refractory: number;
+  private readonly tWave: number;
+  private readonly peakHold: number;
+  private readonly learning: number;
+  private readonly compete: number;
+
+  // Per-sample state.
+  private n = 0; // index of the next sample
+  private held = 0;
+  private f1 = 0; private f2 = 0; private f3 = 0; private f4 = 0; // filtered x[n-1..n-4]
+  private mwiSum = 0;
+  private lastM = 0;
+  private maxM = 0;
+  private maxAt = 0;
+  private sinceMax = 0;
+
+  // Decision state.
+  private learningDone = false;
+  private readonly learned: Candidate[] = [];
+  private spki = 0;
+  private npki = 0;
+  private lastR = -1; // rIndex of the last QRS, -1 before any
+  private lastSlope = 0;
+  private readonly rr = new Float64Array(RR_HISTORY);
+  private rrCount = 0;
+  private rrSum = 0;
+  private readonly pending: Candidate[] = [];
+  private lastDecayAt = 0;
+  /** A peak above threshold whose slope is unlike the last QRS's, held for a stronger neighbour. */
+  private tentative: Candidate | undefined;
+  /** Next sample at which the clock-driven logic (end of learning, search-back) must run. */
+  private tickAt = 0;
+
+  constructor(fsHz: number, params: PanTompkinsParams, startSample: number, onPeak: PeakCallback) {
+    this.fsHz = fsHz;
+    this.n = startSample;
+    this.p = params;
+    this.onPeak = onPeak;
+    this.filter = new BiquadCascade(butterworthBand(fsHz, 5, 15, 2));
+    const ms = (v: number): number => Math.max(1, Math.round((v * fsHz) / 1000));
+    this.w = ms(params.integrationMs);
+    this.refractory = ms(params.refractoryMs);
+    this.tWave = ms(params.tWaveMs);
+    this.peakHold = ms(params.peakHoldMs);
+    this.learning = ms(params.learningMs);
+    this.compete = ms(params.competeMs);
+    this.tickAt = startSample + this.learning;
+    this.lastDecayAt = startSample;
+    // History needed: peak hold + integration window + margin for the R search.
+    let size = 1;
+    while (size < this.learning + this.peakHold + 2 * this.w + 16) size <<= 1; // learning peaks are located at its end
+    this.mask = size - 1;
+    this.xRing = new Float64Array(size);
+    this.dRing = new Float64Array(size);
+    this.sqRing = new Float64Array(size);
+  }
+
+  /** Index of the next sample the detector expects. */
+  get nextSample(): number {
+    return this.n;
+  }
+
+  /** Feeds samples `x` (mV, NaN = missing) that follow the previous ones. */
+  process(x: Float32Array): void {
+    const len = x.length;
+    if (len === 0) return;
+    if (this.scratch.length < len) this.scratch = new Float64Array(Math.max(len, 2 * this.scratch.length));
+    const f = this.scratch;
+    this.filter.run(x, f); // NaN held inside the filter; f has NaN back at those positions
+
+    const mask = this.mask, xRing = this.xRing, dRing = this.dRing, sqRing = this.sqRing, w = this.w;
+    const invW = 1 / w;
+    let n = this.n, held = this.held;
+    let f1 = this.f1, f2 = this.f2, f3 = this.f3, f4 = this.f4;
+    let mwiSum = this.mwiSum, lastM = this.lastM, maxM = this.maxM, maxAt = this.maxAt, sinceMax = this.sinceMax;
+    const peakHold = this.peakHold;
+    let tickAt = this.tickAt; // local copy; re-read after any call that may move it
+    for (let i = 0; i < len; i++, n++) {
+      let xi = x[i]!;
+      let fi = f[i]!;
+      if (xi !== xi) {
+        // Missing sample: the filter saw the held value; continue the derivative as if the signal were flat.
+        xi = held;
+        fi = f1;
+      } else held = xi;
+      const d = 2 * fi + f1 - f3 - 2 * f4;
+      f4 = f3; f3 = f2; f2 = f1; f1 = fi;
+      const sq = d * d;
+      const slot = n & mask;
+      mwiSum += sq - sqRing[(n - w) & mask]!;
+      sqRing[slot] = sq;
+      dRing[slot] = d;
+      xRing[slot] = xi;
+      const m = mwiSum * invW;
+      // Peak finder (Hamilton & Tompkins 1986): rise to a maximum, report on fall to half or after peakHold.
+      if (sinceMax > 0) sinceMax++;
+      if (m > lastM && m > maxM) {
+        maxM = m;
+        maxAt = n;
+        sinceMax = 1;
+      } else if (sinceMax > 0 && (m < 0.5 * maxM || sinceMax > peakHold)) {
+        this.n = n;
+        this.candidate(maxM, maxAt, n);
+        tickAt = this.tickAt;
+        maxM = 0;
+        sinceMax = 0;
+      }
+      lastM = m;
+      if (n >= tickAt) {
+        this.n = n;
+        this.tick(n);
+        tickAt = this.tickAt;
+      }
+    }
+    this.n = n;
+    this.held = held;
+    this.f1 = f1; this.f2 = f2; this.f3 = f3; this.f4 = f4;
+    this.mwiSum = mwiSum; this.lastM = lastM; this.maxM = maxM; this.maxAt = maxAt; this.sinceMax = sinceMax;
+  }
+
+  /**
+   * End of stream: decides what is still waiting (peaks of a stream shorter than the learning phase, a held peak).
+   * Peaks that only a later sample could have completed are not reported.
+   */
+  finish(): void {
+    if (!this.learningDone) this.endLearning(this.n);
+    this.flushTentative(Number.POSITIVE_INFINITY);
+  }
+
+  /** Mean of the recent RR intervals, samples; 1 s before the first interval. */
+  private rrMean(): number {
+    return this.rrCount === 0 ? this.fsHz : this.rrSum / Math.min(this.rrCount, RR_HISTORY);
+  }
+
+  private searchBackLimit(): number {
+    return this.p.searchBackRr * this.rrMean();
+  }
+
+  private threshold(): number {
+    return this.npki + this.p.thresholdFraction * (this.spki - this.npki);
+  }
+
+  /** A peak of the integrated signal at `peakAt`, reported at sample `foundAt`. */
+  private candidate(height: number, peakAt: number, foundAt: number): void {
+    const c: Candidate = { peakAt, rIndex: -1, amplitudeMv: 0, height, slope: 0, foundAt };
+    if (!this.learningDone) {
+      this.learned.push(c); // decided at the end of learning; the ring buffers still hold its samples then
+      return;
+    }
+    this.decide(c);
+  }
+
+  /**
+   * Finds the R-peak of a candidate: the input extremum (largest |x|) in the integration window that ends at the
+   * integrated peak, widened by a few samples for the band-pass and derivative delays, and its max slope. The window
+   * starts no earlier than the end of the last QRS's refractory period, so a second hump of the integrated signal
+   * (wide QRS, tall T wave) is judged on its own samples, not on the QRS already detected.
+   * Returns false when nothing of the window lies outside the refractory period.
+   */
+  private locate(c: Candidate): boolean {
+    let from = c.peakAt - this.w - 8;
+    if (this.lastR >= 0 && from < this.lastR + this.refractory) from = this.lastR + this.refractory;
+    if (from > c.peakAt) return false;
+    let best = from, bestAbs = -1, slope = 0;
+    for (let k = from; k <= c.peakAt; k++) {
+      const v = this.xRing[k & this.mask]!;
+      const a = v < 0 ? -v : v;
+      if (a > bestAbs) { bestAbs = a; best = k; }
+      const d = this.dRing[k & this.mask]!;
+      const ad = d < 0 ? -d : d;
+      if (ad > slope) slope = ad;
+    }
+    c.rIndex = best;
+    c.amplitudeMv = this.xRing[best & this.mask]!;
+    c.slope = slope;
+    return true;
+  }
+
+  /** End of learning: initialise the levels and decide the collected peaks as if they had come live. */
+  private endLearning(now: number): void {
+    this.learningDone = true;
+    let maxH = 0, sumH = 0;
+    for (const c of this.learned) { if (c.height > maxH) maxH = c.height; sumH += c.height; }
+    // Initial levels: the tallest peak stands for a QRS, the mean peak for noise (P&T initialise from the
+    // maximum and mean of the integrated signal during learning).
+    this.spki = 0.5 * maxH;
+    this.npki = this.learned.length > 0 ? 0.5 * (sumH / this.learned.length) : 0;
+    this.lastDecayAt = now - this.learning;
+    const learned = this.learned.splice(0);
+    for (const c of learned) {
+      this.flushTentative(c.foundAt);
+      this.searchBack(c.foundAt);
+      this.decide(c);
+    }
+    this.flushTentative(now);
+  }
+
+  private decide(c: Candidate): void {
+    if (!this.locate(c)) return; // refractory: not even a noise peak
+    const th = this.threshold();
+    (globalThis as any).__ptdebug?.(c, this.spki, this.npki, th, this.lastR, this.lastSlope);
+    const t = this.tentative;
+    if (t !== undefined) {
+      if (c.rIndex - t.rIndex < this.compete) {
+        // Two QRS-like peaks too close for both to be beats: keep the stronger one (a tall P wave before its QRS).
+        // The loser is noise, and no search-back beat either: it belongs to the winner's complex.
+        if (c.height > t.height && c.slope > t.slope && c.height > th) {
+          this.noise(t, 0);
+          this.tentative = undefined;
+          this.consider(c);
+        } else this.noise(c, 0);
+        return;
+      }
+      this.tentative = undefined;
+      this.accept(t, false);
+      if (!this.locate(c)) return;
+    }
+    if (c.height > th && !this.isTWave(c)) {
+      this.consider(c);
+      return;
+    }
+    this.noise(c, th);
+  }
+
+  /** A peak above threshold: a QRS now if its slope is like the last QRS's, else held until no stronger peak follows. */
+  private consider(c: Candidate): void {
+    if (c.slope >= this.p.confidentSlopeRatio * this.lastSlope) {
+      this.accept(c, false);
+      return;
+    }
+    this.tentative = c;
+    this.scheduleTick();
+  }
+
+  /** A noise peak; kept for search-back if above half the threshold `th` (0: never). */
+  private noise(c: Candidate, th: number): void {
+    this.npki = 0.125 * c.height + 0.875 * this.npki;
+    if (th > 0 && c.height > this.p.searchBackFraction * th) {
+      if (this.pending.length >= MAX_PENDING) this.pending.shift();
+      this.pending.push(c);
+    }
+  }
+
+  private isTWave(c: Candidate): boolean {
+    return this.lastR >= 0 && c.rIndex - this.lastR < this.tWave && c.slope < this.p.tWaveSlopeRatio * this.lastSlope;
+  }
+
+  private accept(c: Candidate, searchBack: boolean): void {
+    if (searchBack) this.spki = 0.25 * c.height + 0.75 * this.spki;
+    else this.spki = 0.125 * c.height + 0.875 * this.spki;
+    if (this.lastR >= 0) {
+      const rr = c.rIndex - this.lastR;
+      const slot = this.rrCount % RR_HISTORY;
+      this.rrSum += rr - (this.rrCount >= RR_HISTORY ? this.rr[slot]! : 0);
+      this.rr[slot] = rr;
+      this.rrCount++;
+    }
+    this.lastR = c.rIndex;
+    this.lastSlope = c.slope;
+    // Noise peaks before this QRS or in its refractory period can no longer be search-back beats.
+    let keep = 0;
+    for (const q of this.pending) if (q.rIndex - c.rIndex >= this.refractory) this.pending[keep++] = q;
+    this.pending.length = keep;
+    const detectedAt = Math.max(c.foundAt, this.n);
+    this.onPeak(c.rIndex, c.amplitudeMv, detectedAt, searchBack);
+    if (this.learningDone) this.scheduleTick();
+  }
+
+  /** Clock-driven logic, run when the sample index reaches `tickAt`. */
+  private tick(now: number): void {
+    if (!this.learningDone) this.endLearning(now);
+    this.flushTentative(now);
+    this.searchBack(now);
+    this.scheduleTick();
+  }
+
+  private scheduleTick(): void {
+    const since = Math.max(this.lastR, this.lastDecayAt);
+    this.tickAt = Math.floor(since + this.searchBackLimit()) + 1;
+    // A held peak is decided once no peak within `compete` of it can still be reported.
+    if (this.tentative !== undefined) this.tickAt = Math.min(this.tickAt, this.tentativeDeadline(this.tentative));
+  }
+
+  private tentativeDeadline(t: Candidate): number {
+    return t.rIndex + this.compete + this.w + 8 + this.peakHold + 1;
+  }
+
+  private flushTentative(now: number): void {
+    const t = this.tentative;
+    if (t !== undefined && now >= this.tentativeDeadline(t)) {
+      this.tentative = undefined;
+      this.accept(t, false);
+    }
+  }
+
+  /** Search-back: no QRS for searchBackRr mean RR intervals since the last one (or since the last decay). */
+  private searchBack(now: number): void {
+    if (this.tentative !== undefined) return;
+    for (;;) {
+      const since = Math.max(this.lastR, this.lastDecayAt);
+      if (now - since <= this.searchBackLimit()) return;
+      const th2 = this.p.searchBackFraction * this.threshold();
+      let best: Candidate | undefined;
+      for (const q of this.pending) {
+        if (q.height <= th2 || q.foundAt > now) continue;
+        if (this.lastR >= 0 && (q.rIndex - this.lastR < this.refractory || this.isTWave(q))) continue;
+        if (best === undefined || q.height > best.height) best = q;
+      }
+      if (best === undefined) {
+        // Nothing to recover: let the levels decay so a weaker signal can be found again (a lead that went
+        // small or a stream that resumed after a flat stretch), once per search-back interval.
+        this.spki *= 0.5;
+        this.npki *= 0.5;
+        this.lastDecayAt = now;
+        return;
+      }
+      this.accept(best, true);
+    }
+  }
+}
