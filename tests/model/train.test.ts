@@ -1,0 +1,86 @@
+/**
+ * Training on a small synthetic dataset (tests/CI never train a full model): reproducible from the seed, and a run
+ * killed after an epoch then resumed ends with bit-identical weights to an uninterrupted run.
+ */
+import { existsSync } from 'node:fs';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DS1_RECORDS, DS2_RECORDS } from '../../src/dataset/aamiClasses.js';
+import { trySetBackend } from '../../src/model/backend.js';
+import { loadDataset, syntheticDataset, writeDataset, type BeatDataset } from '../../src/model/dataset.js';
+import { loadModel } from '../../src/model/modelIo.js';
+import { metricsFromConfusion, trainModel, type TrainOptions } from '../../src/model/train.js';
+
+let root: string;
+let dataset: BeatDataset;
+
+const weightsOf = async (dir: string) => (await loadModel(dir)).getWeights().map((w) => Array.from(w.dataSync()));
+
+describe('trainModel', () => {
+  beforeAll(async () => {
+    expect(await trySetBackend('wasm')).toBe(true);
+    root = await mkdtemp(join(tmpdir(), 'ecg-train-'));
+    await writeDataset(join(root, 'data'), syntheticDataset({ beatsPerRecord: 12, records: [...DS1_RECORDS, ...DS2_RECORDS], seed: 9 }));
+    dataset = await loadDataset(join(root, 'data'));
+  });
+  afterAll(async () => {
+    await rm(root, { recursive: true, force: true });
+  });
+
+  const base = (out: string): TrainOptions => ({
+    model: 'mshan', protocol: 'inter', datasetDir: join(root, 'data'), dataset, outDir: join(root, out),
+    epochs: 3, batchSize: 16, perClassPerEpoch: 24, patience: 10, maxMinutes: 1e6, seed: 2,
+  });
+
+  it('a killed-then-resumed run ends with the same weights as an uninterrupted one', async () => {
+    const straight = await trainModel(base('straight'));
+    expect(straight.stoppedBy).toBe('epochs');
+    expect(straight.history.map((h) => h.epoch)).toEqual([1, 2, 3]);
+
+    const killed = await trainModel({ ...base('resumed'), stopAfterEpoch: 1 });
+    expect(killed.stoppedBy).toBe('interrupted');
+    expect(existsSync(join(root, 'resumed', 'checkpoint', 'latest'))).toBe(true);
+    expect(existsSync(join(root, 'resumed', 'model.json'))).toBe(false);
+    const resumed = await trainModel({ ...base('resumed'), resume: true });
+    expect(resumed.history.map((h) => h.epoch)).toEqual([1, 2, 3]);
+    expect(resumed.bestEpoch).toBe(straight.bestEpoch);
+
+    expect(await weightsOf(join(root, 'resumed'))).toEqual(await weightsOf(join(root, 'straight')));
+    expect(resumed.history.map((h) => h.loss)).toEqual(straight.history.map((h) => h.loss));
+    const manifest = JSON.parse(await readFile(join(root, 'straight', 'manifest.json'), 'utf8'));
+    expect(manifest).toMatchObject({ model: 'mshan', protocol: 'inter', classes: ['N', 'S', 'V', 'F', 'Q'], dataset: { hash: dataset.hash } });
+    expect(manifest.training.balance).toBe('sampling');
+    expect(manifest.training.balanceDescription).toMatch(/class-balanced sampling/);
+    expect(manifest.metrics.test.count).toBeGreaterThan(0);
+    expect(existsSync(join(root, 'straight', 'checkpoint'))).toBe(false);
+  });
+
+  it('resuming with different options is refused with ECG_ERR_MODEL', async () => {
+    await trainModel({ ...base('mismatch'), epochs: 2, stopAfterEpoch: 1 });
+    await expect(trainModel({ ...base('mismatch'), seed: 3, resume: true })).rejects.toMatchObject({
+      code: 'ECG_ERR_MODEL', message: expect.stringMatching(/checkpoint of a different run/),
+    });
+  });
+
+  it('is reproducible from the seed and changes with it (cnn, class weights)', async () => {
+    const opts = (out: string, seed: number): TrainOptions => ({ ...base(out), model: 'cnn', epochs: 1, balance: 'weights', seed });
+    await trainModel(opts('a', 5));
+    await trainModel(opts('b', 5));
+    await trainModel(opts('c', 6));
+    expect(await weightsOf(join(root, 'a'))).toEqual(await weightsOf(join(root, 'b')));
+    expect(await weightsOf(join(root, 'a'))).not.toEqual(await weightsOf(join(root, 'c')));
+  });
+});
+
+describe('metricsFromConfusion', () => {
+  it('computes Se, +P, F1, accuracy and a macro F1 over the listed classes', () => {
+    const m = metricsFromConfusion([[8, 2], [1, 9]], ['A', 'B'], ['A', 'B']);
+    expect(m.perClass.A.se).toBeCloseTo(0.8);
+    expect(m.perClass.A.ppv).toBeCloseTo(8 / 9);
+    expect(m.perClass.B.f1).toBeCloseTo((2 * 0.9 * (9 / 11)) / (0.9 + 9 / 11));
+    expect(m.accuracy).toBeCloseTo(0.85);
+    expect(m.macroF1).toBeCloseTo((m.perClass.A.f1 + m.perClass.B.f1) / 2);
+  });
+});
