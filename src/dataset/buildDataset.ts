@@ -88,7 +88,7 @@ export async function buildDataset(options: BuildDatasetOptions): Promise<BuildD
       windowsParts.push(beat.samples);
       rrFeatureVector(beat.rr, features, i * RR_FEATURE_COUNT);
       recordOfBeat.push(record);
-      sampleOfBeat.push(beat.sampleIndex);
+      sampleOfBeat.push(extracted.recordSamples[i]);
     });
     featureParts.push(features);
     symbolOfBeat.push(...extracted.symbols);

@@ -1,14 +1,15 @@
 import { join } from 'node:path';
-import { connectable, from, lastValueFrom, Subject, toArray, type Observable } from 'rxjs';
+import { from, lastValueFrom, toArray } from 'rxjs';
 import { matchBeats } from '../eval/ec57.js';
-import { bandpass } from '../pipeline/bandpass.js';
-import { detectRPeaks } from '../pipeline/detectRPeaks.js';
-import { windowBeats } from '../pipeline/windowBeats.js';
+import { monitorPipeline } from '../pipeline/monitorPipeline.js';
 import { recordSource } from '../sources/recordSource.js';
-import type { BeatWindow, RPeak, SampleChunk } from '../types.js';
+import type { BeatWindow, RPeak } from '../types.js';
 import { isBeatCode } from '../wfdb/annotationCodes.js';
-import { readAnnotations, type Annotation } from '../wfdb/annotations.js';
+import { readAnnotations } from '../wfdb/annotations.js';
 import { readHeader } from '../wfdb/header.js';
+
+/** The classifier's input rate: windows of 180 + 180 samples at 360 Hz. */
+const WINDOW_FS_HZ = 360;
 
 /** Where the beats of a record come from: the reference annotations (classification alone) or the project's detector (end to end). */
 export type BeatPositions = 'reference' | 'detector';
@@ -26,8 +27,12 @@ export interface ExtractBeatsOptions {
 export interface RecordBeats {
   record: string;
   lead: string;
+  /** The record's own sampling rate, Hz; `beats` are cut at 360 Hz. */
   fsHz: number;
+  /** Beat windows at 360 Hz (`sampleIndex` counted at 360 Hz). */
   beats: BeatWindow[];
+  /** Each beat's sample in the record's own numbering (the annotation's sample in reference mode). */
+  recordSamples: number[];
   /** MIT-BIH symbol of each beat's reference annotation; '' for a detection that matched no reference beat. */
   symbols: string[];
   /** Detector mode: detections with no reference beat within 150 ms (kept, symbol ''). */
@@ -37,13 +42,11 @@ export interface RecordBeats {
 }
 
 /**
- * Replays one record through the live pipeline's own operators (record source -> band-pass -> [detectRPeaks] ->
- * windowBeats) and labels each beat from the reference annotations, so the training set is cut exactly as the monitor
+ * Replays one record through the live pipeline (record source -> monitorPipeline: band-pass -> R-peaks -> windowBeats) and labels each beat from the reference annotations, so the training set is cut exactly as the monitor
  * cuts beats. With `positions: 'reference'` the R-peaks are the annotated beats; with `'detector'`, detectRPeaks's
  * output, each detection taking the label of the reference beat bxb's matcher pairs with it (150 ms window).
  *
- * The record must be at 360 Hz (the window is 180 + 180 samples at 360 Hz); other rates go through `resample` first,
- * which the evaluation of other databases does.
+ * Records at other rates are resampled to 360 Hz by the pipeline (the window is 180 + 180 samples at 360 Hz).
  */
 export async function extractBeats(dir: string, record: string, options: ExtractBeatsOptions = {}): Promise<RecordBeats> {
   const { positions = 'reference', lead = 'MLII', annotator = 'atr' } = options;
@@ -53,21 +56,25 @@ export async function extractBeats(dir: string, record: string, options: Extract
   const annotations = await readAnnotations(join(dir, `${record}.${annotator}`));
   const referenceBeats = annotations.filter((a) => isBeatCode(a.code));
 
-  // One pass over the record: windowBeats and the detector share the band-passed stream, connected once both listen.
-  const filtered$ = connectable(recordSource(dir, record, { lead: leadIndex }).pipe(bandpass()), { connector: () => new Subject<SampleChunk>() });
-  const peaks$: Observable<RPeak> =
+  // Windows are cut at 360 Hz whatever the record's rate; positions map between the two numberings.
+  const toWindowRate = (sample: number): number => Math.round((sample * WINDOW_FS_HZ) / header.fsHz);
+  const toRecordRate = (sampleIndex: number): number => Math.round((sampleIndex * header.fsHz) / WINDOW_FS_HZ);
+  const rPeaks =
     positions === 'reference'
-      ? from(referenceBeats.map((a) => referencePeak(a, record, header.fsHz, leadName)))
-      : filtered$.pipe(detectRPeaks());
-  const beatsPromise = lastValueFrom(filtered$.pipe(windowBeats(peaks$), toArray()), { defaultValue: [] as BeatWindow[] });
-  filtered$.connect();
-  const beats = await beatsPromise;
+      ? () => from(referenceBeats.map((a) => referencePeak(toWindowRate(a.sample), record, leadName)))
+      : undefined; // the monitor's own detector
+  const source$ = recordSource(dir, record, { lead: leadIndex, streamId: record });
+  const beats = await lastValueFrom(source$.pipe(monitorPipeline({ fsHz: WINDOW_FS_HZ, rPeaks }), toArray()));
 
   if (positions === 'reference') {
-    const symbolAt = new Map(referenceBeats.map((a) => [a.sample, a.symbol]));
-    return { record, lead: leadName, fsHz: header.fsHz, beats, symbols: beats.map((b) => symbolAt.get(b.sampleIndex) ?? ''), unmatchedDetections: 0, missedReferenceBeats: 0 };
+    // windowBeats emits one beat per peak, in order: beat i is reference beat i.
+    return {
+      record, lead: leadName, fsHz: header.fsHz, beats, recordSamples: referenceBeats.map((a) => a.sample), symbols: referenceBeats.map((a) => a.symbol),
+      unmatchedDetections: 0, missedReferenceBeats: 0,
+    };
   }
-  const detections = beats.map((b) => ({ sample: b.sampleIndex, code: 1, subtype: 0 }));
+  const recordSamples = beats.map((b) => toRecordRate(b.sampleIndex));
+  const detections = recordSamples.map((sample) => ({ sample, code: 1, subtype: 0 }));
   const { pairs } = matchBeats(annotations, detections, { fsHz: header.fsHz, endSample: header.numSamples });
   const symbols = beats.map(() => '');
   let unmatchedDetections = 0;
@@ -77,12 +84,9 @@ export async function extractBeats(dir: string, record: string, options: Extract
     else if (pair.testIndex !== undefined) unmatchedDetections++;
     else if (pair.refIndex !== undefined) missedReferenceBeats++;
   }
-  return { record, lead: leadName, fsHz: header.fsHz, beats, symbols, unmatchedDetections, missedReferenceBeats };
+  return { record, lead: leadName, fsHz: header.fsHz, beats, recordSamples, symbols, unmatchedDetections, missedReferenceBeats };
 }
 
-function referencePeak(annotation: Annotation, record: string, fsHz: number, lead: string): RPeak {
-  return {
-    streamId: record, sampleIndex: annotation.sample, fsHz, amplitudeMv: Number.NaN,
-    detectedAtSample: annotation.sample, latencySamples: 0, lead, searchBack: false,
-  };
+function referencePeak(sampleIndex: number, record: string, lead: string): RPeak {
+  return { streamId: record, sampleIndex, fsHz: WINDOW_FS_HZ, amplitudeMv: Number.NaN, detectedAtSample: sampleIndex, latencySamples: 0, lead, searchBack: false };
 }
