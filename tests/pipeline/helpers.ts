@@ -1,0 +1,63 @@
+import fc from 'fast-check';
+import { from, lastValueFrom, toArray, type Observable, type OperatorFunction } from 'rxjs';
+import type { SampleChunk } from '../../src/types.js';
+
+/** Splits `samples` at `cuts` (sorted, deduplicated, inside the array) into chunks of one stream. */
+export function chunksOf(samples: Float32Array, cuts: readonly number[], fsHz = 360, startSample = 0, aux?: Float32Array): SampleChunk[] {
+  const points = [0, ...[...new Set(cuts)].filter((c) => c > 0 && c < samples.length).sort((a, b) => a - b), samples.length];
+  const out: SampleChunk[] = [];
+  for (let i = 0; i + 1 < points.length; i++) {
+    const a = points[i]!, b = points[i + 1]!;
+    const chunk: SampleChunk = { streamId: 'test/1', startSample: startSample + a, fsHz, lead: 'MLII', samples: samples.slice(a, b) };
+    if (aux) chunk.auxLeads = [{ lead: 'V5', samples: aux.slice(a, b) }];
+    out.push(chunk);
+  }
+  return out;
+}
+
+export function run<T>(chunks: readonly SampleChunk[], op: OperatorFunction<SampleChunk, T>): Promise<T[]> {
+  return lastValueFrom(from(chunks).pipe(op, toArray()));
+}
+
+/** Concatenates the primary-lead samples of chunks. */
+export function concat(chunks: readonly SampleChunk[], lead = -1): Float32Array {
+  const parts = chunks.map((c) => (lead < 0 ? c.samples : c.auxLeads![lead]!.samples));
+  const out = new Float32Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}
+
+/** Random cut points for an array of length n (fast-check arbitrary). */
+export const cutsArb = (n: number): fc.Arbitrary<number[]> => fc.array(fc.integer({ min: 1, max: n - 1 }), { maxLength: 40 });
+
+export type { Observable };
+
+/**
+ * Synthetic ECG at `fsHz`: narrow Gaussian QRS (1 mV, sigma 10 ms) at `beats` (sample indices), a T wave (0.3 mV,
+ * sigma 40 ms) 250 ms later, baseline wander (0.3 mV at 0.2 Hz) and a little deterministic noise.
+ */
+export function syntheticEcg(n: number, beats: readonly number[], fsHz = 360): Float32Array {
+  const x = new Float32Array(n);
+  const sq = (fsHz * 10) / 1000;
+  const st = (fsHz * 40) / 1000;
+  const tOff = Math.round((fsHz * 250) / 1000);
+  let seed = 12345;
+  for (let i = 0; i < n; i++) {
+    seed = (seed * 1103515245 + 12345) % 2147483648;
+    x[i] = 0.3 * Math.sin((2 * Math.PI * 0.2 * i) / fsHz) + 0.01 * (seed / 2147483648 - 0.5);
+  }
+  for (const b of beats) {
+    for (let k = -5 * st; k <= 5 * st; k++) {
+      const i = Math.round(b + k);
+      if (i < 0 || i >= n) continue;
+      x[i] += Math.exp(-0.5 * (k / sq) ** 2) - 0.15 * Math.exp(-0.5 * ((k - 2.5 * sq) / sq) ** 2);
+      const j = i + tOff;
+      if (j < n) x[j] += 0.3 * Math.exp(-0.5 * (k / st) ** 2);
+    }
+  }
+  return x;
+}
