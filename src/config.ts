@@ -1,5 +1,6 @@
 import { homedir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 /**
  * Where the MIT-BIH Arrhythmia Database lives: `MITDB_DIR` if set, else the folder `ecg-monitor mitdb fetch` fills by default.
@@ -25,3 +26,14 @@ export const MITDB_RECORDS: readonly string[] = [
   '117', '118', '119', '121', '122', '123', '124', '200', '201', '202', '203', '205', '207', '208', '209', '210',
   '212', '213', '214', '215', '217', '219', '220', '221', '222', '223', '228', '230', '231', '232', '233', '234',
 ];
+
+/** The package's root folder (where package.json and models/ are), from src/ or from dist/src/ alike. */
+export function packageRoot(): string {
+  const here = dirname(fileURLToPath(import.meta.url));
+  return resolve(here, here.includes(`${join('dist', 'src')}`) ? '../..' : '..');
+}
+
+/** The model the live monitor uses unless told otherwise: MSHAN trained inter-patient (DS1), shipped in models/. */
+export function defaultModelDir(): string {
+  return join(packageRoot(), 'models', 'mshan-inter');
+}

@@ -1,7 +1,83 @@
-import type { Command } from 'commander';
-import { newCommand, type CliIo } from '../io.js';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { Option, type Command } from 'commander';
+import { lastValueFrom, map, type Observable } from 'rxjs';
+import { defaultModelDir, mitdbDir } from '../../config.js';
+import { log } from '../../log.js';
+import { initBackend } from '../../model/backend.js';
+import { loadClassifier } from '../../model/predict.js';
+import { classifyBeats } from '../../pipeline/classifyBeats.js';
+import { monitorPipeline } from '../../pipeline/monitorPipeline.js';
+import { recordSource } from '../../sources/recordSource.js';
+import { RecordFormatError } from '../../errors.js';
+import { newCommand, nonNegativeInteger, type CliIo } from '../io.js';
 
-/** `ecg-monitor serve`: the live monitor. */
+interface ServeFlags {
+  dir?: string;
+  record: string;
+  lead?: string;
+  speed: number;
+  fromS: number;
+  toS?: number;
+  model: string;
+  classify: boolean;
+}
+
+/**
+ * `ecg-monitor serve`: the live monitor. Replays a WFDB record (by default MIT-BIH 100 at real-time speed) through
+ * band-pass -> R-peaks -> beat windows -> MSHAN classes and writes one NDJSON line per beat on stdout.
+ */
 export function serveCommand(io: CliIo): Command {
-  return newCommand('serve', io).description('run the monitor on a stream');
+  return newCommand('serve', io)
+    .description('run the monitor on a stream: one NDJSON line per beat (R-peak, RR, AAMI class) on stdout')
+    .option('--dir <path>', 'WFDB database folder (default: MITDB_DIR)')
+    .option('--record <name>', 'record to replay', '100')
+    .option('--lead <name|index>', 'lead to monitor (default: MLII if present, else the first signal)')
+    .addOption(new Option('--speed <factor>', 'replay speed: 1 = real time, 10 = ten times, 0 = as fast as possible').default(1).argParser(speedFactor))
+    .option('--from-s <seconds>', 'start this far into the record', nonNegativeInteger('--from-s'), 0)
+    .option('--to-s <seconds>', 'stop this far into the record (default: its end)', nonNegativeInteger('--to-s'))
+    .option('--model <dir>', 'classifier model folder', defaultModelDir())
+    .option('--no-classify', 'detect and window beats without classifying them')
+    .addHelpText('after', '\nExamples:\n  ecg-monitor serve --record 208 --speed 10\n  ecg-monitor serve --record 100 --speed 0 --to-s 60 --no-classify\n')
+    .action(async (flags: ServeFlags) => {
+      const dir = flags.dir ?? mitdbDir(io.env);
+      if (!existsSync(join(dir, `${flags.record}.hea`))) {
+        throw new RecordFormatError('ECG_ERR_FILE_NOT_FOUND', `record ${flags.record} not found; get MIT-BIH with \`ecg-monitor mitdb fetch\` or set MITDB_DIR`, { file: join(dir, `${flags.record}.hea`) });
+      }
+      const fsHz = 360;
+      const source$ = recordSource(dir, flags.record, {
+        speed: flags.speed,
+        lead: flags.lead === undefined ? await preferredLead(dir, flags.record) : /^\d+$/.test(flags.lead) ? Number(flags.lead) : flags.lead,
+        fromSample: flags.fromS * fsHz,
+        toSample: flags.toS === undefined ? undefined : flags.toS * fsHz,
+      });
+      const beats$ = source$.pipe(monitorPipeline());
+      let lines$: Observable<string>;
+      if (flags.classify && existsSync(join(flags.model, 'model.json'))) {
+        await initBackend();
+        const classifier = await loadClassifier(flags.model);
+        log.info({ model: flags.model }, 'classifying beats');
+        lines$ = beats$.pipe(
+          classifyBeats(classifier),
+          map((c) => JSON.stringify({ type: 'beat', streamId: c.streamId, sampleIndex: c.sampleIndex, fsHz: c.fsHz, beatClass: c.beatClass, probabilities: c.probabilities.map((p) => Number(p.toFixed(4))), model: c.model })),
+        );
+      } else {
+        if (flags.classify) log.warn({ model: flags.model }, 'no model found there: beats are detected but not classified');
+        lines$ = beats$.pipe(map((b) => JSON.stringify({ type: 'beat', streamId: b.streamId, sampleIndex: b.sampleIndex, fsHz: b.fsHz, rr: b.rr })));
+      }
+      await lastValueFrom(lines$.pipe(map((line) => io.stdout.write(`${line}\n`))), { defaultValue: undefined });
+    });
+}
+
+function speedFactor(value: string): number {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n < 0) throw new Error(`--speed must be a number >= 0, got "${value}"`);
+  return n;
+}
+
+/** MLII when the record has it (the lead the classifier was trained on), else the first signal. */
+async function preferredLead(dir: string, record: string): Promise<string | number> {
+  const { readHeader } = await import('../../wfdb/header.js');
+  const header = await readHeader(join(dir, `${record}.hea`));
+  return header.signals.some((s) => s.description === 'MLII') ? 'MLII' : 0;
 }
