@@ -1,0 +1,107 @@
+import { tap } from 'rxjs';
+import { MITDB_RECORDS } from '../config.js';
+import { bandpass } from '../pipeline/bandpass.js';
+import { detectRPeaks } from '../pipeline/detectRPeaks.js';
+import { recordSource } from '../sources/recordSource.js';
+
+export interface SignalBenchOptions {
+  /** Folder of the WFDB records. */
+  dir: string;
+  /** Records to run. Default: the 48 MIT-BIH records. */
+  records?: readonly string[];
+  /** Samples per chunk. Default: one second at the record's rate (as the live stream). */
+  chunkSamples?: number;
+  /** Called after each record (progress logging). */
+  onRecord?: (record: string, samples: number, peaks: number) => void;
+}
+
+/** Latency percentiles of the emitted R-peaks (detectedAtSample - sampleIndex). */
+export interface LatencySummary {
+  p50Samples: number;
+  p90Samples: number;
+  p99Samples: number;
+  maxSamples: number;
+  p50Ms: number;
+  p90Ms: number;
+  p99Ms: number;
+  maxMs: number;
+}
+
+export interface SignalBenchResult {
+  records: number;
+  /** Primary-lead samples pushed from file through band-pass and R-peak detection. */
+  samples: number;
+  peaks: number;
+  seconds: number;
+  samplesPerSecond: number;
+  /** The process's peak resident set size (getrusage ru_maxrss), bytes. */
+  peakRssBytes: number;
+  /** Resident set size after the first and after the last record, bytes: equal-ish when memory is flat in record length. */
+  rssAfterFirstRecordBytes: number;
+  rssAfterLastRecordBytes: number;
+  chunkSamples: number | 'one second';
+  latency: LatencySummary;
+  node: string;
+}
+
+/**
+ * Throughput benchmark of the signal path: every record from its file through recordSource -> bandpass ->
+ * detectRPeaks, in one process on one core, through the same RxJS operators as the live stream, in one-second chunks
+ * (fast mode: no pacing). Counts primary-lead samples; aux leads are not read.
+ */
+export function runSignalBench(options: SignalBenchOptions): SignalBenchResult {
+  const records = options.records ?? MITDB_RECORDS;
+  let latencies = new Int32Array(1 << 17);
+  let peaks = 0;
+  let samples = 0;
+  let fsHz = 0;
+  let rssFirst = 0;
+  const t0 = process.hrtime.bigint();
+  for (const record of records) {
+    let recordSamples = 0;
+    // Fast mode is synchronous: the subscription has run the whole record when subscribe returns.
+    let failure: unknown;
+    recordSource(options.dir, record, { chunkSamples: options.chunkSamples })
+      .pipe(
+        tap((chunk) => {
+          recordSamples += chunk.samples.length;
+          fsHz = chunk.fsHz;
+        }),
+        bandpass(),
+        detectRPeaks(),
+      )
+      .subscribe({
+        next: (peak) => {
+          if (peaks === latencies.length) {
+            const grown = new Int32Array(2 * latencies.length);
+            grown.set(latencies);
+            latencies = grown;
+          }
+          latencies[peaks++] = peak.latencySamples;
+        },
+        error: (error: unknown) => (failure = error ?? new Error('unknown error')),
+      });
+    if (failure !== undefined) throw failure;
+    samples += recordSamples;
+    if (rssFirst === 0) rssFirst = process.memoryUsage().rss;
+    options.onRecord?.(record, recordSamples, peaks);
+  }
+  const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+  const sorted = latencies.slice(0, peaks).sort();
+  const pct = (p: number): number => (peaks === 0 ? 0 : sorted[Math.min(peaks - 1, Math.floor(p * peaks))]!);
+  const ms = (s: number): number => (fsHz > 0 ? Math.round((s / fsHz) * 1e4) / 10 : 0);
+  const [p50, p90, p99, max] = [pct(0.5), pct(0.9), pct(0.99), peaks === 0 ? 0 : sorted[peaks - 1]!];
+  return {
+    records: records.length,
+    samples,
+    peaks,
+    seconds,
+    samplesPerSecond: samples / seconds,
+    peakRssBytes: process.resourceUsage().maxRSS * 1024,
+    rssAfterFirstRecordBytes: rssFirst,
+    rssAfterLastRecordBytes: process.memoryUsage().rss,
+    chunkSamples: options.chunkSamples ?? 'one second',
+    latency: { p50Samples: p50, p90Samples: p90, p99Samples: p99, maxSamples: max, p50Ms: ms(p50), p90Ms: ms(p90), p99Ms: ms(p99), maxMs: ms(max) },
+    node: process.version,
+  };
+}

@@ -1,0 +1,83 @@
+import { readFileSync } from 'node:fs';
+import { InvalidArgumentError, type Command } from 'commander';
+import { runSignalBench, type SignalBenchResult } from '../../bench/signal.js';
+import { MITDB_RECORDS, mitdbDir } from '../../config.js';
+import { log } from '../../log.js';
+import { newCommand, type CliIo } from '../io.js';
+import type { BenchSuite } from './bench.js';
+
+export interface SignalBenchFlags {
+  dir?: string;
+  records: string;
+  chunkSamples?: number;
+}
+
+const positiveInteger = (value: string): number => {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`must be an integer >= 1, got "${value}"`);
+  return n;
+};
+
+/** Parses `all` or a comma-separated record list. */
+export function parseRecords(value: string): readonly string[] {
+  return value === 'all' ? MITDB_RECORDS : value.split(',').map((r) => r.trim()).filter((r) => r !== '');
+}
+
+/** The signal benchmark as a bench suite: flags in, table and JSON out. */
+export const signalBenchSuite: BenchSuite<SignalBenchFlags, SignalBenchResult> = {
+  name: 'signal',
+  description: 'file -> band-pass -> R-peaks throughput, memory and detector latency over MIT-BIH',
+  addOptions: (cmd) =>
+    cmd
+      .option('--dir <path>', 'WFDB records folder (default: MITDB_DIR)')
+      .option('--records <list>', 'records, comma-separated, or "all"', 'all')
+      .option('--chunk-samples <n>', 'samples per chunk (default: one second)', positiveInteger),
+  run: (flags, io) => {
+    const dir = flags.dir ?? mitdbDir(io.env);
+    const result = runSignalBench({
+      dir,
+      records: parseRecords(flags.records),
+      chunkSamples: flags.chunkSamples,
+      onRecord: (record, samples, peaks) => log.debug({ record, samples, peaks }, 'bench signal: record done'),
+    });
+    return Promise.resolve(result);
+  },
+  table: (r) => {
+    const mb = (b: number): string => `${(b / 2 ** 20).toFixed(1)} MiB`;
+    const rows: [string, string][] = [
+      ['records', String(r.records)],
+      ['samples', String(r.samples)],
+      ['R-peaks', String(r.peaks)],
+      ['seconds', r.seconds.toFixed(3)],
+      ['samples/s', `${(r.samplesPerSecond / 1e6).toFixed(2)} M`],
+      ['peak RSS', mb(r.peakRssBytes)],
+      ['RSS after first / last record', `${mb(r.rssAfterFirstRecordBytes)} / ${mb(r.rssAfterLastRecordBytes)}`],
+      ['latency p50', `${r.latency.p50Samples} samples (${r.latency.p50Ms} ms)`],
+      ['latency p90', `${r.latency.p90Samples} samples (${r.latency.p90Ms} ms)`],
+      ['latency p99', `${r.latency.p99Samples} samples (${r.latency.p99Ms} ms)`],
+      ['latency max', `${r.latency.maxSamples} samples (${r.latency.maxMs} ms)`],
+    ];
+    const w = Math.max(...rows.map(([k]) => k.length));
+    return `bench signal (file -> band-pass -> R-peaks, one process, ${r.node})\n${rows.map(([k, v]) => `  ${k.padEnd(w)}  ${v}`).join('\n')}\n`;
+  },
+};
+
+/** Help text kept beside the code (src/cli/help/bench-signal.txt; copied to dist by `npm run build`). */
+function helpText(): string {
+  try {
+    return readFileSync(new URL('../help/bench-signal.txt', import.meta.url), 'utf8');
+  } catch {
+    return '';
+  }
+}
+
+/** `ecg-monitor bench signal [--dir] [--records] [--chunk-samples] [--json FILE]`. */
+export function benchSignalCommand(io: CliIo, addJson: (cmd: Command) => Command, write: (result: unknown, table: string, json?: string) => Promise<void>): Command {
+  const cmd = signalBenchSuite.addOptions(newCommand('signal', io).description(signalBenchSuite.description));
+  return addJson(cmd)
+    .addHelpText('after', `\n${helpText()}`)
+    .action(async (flags: SignalBenchFlags & { json?: string }) => {
+      const result = await signalBenchSuite.run(flags, io);
+      await write(result, signalBenchSuite.table(result), flags.json);
+    });
+}
