@@ -1,6 +1,6 @@
 import { RecordFormatError } from '../errors.js';
 import { readFileOrThrow } from './files.js';
-import { isKnownFormat, isSupportedFormat, SUPPORTED_FORMATS, FORMAT_INFO } from './signalFormats.js';
+import { FORMAT_INFO, isKnownFormat, SUPPORTED_FORMATS } from './signalFormats.js';
 
 /**
  * WFDB header (`.hea`) parser for single- and multi-segment records.
@@ -16,8 +16,9 @@ import { isKnownFormat, isSupportedFormat, SUPPORTED_FORMATS, FORMAT_INFO } from
  * Defaults as in the WFDB library: FS 250 Hz, GAIN 200 adu/mV (0 = uncalibrated, converted with 200), BASELINE = ADCZERO,
  * UNITS mV, ADCRES by format (12 for 212), ADCZERO 0, INITVAL = ADCZERO, DESC "record R, signal N".
  *
- * Anything malformed raises RecordFormatError ECG_ERR_BAD_HEADER naming the file and line (1-based, counting every line),
- * a WFDB signal format this reader does not decode raises ECG_ERR_UNSUPPORTED_FORMAT.
+ * Anything malformed raises RecordFormatError ECG_ERR_BAD_HEADER naming the file and line (1-based, counting every line).
+ * Every WFDB format parses (see signalFormats.ts); reading samples of one the decoders lack raises
+ * ECG_ERR_UNSUPPORTED_FORMAT in record.ts.
  *
  * References: WFDB header(5) https://physionet.org/physiotools/wag/header-5.htm ; WFDB library lib/signal.c (`readheader`).
  */
@@ -70,6 +71,8 @@ export interface SegmentSpec {
 export interface RecordHeader {
   /** The file name used in error messages (as passed to the parser). */
   file: string;
+  /** Line of the record line (1-based; later than 1 when comments come first). */
+  recordLine: number;
   recordName: string;
   /** Number of segments for a multi-segment record, else undefined. */
   numSegments?: number;
@@ -203,7 +206,7 @@ export function parseHeader(text: string, file: string): RecordHeader {
     for (let s = 0; s < numSignals; s++, next++) {
       const c = content[next];
       if (!c) return fail(rec.line, `record line says ${numSignals} signals but ${s} signal line(s) follow`);
-      signals.push(parseSignalLine(c.text, c.line, recordNameOf(nameTok!), s, fail));
+      signals.push(parseSignalLine(c.text, c.line, nameTok!, s, fail));
     }
   }
   if (next < content.length) {
@@ -224,7 +227,7 @@ export function parseHeader(text: string, file: string): RecordHeader {
     }
   });
 
-  const header: RecordHeader = { file, recordName: nameTok!, numSignals, fsHz, signals, comments };
+  const header: RecordHeader = { file, recordLine: rec.line, recordName: nameTok!, numSignals, fsHz, signals, comments };
   if (numSegments !== undefined) {
     header.numSegments = numSegments;
     header.segments = segments;
@@ -237,7 +240,6 @@ export function parseHeader(text: string, file: string): RecordHeader {
   return header;
 }
 
-const recordNameOf = (n: string): string => n;
 const truncate = (s: string, n = 40): string => (s.length > n ? `${s.slice(0, n)}...` : s);
 
 function parseSignalLine(
@@ -266,10 +268,9 @@ function parseSignalLine(
   const fm = FORMAT.exec(formatTok!);
   if (!fm) return bad('format', formatTok!, `${expectedFormats}, optionally with xSPF, :SKEW, +OFFSET`);
   const format = Number(fm[1]);
+  // Unknown formats are errors here; known WFDB formats the decoders lack (310, 24, FLAC...) parse, so their headers
+  // still give rates and lengths, and the record reader refuses them when their samples are asked for.
   if (!isKnownFormat(format)) bad('format', fm[1]!, expectedFormats);
-  if (!isSupportedFormat(format)) {
-    fail(line, `unsupported signal format "${format}" (${FORMAT_INFO[format]?.name ?? 'WFDB format'}; expected ${expectedFormats})`, 'ECG_ERR_UNSUPPORTED_FORMAT');
-  }
   const samplesPerFrame = fm[2] !== undefined ? Number(fm[2]) : 1;
   if (samplesPerFrame < 1 || samplesPerFrame > 1_000_000) bad('samples per frame', fm[2]!, 'an integer >= 1');
   const skew = fm[3] !== undefined ? Number(fm[3]) : 0;

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { EcgMonitorError, RecordFormatError } from '../errors.js';
 import { asNotFound } from './files.js';
 import { effectiveGain, readHeader, toChecksum16, type RecordHeader, type SignalSpec } from './header.js';
-import { byteRangeOfStream, decodeFrames, FORMAT_INFO } from './signalFormats.js';
+import { byteRangeOfStream, decodeFrames, FORMAT_INFO, isSupportedFormat, SUPPORTED_FORMATS } from './signalFormats.js';
 
 /**
  * Reading WFDB records: whole (`readRecord`) or in blocks with memory flat in record length (`openRecord` +
@@ -161,13 +161,13 @@ export class RecordReader {
     if (header.recordName !== recordName) {
       throw new RecordFormatError('ECG_ERR_BAD_HEADER', `record line names record "${header.recordName}", expected "${recordName}"`, {
         file: header.file,
-        line: firstContentLine(header),
+        line: header.recordLine,
       });
     }
     if (header.numSegments !== undefined) {
       throw new RecordFormatError('ECG_ERR_UNSUPPORTED_FORMAT', `multi-segment records (${header.numSegments} segments) are not supported`, {
         file: header.file,
-        line: firstContentLine(header),
+        line: header.recordLine,
       });
     }
     const groups: Group[] = [];
@@ -198,14 +198,33 @@ export class RecordReader {
     let numSamples = header.numSamples ?? 0;
     if (numSamples === 0 && groups.length > 0) {
       // No length in the header: as many whole frames as the shortest signal file holds.
-      numSamples = Math.min(...groups.map((g) => framesInBytes(g.format, g.signals.length, Math.max(0, g.size! - g.byteOffset))));
+      const readable = groups.filter((g) => isSupportedFormat(g.format));
+      numSamples = readable.length === 0 ? 0 : Math.min(...readable.map((g) => framesInBytes(g.format, g.signals.length, Math.max(0, g.size! - g.byteOffset))));
     }
     return new RecordReader(dir, header, groups, numSamples);
   }
 
-  /** Resolves signal names/indices to header indices. */
+  /**
+   * Resolves signal names/indices to header indices.
+   * @throws EcgMonitorError ECG_ERR_BAD_OPTION for an unknown signal; RecordFormatError ECG_ERR_UNSUPPORTED_FORMAT (file and
+   *   line) for a signal stored in a format the decoders lack
+   */
   signalIndices(signals?: readonly (number | string)[]): number[] {
-    if (signals === undefined) return this.header.signals.map((_, i) => i);
+    const indices = signals === undefined ? this.header.signals.map((_, i) => i) : this.resolve(signals);
+    for (const i of indices) {
+      const sig = this.header.signals[i]!;
+      if (!isSupportedFormat(sig.format)) {
+        throw new RecordFormatError(
+          'ECG_ERR_UNSUPPORTED_FORMAT',
+          `unsupported signal format "${sig.format}" (${FORMAT_INFO[sig.format]?.name ?? 'WFDB format'}; expected ${SUPPORTED_FORMATS.join(', ')})`,
+          { file: this.header.file, line: sig.line },
+        );
+      }
+    }
+    return indices;
+  }
+
+  private resolve(signals: readonly (number | string)[]): number[] {
     return signals.map((s) => {
       const i = typeof s === 'number' ? s : this.header.signals.findIndex((sig) => sig.description === s);
       if (!Number.isInteger(i) || i < 0 || i >= this.header.numSignals) {
@@ -350,12 +369,6 @@ export class RecordReader {
       }
     });
   }
-}
-
-/** Line of the record line (the first non-comment line); 1 for headers without leading comments. */
-function firstContentLine(header: RecordHeader): number {
-  const first = header.signals[0]?.line ?? header.segments?.[0]?.line;
-  return first !== undefined ? Math.max(1, first - 1) : 1;
 }
 
 /** Whole frames of `g` signals that `bytes` bytes of a signal file hold. */

@@ -21,7 +21,7 @@ const HEA_100 = '100 2 360 650000\r\n100.dat 212 200 11 1024 995 -22131 0 MLII\r
 describe('parseHeader', () => {
   it('parses a MIT-BIH header (CRLF)', () => {
     const h = parseHeader(HEA_100, 'mitdb/100.hea');
-    expect(h).toMatchObject({ file: 'mitdb/100.hea', recordName: '100', numSignals: 2, fsHz: 360, numSamples: 650000 });
+    expect(h).toMatchObject({ file: 'mitdb/100.hea', recordLine: 1, recordName: '100', numSignals: 2, fsHz: 360, numSamples: 650000 });
     expect(h.comments).toEqual(['69 M 1085 1629 x1', 'Aldomet, Inderal']);
     expect(h.signals[0]).toEqual({
       fileName: '100.dat', format: 212, samplesPerFrame: 1, skew: 0, byteOffset: 0, adcGain: 200, baseline: 1024, units: 'mV',
@@ -48,13 +48,17 @@ describe('parseHeader', () => {
       ].join('\n'),
       'db/rec_1.hea',
     );
-    expect(h).toMatchObject({ recordName: 'rec_1', numSignals: 3, fsHz: 500, counterFreqHz: 1000, baseCounter: 12, numSamples: 7500, baseTime: '12:30:05.250', baseDate: '24/12/2020' });
+    expect(h).toMatchObject({ recordLine: 2, recordName: 'rec_1', numSignals: 3, fsHz: 500, counterFreqHz: 1000, baseCounter: 12, numSamples: 7500, baseTime: '12:30:05.250', baseDate: '24/12/2020' });
     expect(h.comments).toEqual(['leading comment', 'trailing']);
     expect(h.signals[0]).toMatchObject({ format: 16, byteOffset: 512, adcGain: 1000, baseline: -3, units: 'uV', adcResolution: 16, adcZero: 5, initialValue: 7, checksum: 123, description: 'Lead I, ambulatory', line: 4 });
     // Defaults: baseline = ADC zero, resolution by format, initial value = ADC zero, description "record R, signal N".
     expect(h.signals[1]).toMatchObject({ adcGain: 0, units: 'mmHg', baseline: 0, adcResolution: 16, initialValue: 0, hasInitialValue: false, description: 'record rec_1, signal 1' });
     expect(h.signals[2]).toMatchObject({ format: 80, adcGain: 200, units: 'mV', adcResolution: 8, line: 6 });
     expect(h.signals[2]!.checksum).toBeUndefined();
+  });
+  it('parses WFDB formats the decoders lack (the record reader refuses their samples)', () => {
+    const h = parseHeader('r 2 360 10\nr.dat 310\nr.dat 310\n', 'r.hea');
+    expect(h.signals.map((s) => [s.format, s.adcResolution])).toEqual([[310, 10], [310, 10]]);
   });
   it('parses samples per frame and skew (reading them is refused later, by the record reader)', () => {
     const h = parseHeader('r 1 360 10\nr.dat 212x4:3 200', 'r.hea');
@@ -84,7 +88,6 @@ describe('parseHeader', () => {
 describe('parseHeader errors name the file and line', () => {
   const cases: Array<[string, string, string, number, string]> = [
     ['format 213', HEA_100.replace('100.dat 212 200 11 1024 995', '100.dat 213 200 11 1024 995'), 'ECG_ERR_BAD_HEADER', 2, 'bad signal line: format "213" (expected 8, 16, 80, 212)'],
-    ['format 310 (real but not decoded)', HEA_100.replace('100.dat 212 200 11 1024 1011', '100.dat 310 200 11 1024 1011'), 'ECG_ERR_UNSUPPORTED_FORMAT', 3, 'unsupported signal format "310" (10-bit packed, 3 samples in 4 bytes; expected 8, 16, 80, 212)'],
     ['format token garbage', 'r 1\nr.dat 212q', 'ECG_ERR_BAD_HEADER', 2, 'bad signal line: format "212q" (expected 8, 16, 80, 212, optionally with xSPF, :SKEW, +OFFSET)'],
     ['gain', 'r 1\nr.dat 212 2OO', 'ECG_ERR_BAD_HEADER', 2, 'bad signal line: gain "2OO" (expected GAIN[(BASELINE)][/UNITS], e.g. 200(1024)/mV)'],
     ['baseline', 'r 1\nr.dat 212 200(1.5)/mV', 'ECG_ERR_BAD_HEADER', 2, 'bad signal line: gain "200(1.5)/mV" (expected GAIN[(BASELINE)][/UNITS], e.g. 200(1024)/mV)'],

@@ -101,6 +101,19 @@ describe('synthetic records in every supported format', () => {
     expect(Array.from(rec.adc[0]!)).toEqual([5, -2048, 7]);
     expect(Array.from(rec.toMillivolts(0))).toEqual([Math.fround(0.025), Number.NaN, Math.fround(0.035)]);
   });
+  it('refuses samples in formats the decoders lack, naming the header line, but reads the other signals', async () => {
+    const dir = tmp();
+    writeFileSync(join(dir, 'a.dat'), encodeFrames(16, [Int32Array.of(1, 2, 3)]));
+    writeFileSync(join(dir, 'b.dat'), new Uint8Array(8));
+    writeFileSync(join(dir, 'mix.hea'), 'mix 2 360 3\na.dat 16 200 16 0 1\nb.dat 310 200\n');
+    expect(Array.from((await readRecord(dir, 'mix', { signals: [0] })).adc[0]!)).toEqual([1, 2, 3]);
+    const e = await readRecord(dir, 'mix').catch((x: unknown) => x);
+    expect(e).toBeInstanceOf(RecordFormatError);
+    expect(e).toMatchObject({ code: 'ECG_ERR_UNSUPPORTED_FORMAT', file: join(dir, 'mix.hea'), line: 3 });
+    expect((e as Error).message).toBe(`${join(dir, 'mix.hea')}:3: unsupported signal format "310" (10-bit packed, 3 samples in 4 bytes; expected 8, 16, 80, 212)`);
+    writeFileSync(join(dir, 'spf.hea'), 'spf 1 360 3\na.dat 16x2\n');
+    await expect(readRecord(dir, 'spf')).rejects.toMatchObject({ code: 'ECG_ERR_UNSUPPORTED_FORMAT', line: 2 });
+  });
   it('takes the length from the signal file when the header has none', async () => {
     const dir = tmp();
     writeFileSync(join(dir, 'nl.dat'), encodeFrames(212, [Int32Array.of(1, 2, 3), Int32Array.of(4, 5, 6)]));
