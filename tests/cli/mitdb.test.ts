@@ -1,6 +1,8 @@
-import { mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CliIo } from '../../src/cli/io.js';
 import { main } from '../../src/cli/main.js';
@@ -103,5 +105,24 @@ describe.skipIf(skipWithoutMitdb())('ecg-monitor mitdb fetch (local HTTP server 
     } finally {
       server.faults.corrupt = undefined;
     }
+  });
+});
+
+/** The built CLI (`npm test` builds first; locally the test skips when dist/ is absent). */
+const BUILT_MAIN = resolve('dist/src/cli/main.js');
+
+describe.skipIf(skipWithoutMitdb() || (!existsSync(BUILT_MAIN) && process.env.CI !== 'true'))('spawned ecg-monitor mitdb (smoke)', () => {
+  it('`ecg-monitor mitdb verify --records 100,101` exits 0 and prints two ok lines', async () => {
+    const { stdout } = await promisify(execFile)(process.execPath, [BUILT_MAIN, 'mitdb', 'verify', '--records', '100,101'], {
+      env: { ...process.env, MITDB_DIR, LOG_LEVEL: 'silent' },
+    });
+    const lines = stdout.trim().split('\n');
+    expect(lines.slice(0, 2).map((l) => l.split(/\s+/).slice(0, 2).join(' '))).toEqual(['100 ok', '101 ok']);
+    expect(lines.at(-1)).toBe(`2 records in ${MITDB_DIR}: 2 ok, 0 failed`);
+  });
+  it('exits 1 naming the code when the folder has no SHA256SUMS', async () => {
+    const err = await promisify(execFile)(process.execPath, [BUILT_MAIN, 'mitdb', 'verify', '--dir', tmp()]).catch((e: { code: number; stderr: string }) => e);
+    expect((err as { code: number }).code).toBe(1);
+    expect((err as { stderr: string }).stderr).toMatch(/SHA256SUMS.* \[ECG_ERR_FILE_NOT_FOUND\]\n$/);
   });
 });
