@@ -13,6 +13,9 @@
  *   copies. Ours read a view of the heap instead (`typedArrayFromHeap`), taken after the output is allocated
  *   because an allocation may grow — and so detach — the heap.
  *
+ * - `MaxPoolGrad` on wasm took 8.9 ms for one [64, 120, 48] pool-4 gradient (measured here; the forward pool takes
+ *   0.15 ms): ours routes each output gradient to the first maximum of its window, as the cpu kernel does.
+ *
  * The wasm backend's objects are typed loosely here (`WasmBackendLike`): tfjs does not export BackendWasm's
  * internals from its public types.
  */
@@ -37,6 +40,7 @@ export function registerWasmTrainingKernels(): void {
   }
   wrapBatchMatMul();
   replaceKernel('Slice', sliceWasm as unknown as tf.KernelFunc);
+  replaceKernel('MaxPoolGrad', maxPoolGradWasm as unknown as tf.KernelFunc);
   replaceKernel('Unpack', unpackWasm as unknown as tf.KernelFunc);
 }
 
@@ -198,4 +202,50 @@ function unpackWasm({ inputs, backend, attrs }: { inputs: { value: TensorInfo };
     outs.push(sliceInto(backend, value, begin, size, outShape));
   }
   return outs;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// MaxPoolGrad (NHWC): dx[b, xR, xC, d] += dy[b, yR, yC, d] where (xR, xC) is the first maximum of x in the window of
+// output (yR, yC) — the cpu kernel's rule (strict '>' scan in row-major window order).
+// ---------------------------------------------------------------------------------------------------------------
+interface MaxPoolGradArgs {
+  inputs: { dy: TensorInfo; input: TensorInfo; output: TensorInfo };
+  backend: WasmBackendLike;
+  attrs: { filterSize: [number, number] | number; strides: [number, number] | number; pad: 'valid' | 'same' | number; dimRoundingMode?: 'floor' | 'round' | 'ceil' };
+}
+
+export function maxPoolGradWasm({ inputs, backend, attrs }: MaxPoolGradArgs): TensorInfo {
+  const { dy, input } = inputs;
+  const info = tf.backend_util.computePool2DInfo(input.shape as [number, number, number, number], attrs.filterSize, attrs.strides, 1, attrs.pad, attrs.dimRoundingMode);
+  const { batchSize, inHeight, inWidth, inChannels, outHeight, outWidth, strideHeight, strideWidth, effectiveFilterHeight, effectiveFilterWidth } = info;
+  const padTop = info.padInfo.top, padLeft = info.padInfo.left;
+  const acc = new Float32Array(batchSize * inHeight * inWidth * inChannels);
+  const out = backend.makeOutput(input.shape, 'float32');
+  const xv = backend.typedArrayFromHeap(input);
+  const dyv = backend.typedArrayFromHeap(dy);
+  for (let b = 0; b < batchSize; b++) {
+    for (let yR = 0; yR < outHeight; yR++) {
+      const r0 = yR * strideHeight - padTop;
+      for (let yC = 0; yC < outWidth; yC++) {
+        const c0 = yC * strideWidth - padLeft;
+        const dyOff = ((b * outHeight + yR) * outWidth + yC) * inChannels;
+        for (let d = 0; d < inChannels; d++) {
+          let best = -Infinity, bestIndex = -1;
+          for (let wR = 0; wR < effectiveFilterHeight; wR++) {
+            const xR = r0 + wR;
+            if (xR < 0 || xR >= inHeight) continue;
+            for (let wC = 0; wC < effectiveFilterWidth; wC++) {
+              const xC = c0 + wC;
+              if (xC < 0 || xC >= inWidth) continue;
+              const index = ((b * inHeight + xR) * inWidth + xC) * inChannels + d;
+              if (xv[index] > best) { best = xv[index]; bestIndex = index; }
+            }
+          }
+          if (bestIndex >= 0) acc[bestIndex] += dyv[dyOff + d];
+        }
+      }
+    }
+  }
+  (backend.typedArrayFromHeap(out) as Float32Array).set(acc);
+  return out;
 }

@@ -49,6 +49,18 @@ describe('wasm training kernels', () => {
     });
   }
 
+  for (const [pool, stride, pad] of [[4, 4, 'valid'], [3, 2, 'same'], [2, 1, 'valid']] as const) {
+    it(`MaxPoolGrad matches cpu (pool ${pool}, stride ${stride}, ${pad})`, async () => {
+      const make = () => {
+        const x = tf.randomNormal([3, 37, 6], 0, 1, 'float32', 8);
+        const dy = tf.randomNormal(tf.maxPool(x.reshape([3, 1, 37, 6]) as tf.Tensor4D, [1, pool], [1, stride], pad).shape, 0, 1, 'float32', 9);
+        return tf.grad((xx: tf.Tensor) => tf.maxPool(xx.reshape([3, 1, 37, 6]) as tf.Tensor4D, [1, pool], [1, stride], pad).mul(dy).sum())(x);
+      };
+      const [[cpu], [wasm]] = await onBoth(make);
+      expect(maxAbsDiff(cpu, wasm)).toBeLessThan(1e-6);
+    });
+  }
+
   it('transposed matMul (both operands, batched) matches cpu', async () => {
     const make = () => {
       const a = tf.randomNormal([2, 7, 5], 0, 1, 'float32', 4);
