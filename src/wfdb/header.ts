@@ -35,7 +35,7 @@ export interface SignalSpec {
   skew: number;
   /** Bytes to skip at the start of the signal file (the `+n` suffix); 0 if absent. */
   byteOffset: number;
-  /** ADC units per physical unit as written; 0 means uncalibrated. */
+  /** ADC units per physical unit as written (may be negative: inverted polarity); 0 means uncalibrated. */
   adcGain: number;
   /** ADC value of physical zero (the `(n)` after the gain); defaults to `adcZero`. */
   baseline: number;
@@ -285,7 +285,7 @@ function parseSignalLine(
     const gm = GAIN.exec(gainTok);
     if (!gm) return bad('gain', gainTok, 'GAIN[(BASELINE)][/UNITS], e.g. 200(1024)/mV');
     adcGain = Number(gm[1]);
-    if (!Number.isFinite(adcGain) || adcGain < 0) bad('gain', gm[1]!, 'a number >= 0');
+    if (!Number.isFinite(adcGain)) bad('gain', gm[1]!, 'a finite number'); // negative gains (inverted polarity) are legal in WFDB
     if (gm[2] !== undefined) baseline = intField(gm[2], 'baseline', bad);
     if (gm[3] !== undefined) units = gm[3];
   }
