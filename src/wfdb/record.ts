@@ -1,5 +1,5 @@
 import { open, type FileHandle } from 'node:fs/promises';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { EcgMonitorError, RecordFormatError } from '../errors.js';
 import { asNotFound } from './files.js';
 import { effectiveGain, readHeader, toChecksum16, type RecordHeader, type SignalSpec } from './header.js';
@@ -158,8 +158,8 @@ export class RecordReader {
   /** Opens `dir/recordName.hea` and its signal files. See {@link openRecord}. */
   static async open(dir: string, recordName: string): Promise<RecordReader> {
     const header = await readHeader(join(dir, `${recordName}.hea`));
-    if (header.recordName !== recordName) {
-      throw new RecordFormatError('ECG_ERR_BAD_HEADER', `record line names record "${header.recordName}", expected "${recordName}"`, {
+    if (header.recordName !== basename(recordName)) {
+      throw new RecordFormatError('ECG_ERR_BAD_HEADER', `record line names record "${header.recordName}", expected "${basename(recordName)}"`, {
         file: header.file,
         line: header.recordLine,
       });
@@ -189,7 +189,9 @@ export class RecordReader {
         } catch (error) {
           throw asNotFound(error, g.path);
         }
-        g.size = (await g.handle.stat()).size;
+        const stat = await g.handle.stat();
+        if (!stat.isFile()) throw new RecordFormatError('ECG_ERR_FILE_NOT_FOUND', 'signal file is not a regular file', { file: g.path });
+        g.size = stat.size;
       }
     } catch (error) {
       await Promise.all(groups.map((g) => g.handle?.close()));

@@ -114,6 +114,11 @@ describe('synthetic records in every supported format', () => {
     writeFileSync(join(dir, 'spf.hea'), 'spf 1 360 3\na.dat 16x2\n');
     await expect(readRecord(dir, 'spf')).rejects.toMatchObject({ code: 'ECG_ERR_UNSUPPORTED_FORMAT', line: 2 });
   });
+  it('a signal file that is a folder is reported, not a crash', async () => {
+    const dir = tmp();
+    writeFileSync(join(dir, 'd.hea'), 'd 1 360 3\n. 16\n');
+    await expect(readRecord(dir, 'd')).rejects.toMatchObject({ code: 'ECG_ERR_FILE_NOT_FOUND', file: dir });
+  });
   it('takes the length from the signal file when the header has none', async () => {
     const dir = tmp();
     writeFileSync(join(dir, 'nl.dat'), encodeFrames(212, [Int32Array.of(1, 2, 3), Int32Array.of(4, 5, 6)]));
