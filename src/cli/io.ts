@@ -3,7 +3,7 @@ import { Command } from 'commander';
 /** Where a command writes: injected so tests can run `main()` with fake streams instead of spawning. */
 export interface CliIo {
   stdout: { write(text: string): unknown };
-  stderr: { write(text: string): unknown };
+  stderr: { write(text: string): unknown; isTTY?: boolean };
   env: NodeJS.ProcessEnv;
 }
 
@@ -32,4 +32,9 @@ export function nonNegativeInteger(name: string): (value: string) => number {
     if (!Number.isInteger(n) || n < 0) throw new Error(`${name} must be a non-negative integer, got "${value}"`);
     return n;
   };
+}
+
+/** Writes a progress line on stderr: redrawn in place on a terminal, one line per update in a log file. */
+export function progressLine(io: CliIo, text: string): void {
+  io.stderr.write(io.stderr.isTTY ? `\r${text}\x1b[K` : `${text}\n`);
 }

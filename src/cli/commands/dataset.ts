@@ -3,7 +3,7 @@ import { defaultDatasetDir, mitdbDir } from '../../config.js';
 import { buildDataset } from '../../dataset/buildDataset.js';
 import type { BeatPositions } from '../../dataset/extractBeats.js';
 import { ConfigError } from '../../errors.js';
-import { newCommand, type CliIo } from '../io.js';
+import { newCommand, progressLine, type CliIo } from '../io.js';
 import { listRecords } from '../../eval/qrsDatabase.js';
 
 /** `ecg-monitor dataset build`: beat windows for training, cut by replaying records through the live operators. */
@@ -31,9 +31,9 @@ export function datasetCommand(io: CliIo): Command {
           const started = Date.now();
           const result = await buildDataset({
             dir, records, out, positions, lead: opts.lead, force: opts.force,
-            onRecord: (done, total, record, beats) => io.stderr.write(`\r[${done}/${total}] ${record}: ${beats} beats   `),
+            onRecord: (done, total, record, beats) => progressLine(io, `[${done}/${total}] ${record}: ${beats} beats`),
           });
-          io.stderr.write('\n');
+          if (io.stderr.isTTY) io.stderr.write('\n');
           const unmatched = result.records.reduce((n, r) => n + r.unmatchedDetections, 0);
           const missed = result.records.reduce((n, r) => n + r.missedReferenceBeats, 0);
           io.stdout.write(

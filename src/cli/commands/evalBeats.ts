@@ -1,0 +1,135 @@
+import { existsSync } from 'node:fs';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { basename, dirname, join, resolve } from 'node:path';
+import { Option, type Command } from 'commander';
+import { defaultDatasetDir, mitdbDir, packageRoot } from '../../config.js';
+import { DS2_RECORDS } from '../../dataset/aamiClasses.js';
+import { buildDataset } from '../../dataset/buildDataset.js';
+import type { BeatPositions } from '../../dataset/extractBeats.js';
+import { PROTOCOLS, type Protocol } from '../../dataset/splits.js';
+import { ConfigError } from '../../errors.js';
+import { evaluateBeats, type BeatsEvaluation, type TestSelection } from '../../eval/beatsEvaluation.js';
+import { confusionMatrixSvg } from '../../eval/confusionPlot.js';
+import { listRecords } from '../../eval/qrsDatabase.js';
+import { initBackend } from '../../model/backend.js';
+import { loadDataset } from '../../model/dataset.js';
+import { loadClassifier } from '../../model/predict.js';
+import { newCommand, progressLine, type CliIo } from '../io.js';
+
+interface EvalBeatsFlags {
+  model: string;
+  protocol?: Protocol;
+  positions: BeatPositions;
+  dir?: string;
+  records: string;
+  lead: string;
+  out?: string;
+  json?: string;
+  plot?: string;
+}
+
+/** `ecg-monitor eval beats`: per-class Se/+P/F1 and EC57 VEB/SVEB of a trained classifier. */
+export function evalBeatsCommand(io: CliIo): Command {
+  return newCommand('beats', io)
+    .description('score a beat classifier: confusion matrix, per-class Se/+P/F1, accuracy, macro F1, EC57 VEB and SVEB')
+    .option('--model <name|dir>', 'model folder, or a name under models/', 'mshan-inter')
+    .addOption(new Option('--protocol <name>', "test split (default: the model's own protocol)").choices([...PROTOCOLS]))
+    .addOption(new Option('--positions <kind>', 'beats at the reference annotations, or found by the detector (end to end: whole DS2 records)').choices(['reference', 'detector']).default('reference'))
+    .option('--dir <path>', 'evaluate every beat of another WFDB database (resampled to 360 Hz) instead of an MIT-BIH protocol')
+    .option('--records <list>', "with --dir: 'all' (RECORDS) or comma-separated names", 'all')
+    .option('--lead <name>', 'lead to classify (default MLII; with --dir use the database\'s lead name)', 'MLII')
+    .option('--out <dir>', 'write <record>.cls WFDB annotation files (readable by bxb), summary.json and confusion.svg here')
+    .option('--json <file>', 'write the summary as JSON')
+    .option('--plot <file>', 'write the confusion matrix as SVG (vega-lite)')
+    .addHelpText('after', '\nExamples:\n  ecg-monitor eval beats --model mshan-inter --out out/cls\n  ecg-monitor eval beats --model mshan-inter --positions detector\n  ecg-monitor eval beats --model mshan-intra --protocol intra --json intra.json\n')
+    .action(async (flags: EvalBeatsFlags) => {
+      const modelDir = existsSync(flags.model) ? resolve(flags.model) : join(packageRoot(), 'models', flags.model);
+      await initBackend(undefined, io.env);
+      const classifier = await loadClassifier(modelDir);
+      const protocol = flags.protocol ?? (classifier.manifest.protocol as Protocol);
+      const positions = flags.positions;
+
+      let dir: string;
+      let datasetOut: string;
+      let test: TestSelection;
+      let records: readonly string[] | undefined;
+      if (flags.dir !== undefined) {
+        dir = resolve(flags.dir);
+        records = flags.records === 'all' ? await listRecords(dir) : flags.records.split(',').map((r) => r.trim()).filter(Boolean);
+        datasetOut = join(dirname(defaultDatasetDir(positions, io.env)), `${basename(dir)}-${flags.lead}-${positions}`);
+        test = { kind: 'records', records };
+      } else {
+        dir = mitdbDir(io.env);
+        records = await listRecords(dir);
+        datasetOut = flags.lead === 'MLII' ? defaultDatasetDir(positions, io.env) : `${defaultDatasetDir(positions, io.env)}-${flags.lead}`;
+        if (positions === 'detector') {
+          if (protocol !== 'inter') throw new ConfigError('ECG_ERR_USAGE', 'end to end (--positions detector) is scored on whole test records: use --protocol inter or --dir');
+          test = { kind: 'records', records: DS2_RECORDS };
+        } else {
+          const splitSeed = classifier.manifest.training.splitSeed;
+          test = { kind: 'protocol', protocol, splitSeed: typeof splitSeed === 'number' ? splitSeed : undefined };
+        }
+      }
+      const built = await buildDataset({
+        dir, records, out: datasetOut, positions, lead: flags.lead,
+        onRecord: (done, total, record) => progressLine(io, `beats of ${record} (${done}/${total})`),
+      });
+      if (!built.reused && io.stderr.isTTY) io.stderr.write('\n');
+      const dataset = await loadDataset(datasetOut);
+      const evaluation = await evaluateBeats({ classifier, dataset, dir, test, outDir: flags.out });
+      classifier.model.dispose();
+
+      io.stdout.write(formatEvaluation(evaluation, positions));
+      const summary = JSON.stringify({ ...evaluation, positions, modelDir, dataset: { dir: datasetOut, hash: dataset.hash } }, null, 2) + '\n';
+      const confusion = evaluation.classification?.confusion ?? ec57Confusion(evaluation);
+      const svg = confusion ? await confusionMatrixSvg(confusion, evaluation.classes, `${evaluation.model}: ${describeTest(evaluation, positions)}`) : undefined;
+      if (flags.out) {
+        await writeFile(join(flags.out, 'summary.json'), summary);
+        if (svg) await writeFile(join(flags.out, 'confusion.svg'), svg);
+      }
+      if (flags.json) await writeText(flags.json, summary);
+      if (flags.plot && svg) await writeText(flags.plot, svg);
+    });
+}
+
+async function writeText(file: string, text: string): Promise<void> {
+  await mkdir(dirname(resolve(file)), { recursive: true });
+  await writeFile(file, text);
+}
+
+function describeTest(e: BeatsEvaluation, positions: BeatPositions): string {
+  const what = e.test.kind === 'protocol' ? `${e.test.protocol} protocol test split` : `${e.test.records.length} whole records`;
+  return `${what}, beats at ${positions === 'detector' ? 'detected R-peaks' : 'reference annotations'}`;
+}
+
+/** The AAMI confusion of the EC57 scoring (matched beats), for runs with no per-beat labels. */
+function ec57Confusion(e: BeatsEvaluation): number[][] | undefined {
+  const m = e.ec57?.aami.gross.matrix;
+  return m ? e.classes.map((r) => e.classes.map((c) => m[r as 'N'][c as 'N'])) : undefined;
+}
+
+const pct = (v: number | undefined): string => (v === undefined || Number.isNaN(v) ? '     -' : v.toFixed(2).padStart(6));
+
+/** The table people read: per-class figures, then EC57's gross statistics under both class maps. */
+export function formatEvaluation(e: BeatsEvaluation, positions: BeatPositions): string {
+  const lines = [`${e.model} on ${describeTest(e, positions)}: ${e.beats} test beats`];
+  const table = (title: string, m: NonNullable<BeatsEvaluation['classification']>): void => {
+    lines.push('', title, 'class  support    Se %    +P %      F1');
+    for (const c of e.classes) {
+      const s = m.perClass[c];
+      lines.push(`${c.padEnd(5)} ${String(s.support).padStart(8)}  ${pct(s.se * 100)}  ${pct(s.ppv * 100)}  ${Number.isNaN(s.f1) ? '     -' : s.f1.toFixed(4)}`);
+    }
+    lines.push(`accuracy ${(m.accuracy * 100).toFixed(2)} %, macro F1 (${m.macroClasses.join(' ')}) ${m.macroF1.toFixed(4)}`);
+  };
+  if (e.classification) table('per beat (reference class of each test beat):', e.classification);
+  if (e.classificationLeakFree) table('per beat, test beats that do not also occur in training:', e.classificationLeakFree);
+  if (e.ec57) {
+    lines.push('', 'EC57 gross (bxb matching, 150 ms)   QRS Se   QRS +P   VEB Se   VEB +P  SVEB Se  SVEB +P');
+    for (const [name, s] of [['literature map (e, j as N)', e.ec57.aami], ["bxb's map (e, j, n as S)", e.ec57.bxb]] as const) {
+      const g = s.gross;
+      lines.push(`${name.padEnd(35)} ${[g.qrs.sePercent, g.qrs.ppPercent, g.veb.sePercent, g.veb.ppPercent, g.sveb.sePercent, g.sveb.ppPercent].map((v) => ` ${pct(v)}  `).join('')}`);
+    }
+  }
+  for (const note of e.notes) lines.push(`note: ${note}`);
+  return lines.join('\n') + '\n';
+}

@@ -1,0 +1,154 @@
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { splitBeats, type Protocol, type ProtocolSplit } from '../dataset/splits.js';
+import { ConfigError } from '../errors.js';
+import type { BeatDataset } from '../model/dataset.js';
+import { argmaxRows, classifyBatch, type Classifier } from '../model/predict.js';
+import type { SplitMetrics } from '../model/modelIo.js';
+import { macroClassesFor, metricsFromConfusion } from '../model/train.js';
+import { BEAT_CLASSES, type BeatClass } from '../types.js';
+import { isBeatCode, symbolToCode } from '../wfdb/annotationCodes.js';
+import { readAnnotations, writeAnnotations, type Annotation } from '../wfdb/annotations.js';
+import { readHeader } from '../wfdb/header.js';
+import { scoreBeatClasses, summarizeBeatClasses, type BeatClassSummary, formatBxbLine, type BeatClassScore } from './beats.js';
+
+/**
+ * Which beats a classifier is tested on:
+ * - `protocol`: the test split of a protocol (inter: DS2; intra: the random 20 %; seed: the notebook's 20 %);
+ * - `records`: every beat of the listed records (end to end on DS2, or any WFDB database with `--dir`).
+ */
+export type TestSelection = { kind: 'protocol'; protocol: Protocol; splitSeed?: number } | { kind: 'records'; records: readonly string[] };
+
+export interface EvaluateBeatsOptions {
+  classifier: Classifier;
+  /** Beats of the database, as `dataset build` stores them (reference or detector positions). */
+  dataset: BeatDataset;
+  /** Folder of the WFDB records the dataset was built from (for the reference annotations and headers). */
+  dir: string;
+  test: TestSelection;
+  /** Write one `<record>.cls` WFDB annotation file per test record here. */
+  outDir?: string;
+  /** Reference annotator. Default `atr`. */
+  annotator?: string;
+}
+
+export interface BeatsEvaluation {
+  model: string;
+  classes: readonly string[];
+  test: TestSelection;
+  beats: number;
+  /** Beat-level metrics over test beats whose reference class is known (protocol classes; macro F1 over N S V F for AAMI). */
+  classification?: SplitMetrics;
+  /** Seed protocol: the same on test beats that do not also occur in training. */
+  classificationLeakFree?: SplitMetrics;
+  /** EC57, beats matched to the reference annotations as bxb matches them: literature map (headline) and bxb's map. */
+  ec57?: { aami: BeatClassSummary; bxb: BeatClassSummary; perRecordBxbLines: string[] };
+  /** Notes on how the figures were made, for the reader of the JSON. */
+  notes: string[];
+}
+
+/** Beat code written for each predicted AAMI class (bxb reads S as `A`, the atrial premature beat). */
+const CLASS_CODE: Record<BeatClass, number> = { N: symbolToCode('N'), S: symbolToCode('A'), V: symbolToCode('V'), F: symbolToCode('F'), Q: symbolToCode('Q') };
+
+/**
+ * Classifies the test beats and scores them two ways: per beat against the dataset's labels (the protocol's classes),
+ * and, for AAMI models, EC57-style against the reference annotation files through bxb's own matching (src/eval/beats.ts),
+ * under the literature's class map (headline) and bxb's (cross-check).
+ *
+ * For a whole-record test set (inter-patient, end to end, `--dir`) the reference is the full annotation file, so the
+ * written `.cls` files give the same figures in PhysioNet's bxb. For the intra-patient split only a fifth of each
+ * record's beats are test beats, so the reference is restricted to those beats (non-beat annotations kept); bxb run on
+ * the full `.atr` would count the training beats as missed.
+ */
+export async function evaluateBeats(options: EvaluateBeatsOptions): Promise<BeatsEvaluation> {
+  const { classifier, dataset, dir, test, outDir, annotator = 'atr' } = options;
+  const classes = classifier.manifest.classes;
+  const notes: string[] = [];
+  const L = dataset.windowLength;
+  const F = dataset.featureCount;
+  if (L !== classifier.manifest.input.windowLength) {
+    throw new ConfigError('ECG_ERR_BAD_OPTION', `dataset windows are ${L} samples, the model expects ${classifier.manifest.input.windowLength}`);
+  }
+
+  let split: ProtocolSplit | undefined;
+  let testIndices: number[];
+  if (test.kind === 'protocol') {
+    split = splitBeats(dataset.record.map((record, i) => ({ record, symbol: dataset.symbol[i] })), test.protocol, test.splitSeed === undefined ? {} : { seed: test.splitSeed });
+    if (split.classes.join() !== classes.join()) {
+      throw new ConfigError('ECG_ERR_BAD_OPTION', `protocol ${test.protocol} has classes ${split.classes.join(' ')}, the model predicts ${classes.join(' ')}`);
+    }
+    testIndices = split.test;
+  } else {
+    const wanted = new Set(test.records);
+    testIndices = [];
+    for (let i = 0; i < dataset.count; i++) if (wanted.has(dataset.record[i])) testIndices.push(i);
+  }
+
+  // Classify the test beats (duplicates of the seed protocol's resampling classified once each).
+  const unique = [...new Set(testIndices)].sort((a, b) => a - b);
+  const windows = new Float32Array(unique.length * L);
+  const features = new Float32Array(unique.length * F);
+  unique.forEach((i, k) => {
+    windows.set(dataset.windows.subarray(i * L, (i + 1) * L), k * L);
+    features.set(dataset.features.subarray(i * F, (i + 1) * F), k * F);
+  });
+  const predictedRows = argmaxRows(classifyBatch(classifier, windows, features, { batchSize: 256 }), classes.length);
+  const predicted = new Map<number, number>();
+  unique.forEach((i, k) => predicted.set(i, predictedRows[k]));
+
+  // Per beat, against the stored labels (protocol labels, or AAMI labels of the dataset).
+  const labelOf = (i: number): number => (split ? split.labels[i] : dataset.labels[i] < classes.length ? dataset.labels[i] : -1);
+  const confusionOf = (indices: readonly number[]): SplitMetrics | undefined => {
+    const confusion = classes.map(() => new Array<number>(classes.length).fill(0));
+    let counted = 0;
+    for (const i of indices) {
+      const label = labelOf(i);
+      if (label < 0) continue;
+      confusion[label][predicted.get(i)!]++;
+      counted++;
+    }
+    return counted > 0 ? metricsFromConfusion(confusion, classes, macroClassesFor(classes)) : undefined;
+  };
+  const classification = confusionOf(testIndices);
+  const classificationLeakFree = split?.testLeakFree ? confusionOf(split.testLeakFree) : undefined;
+  if (test.kind === 'records') {
+    const unlabelled = testIndices.filter((i) => labelOf(i) < 0).length;
+    if (unlabelled > 0) notes.push(`${unlabelled} test beats have no AAMI reference class (unmatched detections or non-AAMI symbols): classified and scored by EC57, left out of the per-beat table`);
+  }
+
+  let ec57: BeatsEvaluation['ec57'];
+  if (classes.join('') === BEAT_CLASSES.join('')) {
+    const wholeRecords = !(test.kind === 'protocol' && test.protocol === 'intra');
+    if (!wholeRecords) notes.push('intra-patient: EC57 reference restricted to the test beats of each record (non-beat annotations kept)');
+    const byRecord = new Map<string, number[]>();
+    for (const i of unique) byRecord.set(dataset.record[i], [...(byRecord.get(dataset.record[i]) ?? []), i]);
+    const records = [...byRecord.keys()].sort();
+    if (outDir) await mkdir(outDir, { recursive: true });
+    const scores: Record<'aami' | 'bxb', BeatClassScore[]> = { aami: [], bxb: [] };
+    const lines: string[] = [];
+    for (const record of records) {
+      const indices = byRecord.get(record)!;
+      const header = await readHeader(join(dir, `${record}.hea`));
+      let reference = await readAnnotations(join(dir, `${record}.${annotator}`));
+      if (!wholeRecords) {
+        const testSamples = new Set(indices.map((i) => dataset.sample[i]));
+        reference = reference.filter((a) => !isBeatCode(a.code) || testSamples.has(a.sample));
+      }
+      const cls: Annotation[] = indices.map((i) => {
+        const beatClass = classes[predicted.get(i)!] as BeatClass;
+        return { sample: dataset.sample[i], code: CLASS_CODE[beatClass], symbol: beatClass === 'S' ? 'A' : beatClass, subtype: 0, chan: 0, num: 0 };
+      });
+      if (outDir) await writeAnnotations(join(outDir, `${record}.cls`), cls);
+      const matchOptions = { fsHz: header.fsHz, fromSample: 0, endSample: header.numSamples };
+      scores.aami.push(scoreBeatClasses(reference, cls, { ...matchOptions, classMap: 'aami' }));
+      const bxbScore = scoreBeatClasses(reference, cls, { ...matchOptions, classMap: 'bxb' });
+      scores.bxb.push(bxbScore);
+      lines.push(formatBxbLine(record, bxbScore));
+    }
+    ec57 = { aami: summarizeBeatClasses(scores.aami), bxb: summarizeBeatClasses(scores.bxb), perRecordBxbLines: lines };
+  }
+
+  return {
+    model: classifier.manifest.name, classes, test, beats: testIndices.length, classification, classificationLeakFree, ec57, notes,
+  };
+}

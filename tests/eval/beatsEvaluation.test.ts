@@ -1,0 +1,85 @@
+import { cp, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DS1_RECORDS, DS2_RECORDS } from '../../src/dataset/aamiClasses.js';
+import { buildDataset } from '../../src/dataset/buildDataset.js';
+import { scoreBeatClasses } from '../../src/eval/beats.js';
+import { evaluateBeats } from '../../src/eval/beatsEvaluation.js';
+import { confusionMatrixSvg } from '../../src/eval/confusionPlot.js';
+import { trySetBackend } from '../../src/model/backend.js';
+import { loadDataset, syntheticDataset, writeDataset, type BeatDataset } from '../../src/model/dataset.js';
+import { loadClassifier, type Classifier } from '../../src/model/predict.js';
+import { trainModel } from '../../src/model/train.js';
+import { BEAT_CLASSES } from '../../src/types.js';
+import { readAnnotations } from '../../src/wfdb/annotations.js';
+import { MITDB_DIR, skipWithoutMitdb } from '../helpers/mitdb.js';
+
+/**
+ * The evaluation's two scorings must agree where they overlap: at reference positions every beat is matched, so
+ * EC57's matrix (bxb matching, classes from annotation codes via aamiClassMap) must equal the per-beat confusion
+ * (classes from the dataset's labels via aamiClassOf), and the written .cls files must score the same when read back.
+ * The classifier is a tiny model trained for one epoch on synthetic beats: its answers are poor but varied.
+ */
+describe.skipIf(skipWithoutMitdb())('evaluateBeats (MIT-BIH 100, 232 and a tiny model)', () => {
+  let work: string;
+  let classifier: Classifier;
+  let dataset: BeatDataset;
+  const records = ['100', '232'];
+
+  beforeAll(async () => {
+    expect(await trySetBackend('wasm')).toBe(true);
+    work = await mkdtemp(join(tmpdir(), 'ecg-evalbeats-'));
+    await writeDataset(join(work, 'synthetic'), syntheticDataset({ beatsPerRecord: 8, records: [...DS1_RECORDS, ...DS2_RECORDS], seed: 3 }));
+    await trainModel({ model: 'cnn', protocol: 'inter', datasetDir: join(work, 'synthetic'), outDir: join(work, 'model'), epochs: 1, batchSize: 16, perClassPerEpoch: 30, maxMinutes: 1e6 });
+    classifier = await loadClassifier(join(work, 'model'));
+    const db = join(work, 'db');
+    for (const r of records) for (const ext of ['hea', 'dat', 'atr']) await cp(join(MITDB_DIR, `${r}.${ext}`), join(db, `${r}.${ext}`));
+    await buildDataset({ dir: db, records, out: join(work, 'beats') });
+    dataset = await loadDataset(join(work, 'beats'));
+  });
+  afterAll(async () => {
+    classifier?.model.dispose();
+    await rm(work, { recursive: true, force: true });
+  });
+
+  it('whole records: EC57 matrix equals the per-beat confusion, and the .cls files score the same when read back', async () => {
+    const out = join(work, 'cls');
+    const e = await evaluateBeats({ classifier, dataset, dir: join(work, 'db'), test: { kind: 'records', records }, outDir: out });
+    expect(e.beats).toBe(dataset.count);
+    const gross = e.ec57!.aami.gross;
+    expect(gross.qrs.sePercent).toBe(100);
+    expect(gross.qrs.ppPercent).toBe(100);
+    const ec57Confusion = BEAT_CLASSES.map((r) => BEAT_CLASSES.map((c) => gross.matrix[r][c]));
+    expect(ec57Confusion).toEqual(e.classification!.confusion);
+    expect(new Set(e.classification!.confusion.flatMap((row, r) => row.map((n, c) => (n > 0 ? c : -1)).filter((c) => c >= 0))).size).toBeGreaterThan(1);
+
+    for (const [k, record] of records.entries()) {
+      const cls = await readAnnotations(join(out, `${record}.cls`));
+      expect(cls).toHaveLength(dataset.record.filter((r) => r === record).length);
+      expect(new Set(cls.map((a) => a.symbol)).size).toBeGreaterThan(0);
+      for (const a of cls) expect(['N', 'A', 'V', 'F', 'Q']).toContain(a.symbol);
+      const reference = await readAnnotations(join(work, 'db', `${record}.atr`));
+      const rescored = scoreBeatClasses(reference, cls, { fsHz: 360, endSample: 650000, classMap: 'bxb' });
+      expect(e.ec57!.perRecordBxbLines[k].startsWith(record.padStart(4))).toBe(true);
+      expect(rescored.veb.tp).toBeGreaterThanOrEqual(0);
+      expect(e.ec57!.bxb.gross.matrix.V.V).toBeGreaterThanOrEqual(rescored.veb.tp);
+    }
+  });
+
+  it('intra protocol: EC57 on the test beats only, so every test beat is matched and nothing else is missed', async () => {
+    const e = await evaluateBeats({ classifier, dataset, dir: join(work, 'db'), test: { kind: 'protocol', protocol: 'intra' } });
+    const gross = e.ec57!.aami.gross;
+    expect(gross.qrs.sePercent).toBe(100);
+    expect(gross.qrs.tp).toBe(e.beats);
+    expect(e.beats).toBeLessThan(dataset.count * 0.25);
+    expect(e.notes.join()).toMatch(/restricted to the test beats/);
+  });
+
+  it('draws the confusion matrix as SVG', async () => {
+    const svg = await confusionMatrixSvg([[5, 1], [0, 3]], ['N', 'V'], 'test');
+    expect(svg).toMatch(/^<svg/);
+    expect(svg).toContain('predicted class');
+    expect(svg).toContain('>5<');
+  });
+});
