@@ -5,7 +5,8 @@ import { CommanderError } from 'commander';
 import { EcgMonitorError } from '../errors.js';
 import { exitCodeFor } from './exitCodes.js';
 import { newCommand, processIo, type CliIo } from './io.js';
-import { benchCommand } from './commands/bench.js';
+import { benchCommand, DEFAULT_BENCH_SUITES } from './commands/bench.js';
+import { classifyBenchSuite } from './commands/benchClassify.js';
 import { datasetCommand } from './commands/dataset.js';
 import { evalCommand } from './commands/eval.js';
 import { mitdbCommand } from './commands/mitdb.js';
@@ -25,7 +26,7 @@ export async function main(argv: readonly string[], io: CliIo = processIo): Prom
     .addCommand(mitdbCommand(io))
     .addCommand(evalCommand(io))
     .addCommand(datasetCommand(io))
-    .addCommand(benchCommand(io))
+    .addCommand(benchCommand(io, [...DEFAULT_BENCH_SUITES, classifyBenchSuite]))
     .addCommand(trainCommand(io));
   try {
     await program.parseAsync([...argv], { from: 'user' });

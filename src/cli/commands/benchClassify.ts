@@ -5,8 +5,9 @@ import { join } from 'node:path';
 import { InvalidArgumentError, type Command } from 'commander';
 import { BACKEND_NAMES, type BackendName } from '../../model/names.js';
 import { newCommand, type CliIo } from '../io.js';
+import type { BenchSuite } from './bench.js';
 
-interface BenchClassifyFlags {
+export interface BenchClassifyFlags {
   model?: string;
   json?: string;
   backends?: string;
@@ -38,121 +39,155 @@ function quantile(sorted: number[], q: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
 }
 
+
+/** What `bench classify` measures; `beatsPerSecondBatch64` and `singleBeatP99Ms` are the default backend's. */
+export interface BenchClassifyResult {
+  defaultBackend: BackendName;
+  beatsPerSecondBatch64?: number;
+  singleBeatP99Ms?: number;
+  singleBeatP50Ms?: number;
+  beatsPerSecondBatch1?: number;
+  trainingBeatsPerMinute?: number | null;
+  model: { dir: string | null; name: string; parameters: number };
+  backends: BackendBench[];
+  machine: { cpus: number; cpuModel?: string; node: string; wasmThreads: number };
+  createdAt: string;
+}
+
 /**
- * `ecg-monitor bench classify`: beat classifier speed per available TensorFlow.js backend — beats/s at batch 64
- * and batch 1, single-beat latency p50/p99 (the live monitor's path: one beat in, probabilities out, including input
- * normalisation), training beats/min, memory. Uses `--model DIR` (default models/mshan-inter if present, else an
- * untrained MSHAN with the same architecture: speed does not depend on the weights). The JSON (`--json FILE`) has
- * `beatsPerSecondBatch64` and `singleBeatP99Ms` of the default backend at its top level.
+ * Measures beat classifier speed per available TensorFlow.js backend — beats/s at batch 64 and batch 1, single-beat
+ * latency p50/p99 (the live monitor's path: one beat in, probabilities out, including input normalisation), training
+ * beats/min, memory. Uses `flags.model` (default models/mshan-inter if present, else an untrained MSHAN with the same
+ * architecture: speed does not depend on the weights).
  */
+export async function benchClassify(flags: BenchClassifyFlags, io: CliIo): Promise<BenchClassifyResult> {
+  const { availableBackends, initBackend, trySetBackend, tf } = await import('../../model/backend.js');
+  const { loadClassifier, classifyBatch, classifyBeat } = await import('../../model/predict.js');
+  const { buildModel } = await import('../../model/models.js');
+  const { syntheticDataset } = await import('../../model/dataset.js');
+  const defaultBackend = await initBackend(undefined, io.env);
+  const wanted = flags.backends?.split(',').map((s) => s.trim()) as BackendName[] | undefined;
+  const backends = (await availableBackends()).filter((b) => !wanted || wanted.includes(b));
+  const modelDir = flags.model ?? (existsSync(join('models', 'mshan-inter', 'model.json')) ? join('models', 'mshan-inter') : undefined);
+  const data = syntheticDataset({ beatsPerRecord: 64, records: ['100', '101'], seed: 7 });
+  const results: BackendBench[] = [];
+  let modelInfo: { dir: string | null; name: string; parameters: number } = { dir: null, name: 'mshan (untrained)', parameters: 0 };
+
+  for (const backend of backends) {
+    await trySetBackend(backend);
+    const budgetMs = flags.seconds * 1000 * (backend === 'cpu' ? 0.2 : 1);
+    const classifier = modelDir
+      ? await loadClassifier(modelDir)
+      : {
+        dir: '', model: buildModel('mshan', 8, 1),
+        manifest: {
+          classes: ['N', 'S', 'V', 'F', 'Q'], input: { windowLength: 360, samplesBefore: 180, fsHz: 360, featureNames: data.featureNames, usesRr: true },
+          normalisation: { window: 'scale', windowScale: 1, featureMean: new Array(8).fill(0), featureStd: new Array(8).fill(1), featureClip: 10 },
+        } as never,
+      };
+    modelInfo = { dir: modelDir ?? null, name: modelDir ? classifier.manifest.name : 'mshan (untrained)', parameters: classifier.model.countParams() };
+    const F = classifier.manifest.input.featureNames.length;
+    const windows64 = data.windows.subarray(0, 64 * 360);
+    const features64 = F > 0 ? data.features.subarray(0, 64 * F) : new Float32Array(0);
+
+    // Batch 64: whole classifyBatch calls (normalisation + tensors + model + read-back).
+    for (let i = 0; i < 3; i++) classifyBatch(classifier, windows64, features64);
+    let beats = 0;
+    let t0 = performance.now();
+    while (performance.now() - t0 < budgetMs) { classifyBatch(classifier, windows64, features64); beats += 64; }
+    const beatsPerSecondBatch64 = (beats / (performance.now() - t0)) * 1000;
+
+    // Batch 1: the streaming path, one beat at a time; latency per call.
+    const latencies: number[] = [];
+    for (let i = 0; i < 20; i++) classifyBeat(classifier, windows64.subarray(0, 360), features64.subarray(0, F));
+    t0 = performance.now();
+    for (let i = 0; performance.now() - t0 < budgetMs || latencies.length < 50; i++) {
+      const k = i % 64;
+      const s = performance.now();
+      classifyBeat(classifier, windows64.subarray(k * 360, (k + 1) * 360), features64.subarray(k * F, (k + 1) * F));
+      latencies.push(performance.now() - s);
+    }
+    const beatsPerSecondBatch1 = (latencies.length / (performance.now() - t0)) * 1000;
+    latencies.sort((a, b) => a - b);
+
+    // Training: Adam steps of batch 64 with the training loss, on a fresh model of the same architecture.
+    let trainingBeatsPerMinute: number | null = null;
+    if (flags.train) {
+      const kind = (classifier.manifest as { model?: string }).model ?? 'mshan';
+      const model = buildModel(kind as never, F, 1);
+      const optimizer = tf.train.adam(1e-3);
+      const varList = model.trainableWeights.map((w) => w.read() as import('@tensorflow/tfjs').Variable);
+      const xs = [tf.tensor3d(windows64, [64, 360, 1]), ...(model.inputs.length > 1 ? [tf.tensor2d(features64, [64, F])] : [])];
+      const y = tf.oneHot(tf.tensor1d(Array.from({ length: 64 }, (_, i) => i % 5), 'int32'), 5).toFloat();
+      const step = () => {
+        const loss = optimizer.minimize(() => tf.tidy(() => {
+          const p = model.apply(xs, { training: true }) as import('@tensorflow/tfjs').Tensor;
+          return tf.neg(tf.mean(tf.sum(tf.mul(y, tf.log(tf.clipByValue(p, 1e-7, 1))), -1))) as import('@tensorflow/tfjs').Scalar;
+        }), true, varList)!;
+        loss.dataSync();
+        loss.dispose();
+      };
+      step();
+      let steps = 0;
+      t0 = performance.now();
+      while (performance.now() - t0 < budgetMs || steps < 2) { step(); steps++; }
+      trainingBeatsPerMinute = ((steps * 64) / (performance.now() - t0)) * 60000;
+      tf.dispose([...xs, y]);
+      optimizer.dispose();
+      model.dispose();
+    }
+    const mem = process.memoryUsage();
+    results.push({
+      backend, beatsPerSecondBatch64, beatsPerSecondBatch1, singleBeatP50Ms: quantile(latencies, 0.5), singleBeatP99Ms: quantile(latencies, 0.99),
+      trainingBeatsPerMinute, tensorBytes: tf.memory().numBytes, rssMb: mem.rss / 2 ** 20, heapUsedMb: mem.heapUsed / 2 ** 20,
+    });
+    classifier.model.dispose();
+  }
+  await trySetBackend(defaultBackend);
+  const main = results.find((r) => r.backend === defaultBackend) ?? results[0];
+  return {
+    defaultBackend, beatsPerSecondBatch64: main?.beatsPerSecondBatch64, singleBeatP99Ms: main?.singleBeatP99Ms, singleBeatP50Ms: main?.singleBeatP50Ms,
+    beatsPerSecondBatch1: main?.beatsPerSecondBatch1, trainingBeatsPerMinute: main?.trainingBeatsPerMinute,
+    model: modelInfo, backends: results,
+    machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model, node: process.version, wasmThreads: 1 },
+    createdAt: new Date().toISOString(),
+  };
+}
+
+/** The people's table of a {@link BenchClassifyResult}. */
+export function benchClassifyTable(r: BenchClassifyResult): string {
+  const cols = ['backend', 'beats/s b64', 'beats/s b1', 'p50 ms', 'p99 ms', 'train beats/min', 'rss MB'];
+  const line = (cells: string[]) => `${cells.map((c, i) => (i === 0 ? c.padEnd(10) : c.padStart(16))).join('')}\n`;
+  let out = `classify: model ${r.model.name} (${r.model.parameters} parameters), default backend ${r.defaultBackend}\n` + line(cols);
+  for (const b of r.backends) {
+    out += line([b.backend, b.beatsPerSecondBatch64.toFixed(0), b.beatsPerSecondBatch1.toFixed(0), b.singleBeatP50Ms.toFixed(2), b.singleBeatP99Ms.toFixed(2), b.trainingBeatsPerMinute === null ? '-' : b.trainingBeatsPerMinute.toFixed(0), b.rssMb.toFixed(0)]);
+  }
+  return out;
+}
+
+/** `bench classify` as a suite of `ecg-monitor bench` (main.ts: `benchCommand(io, [...DEFAULT_BENCH_SUITES, classifyBenchSuite])`). */
+export const classifyBenchSuite: BenchSuite<BenchClassifyFlags, BenchClassifyResult> = {
+  name: 'classify',
+  description: 'beat classifier speed per TensorFlow.js backend: beats/s at batch 1 and 64, latency p50/p99, training beats/min',
+  addOptions: (cmd) =>
+    cmd
+      .option('--model <dir>', 'model directory (default: models/mshan-inter if present, else an untrained MSHAN)')
+      .option('--backends <list>', `comma-separated backends to measure (default: all available of ${BACKEND_NAMES.join(', ')})`)
+      .option('--seconds <s>', 'measuring time per figure and backend, s (cpu gets a fifth of it)', positive, 3)
+      .option('--no-train', 'skip the training-speed figure')
+      .addHelpText('after', '\nExample:\n  ecg-monitor bench classify --json bench-classify.json\n'),
+  run: benchClassify,
+  table: benchClassifyTable,
+};
+
+/** `ecg-monitor bench classify` on its own (the same suite as a standalone command, with --json FILE). */
 export function benchClassifyCommand(io: CliIo): Command {
-  return newCommand('classify', io)
-    .description('beat classifier speed per TensorFlow.js backend: beats/s at batch 1 and 64, latency p50/p99, training beats/min')
-    .option('--model <dir>', 'model directory (default: models/mshan-inter if present, else an untrained MSHAN)')
-    .option('--json <file>', 'write the figures as JSON')
-    .option('--backends <list>', `comma-separated backends to measure (default: all available of ${BACKEND_NAMES.join(', ')})`)
-    .option('--seconds <s>', 'measuring time per figure and backend, s (cpu gets a fifth of it)', positive, 3)
-    .option('--no-train', 'skip the training-speed figure')
-    .addHelpText('after', '\nExample:\n  ecg-monitor bench classify --json bench-classify.json\n')
+  return classifyBenchSuite
+    .addOptions(newCommand('classify', io).description(classifyBenchSuite.description))
+    .option('--json <file>', 'also write the result as JSON to FILE')
     .action(async (flags: BenchClassifyFlags) => {
-      const { availableBackends, initBackend, trySetBackend, tf } = await import('../../model/backend.js');
-      const { loadClassifier, classifyBatch, classifyBeat } = await import('../../model/predict.js');
-      const { buildModel } = await import('../../model/models.js');
-      const { syntheticDataset } = await import('../../model/dataset.js');
-      const defaultBackend = await initBackend(undefined, io.env);
-      const wanted = flags.backends?.split(',').map((s) => s.trim()) as BackendName[] | undefined;
-      const backends = (await availableBackends()).filter((b) => !wanted || wanted.includes(b));
-      const modelDir = flags.model ?? (existsSync(join('models', 'mshan-inter', 'model.json')) ? join('models', 'mshan-inter') : undefined);
-      const data = syntheticDataset({ beatsPerRecord: 64, records: ['100', '101'], seed: 7 });
-      const results: BackendBench[] = [];
-      let modelInfo: { dir: string | null; name: string; parameters: number } = { dir: null, name: 'mshan (untrained)', parameters: 0 };
-
-      for (const backend of backends) {
-        await trySetBackend(backend);
-        const budgetMs = flags.seconds * 1000 * (backend === 'cpu' ? 0.2 : 1);
-        const classifier = modelDir
-          ? await loadClassifier(modelDir)
-          : {
-            dir: '', model: buildModel('mshan', 8, 1),
-            manifest: {
-              classes: ['N', 'S', 'V', 'F', 'Q'], input: { windowLength: 360, samplesBefore: 180, fsHz: 360, featureNames: data.featureNames, usesRr: true },
-              normalisation: { window: 'scale', windowScale: 1, featureMean: new Array(8).fill(0), featureStd: new Array(8).fill(1), featureClip: 10 },
-            } as never,
-          };
-        modelInfo = { dir: modelDir ?? null, name: modelDir ? classifier.manifest.name : 'mshan (untrained)', parameters: classifier.model.countParams() };
-        const F = classifier.manifest.input.featureNames.length;
-        const windows64 = data.windows.subarray(0, 64 * 360);
-        const features64 = F > 0 ? data.features.subarray(0, 64 * F) : new Float32Array(0);
-
-        // Batch 64: whole classifyBatch calls (normalisation + tensors + model + read-back).
-        for (let i = 0; i < 3; i++) classifyBatch(classifier, windows64, features64);
-        let beats = 0;
-        let t0 = performance.now();
-        while (performance.now() - t0 < budgetMs) { classifyBatch(classifier, windows64, features64); beats += 64; }
-        const beatsPerSecondBatch64 = (beats / (performance.now() - t0)) * 1000;
-
-        // Batch 1: the streaming path, one beat at a time; latency per call.
-        const latencies: number[] = [];
-        for (let i = 0; i < 20; i++) classifyBeat(classifier, windows64.subarray(0, 360), features64.subarray(0, F));
-        t0 = performance.now();
-        for (let i = 0; performance.now() - t0 < budgetMs || latencies.length < 50; i++) {
-          const k = i % 64;
-          const s = performance.now();
-          classifyBeat(classifier, windows64.subarray(k * 360, (k + 1) * 360), features64.subarray(k * F, (k + 1) * F));
-          latencies.push(performance.now() - s);
-        }
-        const beatsPerSecondBatch1 = (latencies.length / (performance.now() - t0)) * 1000;
-        latencies.sort((a, b) => a - b);
-
-        // Training: Adam steps of batch 64 with the training loss, on a fresh model of the same architecture.
-        let trainingBeatsPerMinute: number | null = null;
-        if (flags.train) {
-          const kind = (classifier.manifest as { model?: string }).model ?? 'mshan';
-          const model = buildModel(kind as never, F, 1);
-          const optimizer = tf.train.adam(1e-3);
-          const varList = model.trainableWeights.map((w) => w.read() as import('@tensorflow/tfjs').Variable);
-          const xs = [tf.tensor3d(windows64, [64, 360, 1]), ...(model.inputs.length > 1 ? [tf.tensor2d(features64, [64, F])] : [])];
-          const y = tf.oneHot(tf.tensor1d(Array.from({ length: 64 }, (_, i) => i % 5), 'int32'), 5).toFloat();
-          const step = () => {
-            const loss = optimizer.minimize(() => tf.tidy(() => tf.neg(tf.mean(tf.sum(tf.mul(y, tf.log(tf.clipByValue(model.apply(xs, { training: true }) as import('@tensorflow/tfjs').Tensor, 1e-7, 1))), -1))) as import('@tensorflow/tfjs').Scalar), true, varList)!;
-            loss.dataSync();
-            loss.dispose();
-          };
-          step();
-          let steps = 0;
-          t0 = performance.now();
-          while (performance.now() - t0 < budgetMs || steps < 2) { step(); steps++; }
-          trainingBeatsPerMinute = ((steps * 64) / (performance.now() - t0)) * 60000;
-          tf.dispose([...xs, y]);
-          optimizer.dispose();
-          model.dispose();
-        }
-        const mem = process.memoryUsage();
-        results.push({
-          backend, beatsPerSecondBatch64, beatsPerSecondBatch1, singleBeatP50Ms: quantile(latencies, 0.5), singleBeatP99Ms: quantile(latencies, 0.99),
-          trainingBeatsPerMinute, tensorBytes: tf.memory().numBytes, rssMb: mem.rss / 2 ** 20, heapUsedMb: mem.heapUsed / 2 ** 20,
-        });
-        classifier.model.dispose();
-      }
-      await trySetBackend(defaultBackend);
-
-      const head = ['backend', 'beats/s b64', 'beats/s b1', 'p50 ms', 'p99 ms', 'train beats/min', 'rss MB'];
-      io.stdout.write(`model: ${modelInfo.name} (${modelInfo.parameters} parameters)\n`);
-      io.stdout.write(`${head.map((h, i) => (i === 0 ? h.padEnd(10) : h.padStart(16))).join('')}\n`);
-      for (const r of results) {
-        const cells = [r.backend, r.beatsPerSecondBatch64.toFixed(0), r.beatsPerSecondBatch1.toFixed(0), r.singleBeatP50Ms.toFixed(2), r.singleBeatP99Ms.toFixed(2), r.trainingBeatsPerMinute === null ? '-' : r.trainingBeatsPerMinute.toFixed(0), r.rssMb.toFixed(0)];
-        io.stdout.write(`${cells.map((c, i) => (i === 0 ? c.padEnd(10) : c.padStart(16))).join('')}\n`);
-      }
-      const main = results.find((r) => r.backend === defaultBackend) ?? results[0];
-      if (flags.json !== undefined) {
-        const summary = {
-          defaultBackend, beatsPerSecondBatch64: main?.beatsPerSecondBatch64, singleBeatP99Ms: main?.singleBeatP99Ms, singleBeatP50Ms: main?.singleBeatP50Ms,
-          beatsPerSecondBatch1: main?.beatsPerSecondBatch1, trainingBeatsPerMinute: main?.trainingBeatsPerMinute,
-          model: modelInfo, backends: results,
-          machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model, node: process.version, wasmThreads: 1 },
-          createdAt: new Date().toISOString(),
-        };
-        await writeFile(flags.json, `${JSON.stringify(summary, null, 2)}\n`);
-      }
+      const result = await benchClassify(flags, io);
+      io.stdout.write(benchClassifyTable(result));
+      if (flags.json !== undefined) await writeFile(flags.json, `${JSON.stringify(result, null, 2)}\n`);
     });
 }

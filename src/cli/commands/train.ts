@@ -1,13 +1,14 @@
 import { readFileSync } from 'node:fs';
 import { InvalidArgumentError, type Command } from 'commander';
+import { defaultDatasetDir } from '../../config.js';
 import { PROTOCOLS, type Protocol } from '../../dataset/splits.js';
 import { BACKEND_NAMES, MODEL_KINDS, type BackendName, type ModelKind } from '../../model/names.js';
 import type { Balance } from '../../model/train.js';
 import { newCommand, type CliIo } from '../io.js';
 
-/** Where `train` reads the dataset when --dataset is not given: env ECG_DATASET_DIR, else data/beats. */
-export function defaultDatasetDir(env: NodeJS.ProcessEnv): string {
-  return env.ECG_DATASET_DIR ?? 'data/beats';
+/** Where `train` reads the dataset when --dataset is not given: env ECG_DATASET_DIR, else `dataset build`'s default output. */
+export function trainDatasetDir(env: NodeJS.ProcessEnv): string {
+  return env.ECG_DATASET_DIR ?? defaultDatasetDir('reference', env);
 }
 
 interface TrainFlags {
@@ -66,7 +67,7 @@ export function trainCommand(io: CliIo): Command {
     .description('train a beat classifier (MSHAN or a baseline) on a dataset directory; writes models/<name>/')
     .requiredOption('--model <name>', `model: ${MODEL_KINDS.join(' | ')}`, oneOf('--model', MODEL_KINDS), 'mshan')
     .requiredOption('--protocol <name>', `protocol: ${PROTOCOLS.join(' | ')}`, oneOf('--protocol', PROTOCOLS), 'inter')
-    .option('--dataset <dir>', 'dataset directory (default: env ECG_DATASET_DIR, else data/beats)', defaultDatasetDir(io.env))
+    .option('--dataset <dir>', 'dataset directory (env ECG_DATASET_DIR overrides the `dataset build` output default)', trainDatasetDir(io.env))
     .option('--out <dir>', 'model directory to write (default: models/<model>-<protocol>)')
     .option('--epochs <n>', 'maximum epochs', positiveInt, 40)
     .option('--batch-size <n>', 'beats per gradient step', positiveInt, 64)
