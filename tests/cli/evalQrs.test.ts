@@ -146,3 +146,28 @@ describe('eval qrs on another database: 250 Hz, no RECORDS file', () => {
     ]);
   });
 });
+
+describe.skipIf(skipWithoutMitdb())("eval qrs running the project's detector", () => {
+  it('detects on 100 and 116, writes .qrs files that read back to the scored detections', async () => {
+    const out = join(tmp, 'pt');
+    const io = fakeIo();
+    const json = join(tmp, 'pt.json');
+    expect(await main(['eval', 'qrs', '--records', '100,116', '--out', out, '--json', json], io)).toBe(0);
+    const summary = JSON.parse(readFileSync(json, 'utf8'));
+    expect(summary.test).toEqual({ kind: 'detector' });
+    expect(JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8'))).toEqual(summary);
+    for (const r of summary.perRecord) {
+      // A working detector: the record's beats are nearly all found (EC57 floor set well below the README figures).
+      expect(r.sePercent).toBeGreaterThan(97);
+      expect(r.ppPercent).toBeGreaterThan(97);
+      const written = await readAnnotations(join(out, `${r.record}.qrs`));
+      expect(written.length).toBe(r.tp + r.fp);
+      expect(written.every((a) => a.symbol === 'N' || a.symbol === 'Q')).toBe(true);
+      expect(written.every((a, i) => i === 0 || a.sample > written[i - 1].sample)).toBe(true);
+    }
+    // The written files, scored as files, give the same table.
+    const io2 = fakeIo();
+    expect(await main(['eval', 'qrs', '--records', '100,116', '--detections', out], io2)).toBe(0);
+    expect(io2.out()).toBe(io.out());
+  });
+});
