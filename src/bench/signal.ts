@@ -32,8 +32,14 @@ export interface SignalBenchResult {
   /** Primary-lead samples pushed from file through band-pass and R-peak detection. */
   samples: number;
   peaks: number;
+  /** Wall-clock time of the run, s. */
   seconds: number;
+  /** samples / seconds (wall clock). */
   samplesPerSecond: number;
+  /** CPU time (user + system) of the process during the run, s: on a shared machine the wall clock overstates the cost. */
+  cpuSeconds: number;
+  /** samples / cpuSeconds: throughput per core while running. */
+  samplesPerCpuSecond: number;
   /** The process's peak resident set size (getrusage ru_maxrss), bytes. */
   peakRssBytes: number;
   /** Resident set size after the first and after the last record, bytes: equal-ish when memory is flat in record length. */
@@ -57,6 +63,7 @@ export function runSignalBench(options: SignalBenchOptions): SignalBenchResult {
   let fsHz = 0;
   let rssFirst = 0;
   const t0 = process.hrtime.bigint();
+  const cpu0 = process.cpuUsage();
   for (const record of records) {
     let recordSamples = 0;
     // Fast mode is synchronous: the subscription has run the whole record when subscribe returns.
@@ -87,6 +94,8 @@ export function runSignalBench(options: SignalBenchOptions): SignalBenchResult {
     options.onRecord?.(record, recordSamples, peaks);
   }
   const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+  const cpu = process.cpuUsage(cpu0);
+  const cpuSeconds = (cpu.user + cpu.system) / 1e6;
   const sorted = latencies.slice(0, peaks).sort();
   const pct = (p: number): number => (peaks === 0 ? 0 : sorted[Math.min(peaks - 1, Math.floor(p * peaks))]!);
   const ms = (s: number): number => (fsHz > 0 ? Math.round((s / fsHz) * 1e4) / 10 : 0);
@@ -97,6 +106,8 @@ export function runSignalBench(options: SignalBenchOptions): SignalBenchResult {
     peaks,
     seconds,
     samplesPerSecond: samples / seconds,
+    cpuSeconds,
+    samplesPerCpuSecond: samples / cpuSeconds,
     peakRssBytes: process.resourceUsage().maxRSS * 1024,
     rssAfterFirstRecordBytes: rssFirst,
     rssAfterLastRecordBytes: process.memoryUsage().rss,
