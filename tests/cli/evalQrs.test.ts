@@ -1,6 +1,8 @@
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 import { evalQrsCommand } from '../../src/cli/commands/evalQrs.js';
 import type { CliIo } from '../../src/cli/io.js';
@@ -169,5 +171,17 @@ describe.skipIf(skipWithoutMitdb())("eval qrs running the project's detector", (
     const io2 = fakeIo();
     expect(await main(['eval', 'qrs', '--records', '100,116', '--detections', out], io2)).toBe(0);
     expect(io2.out()).toBe(io.out());
+  });
+});
+
+/** The built CLI (`npm test` builds first; locally the test skips when dist/ is absent). */
+const BUILT_MAIN = resolve('dist/src/cli/main.js');
+
+describe.skipIf(skipWithoutMitdb() || skipWithoutReference() || (!existsSync(BUILT_MAIN) && process.env.CI !== 'true'))('spawned ecg-monitor eval qrs (smoke)', () => {
+  it('scores gqrs on record 100 and exits 0', async () => {
+    const { stdout } = await promisify(execFile)(process.execPath, [BUILT_MAIN, 'eval', 'qrs', '--records', '100', '--detections', GQRS], {
+      env: { ...process.env, MITDB_DIR, LOG_LEVEL: 'silent' },
+    });
+    expect(rows(stdout)[1]).toEqual(['100', '360', '2273', '0', '0', '100.000', '100.000']);
   });
 });
