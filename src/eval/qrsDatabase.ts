@@ -1,6 +1,6 @@
 import { readdir, readFile, mkdir } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { ConfigError, RecordFormatError } from '../errors.js';
 import type { RPeak } from '../types.js';
 import { readAnnotations, writeAnnotations, type Annotation } from '../wfdb/annotations.js';
@@ -155,7 +155,12 @@ export async function evaluateQrs(options: EvaluateQrsOptions): Promise<QrsEvalu
       test = await readAnnotations(join(detections.dir, `${record}.${detections.annotator}`));
     } else {
       test = detectionsToAnnotations(await detect!({ dir, record, header, lead }), header);
-      if (outDir !== undefined) await writeAnnotations(join(outDir, `${record.replace(/\//g, '_')}.${outAnnotator}`), test);
+      if (outDir !== undefined) {
+        // Same relative path as the record (RECORDS may name records in subfolders), so --detections OUT reads them.
+        const file = join(outDir, `${record}.${outAnnotator}`);
+        await mkdir(dirname(file), { recursive: true });
+        await writeAnnotations(file, test);
+      }
     }
     const fromSample = secondsToSamples(fromS, header.fsHz);
     const endSample = header.numSamples !== undefined && header.numSamples > 0 ? header.numSamples : undefined;
