@@ -172,6 +172,18 @@ describe.skipIf(skipWithoutMitdb())("eval qrs running the project's detector", (
     expect(await main(['eval', 'qrs', '--records', '100,116', '--detections', out], io2)).toBe(0);
     expect(io2.out()).toBe(io.out());
   });
+
+  it('--lead V5 runs the detector on the second signal and records it as chan 1', async () => {
+    const out = join(tmp, 'v5');
+    const io = fakeIo();
+    expect(await main(['eval', 'qrs', '--records', '100', '--lead', 'V5', '--out', out], io)).toBe(0);
+    const written = await readAnnotations(join(out, '100.qrs'));
+    expect(written.length).toBeGreaterThan(2000);
+    expect(written.every((a) => a.chan === 1)).toBe(true);
+    const byIndex = fakeIo();
+    expect(await main(['eval', 'qrs', '--records', '100', '--lead', '1'], byIndex)).toBe(0);
+    expect(byIndex.out()).toBe(io.out());
+  });
 });
 
 /** The built CLI (`npm test` builds first; locally the test skips when dist/ is absent). */
