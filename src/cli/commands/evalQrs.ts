@@ -83,7 +83,7 @@ function footer(result: QrsEvaluation): string {
 export function evalQrsCommand(io: CliIo, deps: EvalQrsDeps = {}): Command {
   return newCommand('qrs', io)
     .description('EC57 QRS detection Se/+P against reference beat annotations (bxb-compatible matching)')
-    .option('--dir <path>', 'WFDB database folder (default: MITDB_DIR)', mitdbDir(io.env))
+    .option('--dir <path>', 'WFDB database folder (MITDB_DIR, else where `mitdb fetch` puts it)', mitdbDir(io.env))
     .option('--records <list>', "'all' (the RECORDS file) or comma-separated record names", 'all')
     .option('--from <seconds>', 'start of the comparison, s (300 = EC57 5-minute start)', nonNegativeSeconds, 0)
     .option('--detections <dir>', 'score existing annotation files DIR/<record>.<annotator> instead of running the detector')
