@@ -1,6 +1,7 @@
 import { Observable, type OperatorFunction } from 'rxjs';
 import { ConfigError, StreamError } from '../errors.js';
 import type { RPeak, SampleChunk } from '../types.js';
+import { LeadFallbackDetector } from './leadFallback.js';
 import { PAN_TOMPKINS_DEFAULTS, PanTompkinsDetector, type PanTompkinsParams } from './panTompkins1985.js';
 
 export interface DetectRPeaksOptions extends Partial<PanTompkinsParams> {
@@ -12,6 +13,19 @@ export interface DetectRPeaksOptions extends Partial<PanTompkinsParams> {
    * Default 2000.
    */
   maxBridgedGapMs?: number;
+  /**
+   * Also run the detector on the first of the chunk's `auxLeads` and emit its beats while the primary lead is flat or
+   * missing (see leadFallback.ts); fallback peaks carry the auxiliary lead's name in `lead`. Without aux leads in the
+   * first chunk this option has no effect. Default false.
+   */
+  leadFallback?: boolean;
+}
+
+/** What the operator drives: one detector, or two with lead fallback. */
+interface Engine {
+  readonly nextSample: number;
+  process(x: Float32Array, aux: Float32Array | undefined): void;
+  finish(): void;
 }
 
 /**
@@ -36,6 +50,7 @@ export interface DetectRPeaksOptions extends Partial<PanTompkinsParams> {
  * ```
  * @param options.method `pantompkins1985` (default)
  * @param options.maxBridgedGapMs longest gap bridged as missing samples, ms, default 2000
+ * @param options.leadFallback also detect on the first aux lead and use it while the primary is flat, default false
  * @param options (the PanTompkinsParams) override the published constants; defaults in PAN_TOMPKINS_DEFAULTS
  * @see bandpass, PAN_TOMPKINS_DEFAULTS
  *
@@ -46,7 +61,7 @@ export interface DetectRPeaksOptions extends Partial<PanTompkinsParams> {
  *    database. IEEE Trans Biomed Eng 1986;33(12):1157-1165. doi:10.1109/TBME.1986.325695
  */
 export function detectRPeaks(options: DetectRPeaksOptions = {}): OperatorFunction<SampleChunk, RPeak> {
-  const { method = 'pantompkins1985', maxBridgedGapMs = 2000, ...overrides } = options;
+  const { method = 'pantompkins1985', maxBridgedGapMs = 2000, leadFallback = false, ...overrides } = options;
   if (method !== 'pantompkins1985') throw new ConfigError('ECG_ERR_BAD_OPTION', `detectRPeaks: unknown method "${String(method)}" (expected pantompkins1985)`);
   if (!(maxBridgedGapMs >= 0)) throw new ConfigError('ECG_ERR_BAD_OPTION', `detectRPeaks: maxBridgedGapMs=${maxBridgedGapMs} must be >= 0`);
   const params: PanTompkinsParams = { ...PAN_TOMPKINS_DEFAULTS };
@@ -58,45 +73,57 @@ export function detectRPeaks(options: DetectRPeaksOptions = {}): OperatorFunctio
   }
   return (source) =>
     new Observable<RPeak>((subscriber) => {
-      let detector: PanTompkinsDetector | undefined;
+      let engine: Engine | undefined;
       let fsHz = 0;
       let streamId = '';
-      let lead = '';
+      let primaryLead = '';
+      let auxLead: string | undefined;
       let gapFill = new Float32Array(0);
       // One callback per subscription (not per sample): turns the engine's numbers into RPeak events.
-      const onPeak = (sampleIndex: number, amplitudeMv: number, detectedAtSample: number, searchBack: boolean): void => {
+      const emit = (sampleIndex: number, amplitudeMv: number, detectedAtSample: number, searchBack: boolean, lead: string): void => {
         subscriber.next({ streamId, sampleIndex, fsHz, amplitudeMv, detectedAtSample, latencySamples: detectedAtSample - sampleIndex, lead, searchBack });
+      };
+      const start = (startSample: number): Engine => {
+        if (auxLead !== undefined) return new LeadFallbackDetector(fsHz, params, startSample, primaryLead, auxLead, emit);
+        const d = new PanTompkinsDetector(fsHz, params, startSample, (i, a, at, sb) => emit(i, a, at, sb, primaryLead));
+        return { get nextSample() { return d.nextSample; }, process: (x) => d.process(x), finish: () => d.finish() };
+      };
+      const gapOf = (length: number): Float32Array => {
+        if (gapFill.length < length) gapFill = new Float32Array(length).fill(Number.NaN);
+        return gapFill.subarray(0, length);
       };
       return source.subscribe({
         next: (chunk) => {
           const where = { streamId: chunk.streamId, sampleIndex: chunk.startSample };
-          if (detector === undefined) {
+          if (engine === undefined) {
             fsHz = chunk.fsHz;
             streamId = chunk.streamId;
-            lead = chunk.lead;
+            primaryLead = chunk.lead;
+            if (leadFallback && chunk.auxLeads !== undefined && chunk.auxLeads.length > 0) auxLead = chunk.auxLeads[0]!.lead;
             if (!(fsHz > 0)) return subscriber.error(new StreamError('ECG_ERR_STREAM', `detectRPeaks: fsHz=${fsHz} must be > 0`, where));
-            detector = new PanTompkinsDetector(fsHz, params, chunk.startSample, onPeak);
+            engine = start(chunk.startSample);
           } else if (chunk.fsHz !== fsHz) {
             return subscriber.error(new StreamError('ECG_ERR_STREAM', `detectRPeaks: sampling rate changed from ${fsHz} to ${chunk.fsHz} Hz`, where));
           }
-          const gap = chunk.startSample - detector.nextSample;
-          if (gap < 0) return subscriber.error(new StreamError('ECG_ERR_STREAM', `detectRPeaks: chunk starts at ${chunk.startSample}, expected ${detector.nextSample} or later`, where));
+          const gap = chunk.startSample - engine.nextSample;
+          if (gap < 0) return subscriber.error(new StreamError('ECG_ERR_STREAM', `detectRPeaks: chunk starts at ${chunk.startSample}, expected ${engine.nextSample} or later`, where));
           if (gap > 0) {
             if (gap <= (maxBridgedGapMs * fsHz) / 1000) {
               // Bridge: the missing samples go in as NaN (held), so timing and levels carry on.
-              if (gapFill.length < gap) gapFill = new Float32Array(gap).fill(Number.NaN);
-              detector.process(gapFill.subarray(0, gap));
+              const fill = gapOf(gap);
+              engine.process(fill, fill);
             } else {
-              detector.finish();
-              detector = new PanTompkinsDetector(fsHz, params, chunk.startSample, onPeak);
+              engine.finish();
+              engine = start(chunk.startSample);
             }
           }
-          lead = chunk.lead;
-          detector.process(chunk.samples);
+          // A chunk without the aux lead (it dropped out) feeds NaN for it.
+          const aux = auxLead === undefined ? undefined : (chunk.auxLeads?.[0]?.samples ?? gapOf(chunk.samples.length).slice());
+          engine.process(chunk.samples, aux);
         },
         error: (err) => subscriber.error(err),
         complete: () => {
-          detector?.finish();
+          engine?.finish();
           subscriber.complete();
         },
       });

@@ -128,6 +128,41 @@ describe('detectRPeaks (pantompkins1985)', () => {
   });
 });
 
+describe('detectRPeaks lead fallback', () => {
+  const n = 40 * FS;
+  const beats = beatTimes(n);
+  const aux = syntheticEcg(n, beats);
+  const primary = aux.map((v, i) => (i >= 15 * FS && i < 23 * FS ? 0.02 * v : v)); // 8 s of lost electrode contact
+  const flatBeats = beats.filter((b) => b > 16 * FS && b < 22 * FS);
+  const run2 = (cuts: number[], leadFallback: boolean): Promise<RPeak[]> =>
+    run(chunksOf(primary, cuts, FS, 0, aux), (c$) => c$.pipe(bandpass(), detectRPeaks({ leadFallback })));
+
+  it('takes the beats from the aux lead while the primary lead is flat', async () => {
+    const without = (await run2([], false)).map((p) => p.sampleIndex);
+    expect(score(flatBeats, without).fn).toBeGreaterThan(2);
+    const peaks = await run2([], true);
+    const det = peaks.map((p) => p.sampleIndex);
+    expect(score(flatBeats, det).fn).toBe(0);
+    // At most one beat is lost at a switch (the block where contact is lost is not flat yet).
+    const overall = score(beats.filter((b) => b > 3 * FS), det.filter((d) => d > 3 * FS - TOLERANCE));
+    expect(overall.fn).toBeLessThanOrEqual(1);
+    expect(overall.fp).toBe(0);
+    expect(new Set(peaks.filter((p) => p.sampleIndex > 17 * FS && p.sampleIndex < 22 * FS).map((p) => p.lead))).toEqual(new Set(['V5']));
+    expect(new Set(peaks.filter((p) => p.sampleIndex > 26 * FS).map((p) => p.lead))).toEqual(new Set(['MLII']));
+    for (let i = 1; i < det.length; i++) expect(det[i]!).toBeGreaterThan(det[i - 1]!);
+  });
+
+  it('gives identical peaks for any chunking (property)', async () => {
+    const ref = await run2([], true);
+    await fc.assert(
+      fc.asyncProperty(cutsArb(n), async (cuts) => {
+        expect(await run2(cuts, true)).toEqual(ref);
+      }),
+      { numRuns: 15 },
+    );
+  });
+});
+
 describe.skipIf(skipWithoutMitdb())('detectRPeaks on MIT-BIH', () => {
   /** Reference: `rdann -r mitdb/100 -a atr -t 30` (beat annotations of the first 30 s). */
   it('matches every annotated beat of the first 30 s of record 100 within 150 ms, no extra detections', async () => {
