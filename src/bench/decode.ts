@@ -142,13 +142,18 @@ export function decodeBenchTable(r: DecodeBenchResult): string {
  * The benchmark as a `bench` suite (`ecg-monitor bench decode`, and a `decode` key in `bench all --json`), to be passed to
  * `benchCommand` in main.ts beside the other suites.
  */
-export const decodeBenchSuite: BenchSuite<{ dir?: string; repetitions: string }, DecodeBenchResult> = {
+export const decodeBenchSuite: BenchSuite<{ dir?: string; records: string; repetitions: string }, DecodeBenchResult> = {
   name: 'decode',
   description: 'WFDB layer: format-212 decode and whole-record reads (checksums checked) over MIT-BIH, samples/s',
   addOptions: (cmd) =>
     cmd
       .option('--dir <path>', 'WFDB records folder (default: MITDB_DIR)')
+      .option('--records <list>', 'records read whole, comma-separated, or "all" (the 48 MIT-BIH records)', 'all')
       .option('--repetitions <n>', 'timed runs of each part; the median is reported', '5'),
-  run: (flags, io) => benchDecode(flags.dir ?? mitdbDir(io.env), { repetitions: Number(flags.repetitions) }),
+  run: (flags, io) =>
+    benchDecode(flags.dir ?? mitdbDir(io.env), {
+      repetitions: Number(flags.repetitions),
+      records: flags.records === 'all' ? MITDB_RECORDS : flags.records.split(',').map((r) => r.trim()).filter((r) => r !== ''),
+    }),
   table: decodeBenchTable,
 };
