@@ -53,6 +53,18 @@ export interface TrainOptions {
   perClassPerEpoch?: number;
   /** Balanced sampling: a class is repeated at most this many times per epoch. Default 20. */
   maxOversample?: number;
+  /** Balanced sampling: N (the first class) beats drawn per epoch, as a multiple of perClassPerEpoch. Default 1. */
+  majorityFactor?: number;
+  /** Balanced sampling: beats per epoch of each class by name (overrides perClassPerEpoch and majorityFactor). */
+  classQuota?: Record<string, number>;
+  /**
+   * Training-time augmentation, drawn from the checkpointed generator (so resume stays exact): each window scaled by
+   * a factor in [1 - a, 1 + a], shifted by up to `shiftSamples` samples (edge values repeated), plus Gaussian noise.
+   * Default off.
+   */
+  augment?: { amplitude: number; shiftSamples: number; noise: number };
+  /** Window normalisation: default the protocol's (z-score for seed, one global scale otherwise). */
+  windowNormalisation?: 'zscore' | 'scale';
   /** Early stopping: epochs without a better validation macro F1. Default 8. */
   patience?: number;
   /** Stop starting new epochs when the next one would end after this many minutes (cumulative over resumes). Default 28. */
@@ -156,11 +168,11 @@ interface PreparedInputs {
   normalisation: InputNormalisation;
 }
 
-function prepareInputs(ds: BeatDataset, split: ProtocolSplit): PreparedInputs {
+function prepareInputs(ds: BeatDataset, split: ProtocolSplit, windowMode: 'zscore' | 'scale'): PreparedInputs {
   const L = ds.windowLength, F = ds.featureCount;
   const train = [...new Set(split.train)];
   let windowScale = 1;
-  if (split.beatNormalisation !== 'zscore') {
+  if (windowMode !== 'zscore') {
     let s = 0, s2 = 0, n = 0;
     for (const i of train) for (let j = 0; j < L; j++) { const v = ds.windows[i * L + j]; if (Number.isFinite(v)) { s += v; s2 += v * v; n++; } }
     const sd = n > 1 ? Math.sqrt(Math.max(0, s2 / n - (s / n) ** 2)) : 1;
@@ -176,7 +188,7 @@ function prepareInputs(ds: BeatDataset, split: ProtocolSplit): PreparedInputs {
     featureStd.push(sd > 1e-9 ? sd : 1);
   }
   const normalisation: InputNormalisation = {
-    window: split.beatNormalisation === 'zscore' ? 'zscore' : 'scale', windowScale, featureMean, featureStd, featureClip: 10,
+    window: windowMode, windowScale, featureMean, featureStd, featureClip: 10,
   };
   return {
     windows: normaliseWindows(ds.windows, L, normalisation),
@@ -185,10 +197,21 @@ function prepareInputs(ds: BeatDataset, split: ProtocolSplit): PreparedInputs {
   };
 }
 
-function batchTensors(inp: PreparedInputs, indices: ArrayLike<number>, from: number, to: number, withRr: boolean): tf.Tensor[] {
+function batchTensors(inp: PreparedInputs, indices: ArrayLike<number>, from: number, to: number, withRr: boolean, augment?: { rng: Rng; amplitude: number; shiftSamples: number; noise: number }): tf.Tensor[] {
   const n = to - from, L = inp.windowLength, F = inp.featureCount;
   const w = new Float32Array(n * L);
-  for (let k = 0; k < n; k++) { const i = indices[from + k]; w.set(inp.windows.subarray(i * L, (i + 1) * L), k * L); }
+  for (let k = 0; k < n; k++) {
+    const i = indices[from + k];
+    const src = inp.windows.subarray(i * L, (i + 1) * L);
+    if (!augment) { w.set(src, k * L); continue; }
+    const { rng, amplitude, shiftSamples, noise } = augment;
+    const gain = 1 + amplitude * (2 * rng.next() - 1);
+    const shift = Math.round(shiftSamples * (2 * rng.next() - 1));
+    for (let j = 0; j < L; j++) {
+      const g = Math.sqrt(-2 * Math.log(1 - rng.next())) * Math.cos(2 * Math.PI * rng.next()); // Box-Muller
+      w[k * L + j] = src[Math.min(L - 1, Math.max(0, j - shift))] * gain + noise * g;
+    }
+  }
   const out: tf.Tensor[] = [tf.tensor3d(w, [n, L, 1])];
   if (withRr) {
     const f = new Float32Array(n * F);
@@ -223,7 +246,7 @@ export function evaluateIndices(model: tf.LayersModel, inp: PreparedInputs, spli
 // Epoch composition
 // ----------------------------------------------------------------------------------------------------------------
 
-function epochIndices(split: ProtocolSplit, balance: Balance, perClass: number, maxOversample: number, rng: Rng): number[] {
+function epochIndices(split: ProtocolSplit, balance: Balance, quota: (c: number) => number, maxOversample: number, rng: Rng): number[] {
   if (balance !== 'sampling') return rng.shuffle([...split.train]);
   const byClass = new Map<number, number[]>();
   for (const i of split.train) {
@@ -234,7 +257,7 @@ function epochIndices(split: ProtocolSplit, balance: Balance, perClass: number, 
   const out: number[] = [];
   for (const c of [...byClass.keys()].sort((a, b) => a - b)) {
     const members = byClass.get(c)!;
-    const want = Math.min(perClass, members.length * maxOversample);
+    const want = Math.min(quota(c), members.length * maxOversample);
     if (members.length >= want) {
       const copy = [...members];
       for (let k = 0; k < want; k++) { const j = k + rng.int(copy.length - k); [copy[k], copy[j]] = [copy[j], copy[k]]; out.push(copy[k]); }
@@ -380,7 +403,7 @@ function formatSeconds(s: number): string {
 export async function trainModel(options: TrainOptions): Promise<TrainResult> {
   const {
     model: kind, protocol, datasetDir, outDir, epochs = 40, batchSize = 64, seed = 1, learningRate = 1e-3,
-    perClassPerEpoch = 4000, maxOversample = 20, patience = 8, maxMinutes = 28, resume = false, keepCheckpoints = false,
+    perClassPerEpoch = 4000, maxOversample = 20, majorityFactor = 1, augment, patience = 8, maxMinutes = 28, resume = false, keepCheckpoints = false,
     splitSeed, stopAfterEpoch, progress,
   } = options;
   if (!options.buildOverride && !MODEL_KINDS.includes(kind)) throw new ConfigError('ECG_ERR_BAD_OPTION', `unknown model "${kind}" (expected ${MODEL_KINDS.join(', ')})`);
@@ -393,7 +416,10 @@ export async function trainModel(options: TrainOptions): Promise<TrainResult> {
   const split = splitBeats(ds.record.map((record, i) => ({ record, symbol: ds.symbol[i] })), protocol, splitSeed === undefined ? {} : { seed: splitSeed });
   if (split.train.length === 0) throw new ModelError('ECG_ERR_MODEL', `${ds.dir}: no training beats for protocol ${protocol}`);
   if (protocol === 'seed' && !ds.hasSymbols) log.warn('dataset has no MIT-BIH symbols: the seed protocol sees AAMI class names only (N, V)');
-  const inp = prepareInputs(ds, split);
+  const classQuota = options.classQuota;
+  const quotaOf = (c: number): number => Math.round(classQuota?.[split.classes[c]] ?? perClassPerEpoch * (c === 0 ? majorityFactor : 1));
+  const windowMode = options.windowNormalisation ?? (split.beatNormalisation === 'zscore' ? 'zscore' : 'scale');
+  const inp = prepareInputs(ds, split, windowMode);
   const withRr = usesRr(kind) && ds.featureCount > 0;
   const weights = classWeights(split, balance);
   const k = split.classes.length;
@@ -401,7 +427,7 @@ export async function trainModel(options: TrainOptions): Promise<TrainResult> {
   const model = options.buildOverride ? options.buildOverride(withRr ? ds.featureCount : 0, seed) : buildModel(kind, ds.featureCount, seed);
   const optimizer = tf.train.adam(learningRate);
   const varList = model.trainableWeights.map((w) => w.read() as tf.Variable);
-  const fingerprint = JSON.stringify({ kind, protocol, seed, learningRate, batchSize, balance, perClassPerEpoch, maxOversample, splitSeed: splitSeed ?? null, hash: ds.hash, params: model.countParams() });
+  const fingerprint = JSON.stringify({ kind, protocol, seed, learningRate, batchSize, balance, perClassPerEpoch, maxOversample, majorityFactor, classQuota: classQuota ?? null, augment: augment ?? null, windowMode, splitSeed: splitSeed ?? null, hash: ds.hash, params: model.countParams() });
   const ckptDir = join(outDir, 'checkpoint');
 
   const rng = new Rng(seed * 0x9e3779b1);
@@ -425,12 +451,12 @@ export async function trainModel(options: TrainOptions): Promise<TrainResult> {
   const classWeightTensor = tf.tensor1d(weights);
   for (let epoch = startEpoch; epoch <= epochs; epoch++) {
     const epochStart = performance.now();
-    const indices = epochIndices(split, balance, perClassPerEpoch, maxOversample, rng);
+    const indices = epochIndices(split, balance, quotaOf, maxOversample, rng);
     let lossSum = 0, lossCount = 0;
     const steps = Math.ceil(indices.length / batchSize);
     for (let step = 0; step < steps; step++) {
       const from = step * batchSize, to = Math.min(indices.length, from + batchSize);
-      const xs = batchTensors(inp, indices, from, to, withRr);
+      const xs = batchTensors(inp, indices, from, to, withRr, augment ? { rng, ...augment } : undefined);
       const labels = new Int32Array(to - from);
       for (let j = from; j < to; j++) labels[j - from] = split.labels[indices[j]];
       const y = tf.tidy(() => tf.oneHot(tf.tensor1d(labels, 'int32'), k).toFloat());
@@ -492,9 +518,9 @@ export async function trainModel(options: TrainOptions): Promise<TrainResult> {
       epochsRun: history.length ? history[history.length - 1].epoch : 0, bestEpoch, stoppedBy, maxEpochs: epochs, batchSize, seed, learningRate,
       optimizer: 'adam', loss: 'categorical cross-entropy', balance,
       balanceDescription: balance === 'sampling'
-        ? `class-balanced sampling: per epoch up to ${perClassPerEpoch} training beats per class (each class repeated at most ${maxOversample}x), no class weights`
+        ? `class-balanced sampling: per epoch up to ${split.classes.map((c, i) => `${quotaOf(i)} ${c}`).join(', ')} training beats (each class repeated at most ${maxOversample}x), no class weights`
         : balance === 'weights' ? 'every training beat once per epoch, inverse-frequency class weights in the loss' : 'every training beat once per epoch (balanced by the protocol)',
-      classWeights: weights, perClassPerEpoch, maxOversample, patience, earlyStopping: 'validation macro F1', splitSeed: split.seed,
+      classWeights: weights, perClassPerEpoch, maxOversample, majorityFactor, classQuota: split.classes.map((c, i) => quotaOf(i)), augment: augment ?? null, windowNormalisation: windowMode, patience, earlyStopping: 'validation macro F1', splitSeed: split.seed,
       splitDescription: split.description, totalSeconds, trainedBeats, beatsPerMinute: totalSeconds > 0 ? (trainedBeats / totalSeconds) * 60 : 0,
       history: history.map((h) => ({ epoch: h.epoch, loss: h.loss, seconds: h.seconds, beats: h.beats, macroF1: h.validation.macroF1, accuracy: h.validation.accuracy })),
     },

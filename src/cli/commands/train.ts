@@ -22,6 +22,11 @@ interface TrainFlags {
   learningRate: number;
   balance: Balance;
   perClass: number;
+  maxOversample: number;
+  majorityFactor: number;
+  classQuota?: Record<string, number>;
+  augment?: boolean;
+  windowNorm?: 'zscore' | 'scale';
   patience: number;
   maxMinutes: number;
   resume?: boolean;
@@ -42,6 +47,16 @@ const nonNegativeInt = (value: string): number => {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError(`must be a non-negative integer, got "${value}"`);
   return n;
+};
+const quotaArg = (value: string): Record<string, number> => {
+  const out: Record<string, number> = {};
+  for (const part of value.split(',')) {
+    const [name, count] = part.split('=');
+    const n = Number(count);
+    if (!name || !Number.isInteger(n) || n < 0) throw new InvalidArgumentError(`expected CLASS=COUNT,..., got "${value}"`);
+    out[name.trim()] = n;
+  }
+  return out;
 };
 const positive = (value: string): number => {
   const n = Number(value);
@@ -75,6 +90,11 @@ export function trainCommand(io: CliIo): Command {
     .option('--learning-rate <x>', 'Adam learning rate', positive, 1e-3)
     .option('--balance <how>', 'class imbalance: sampling | weights | none (default: sampling; none for --protocol seed)', oneOf('--balance', ['sampling', 'weights', 'none'] as const))
     .option('--per-class <n>', 'balanced sampling: training beats drawn per class per epoch', positiveInt, 4000)
+    .option('--max-oversample <n>', 'balanced sampling: a class is repeated at most this many times per epoch', positiveInt, 20)
+    .option('--majority-factor <x>', 'balanced sampling: N beats per epoch as a multiple of --per-class', positive, 1)
+    .option('--class-quota <list>', 'balanced sampling: beats per epoch per class, e.g. N=9000,S=3000,V=3000,F=400,Q=50 (overrides --per-class)', quotaArg)
+    .option('--augment', 'augment training windows: amplitude x[0.8, 1.2], shift up to 5 samples, noise 0.03 (seeded)')
+    .option('--window-norm <how>', 'window normalisation: zscore (per beat) | scale (one global factor) (default: zscore for seed, scale otherwise)', oneOf('--window-norm', ['zscore', 'scale'] as const))
     .option('--patience <n>', 'early stopping: epochs without a better validation macro F1', positiveInt, 8)
     .option('--max-minutes <min>', 'start no epoch that would end after this many minutes', positive, 28)
     .option('--resume', 'continue from OUT/checkpoint after an interruption')
@@ -90,7 +110,8 @@ export function trainCommand(io: CliIo): Command {
       const stderr = io.stderr as { write(text: string): unknown; isTTY?: boolean };
       const result = await trainModel({
         model: flags.model, protocol: flags.protocol, datasetDir: flags.dataset, outDir, epochs: flags.epochs, batchSize: flags.batchSize,
-        seed: flags.seed, learningRate: flags.learningRate, balance: flags.balance, perClassPerEpoch: flags.perClass, patience: flags.patience,
+        seed: flags.seed, learningRate: flags.learningRate, balance: flags.balance, perClassPerEpoch: flags.perClass, maxOversample: flags.maxOversample, majorityFactor: flags.majorityFactor, classQuota: flags.classQuota,
+        augment: flags.augment ? { amplitude: 0.2, shiftSamples: 5, noise: 0.03 } : undefined, windowNormalisation: flags.windowNorm, patience: flags.patience,
         maxMinutes: flags.maxMinutes, resume: flags.resume ?? false, keepCheckpoints: flags.keepCheckpoints ?? false, progress: stderr,
       });
       const m = result.manifest;
