@@ -152,3 +152,22 @@ export function butterworthBand(fsHz: number, lowHz: number | undefined, highHz:
   if (highHz !== undefined) designs.push(...calc.lowpass({ order: sections, characteristic: 'butterworth', Fs: fsHz, Fc: highHz }));
   return designs;
 }
+
+/**
+ * Group delay of a cascade at `hz`, samples: the sum over sections of the numerator's minus the denominator's delay,
+ * each `Re(sum k c_k e^{-jwk} / sum c_k e^{-jwk})` for the polynomial `sum c_k z^-k`.
+ */
+export function groupDelaySamples(designs: readonly BiquadCoeffs[], fsHz: number, hz: number): number {
+  const w = (2 * Math.PI * hz) / fsHz;
+  const polyDelay = (c: readonly number[]): number => {
+    let re = 0, im = 0, kre = 0, kim = 0;
+    c.forEach((ck, k) => {
+      re += ck * Math.cos(w * k);
+      im -= ck * Math.sin(w * k);
+      kre += k * ck * Math.cos(w * k);
+      kim -= k * ck * Math.sin(w * k);
+    });
+    return (kre * re + kim * im) / (re * re + im * im);
+  };
+  return designs.reduce((sum, d) => sum + polyDelay([d.b[0]!, d.b[1]!, d.b[2]!]) - polyDelay([1, d.a[0]!, d.a[1]!]), 0);
+}

@@ -1,4 +1,4 @@
-import { BiquadCascade, butterworthBand } from './biquad.js';
+import { BiquadCascade, butterworthBand, groupDelaySamples } from './biquad.js';
 
 /**
  * Internal engine of {@link detectRPeaks} `method: 'pantompkins1985'`: a sample-by-sample Pan-Tompkins QRS detector
@@ -12,8 +12,8 @@ import { BiquadCascade, butterworthBand } from './biquad.js';
  *  5. peak finding on the integrated signal (Hamilton & Tompkins 1986): a peak is reported when the signal falls to
  *     half its maximum, or 95 ms after it;
  * and per peak (rare, so any cost is fine):
- *  6. the R-peak: the extremum (largest |x|) of the input in the integration window before the peak, starting no
- *     earlier than the end of the last QRS's refractory period;
+ *  6. the R-peak: the extremum (largest |x|) of the input over the samples the integrated peak covers (its window
+ *     moved back by the filters' group delay), starting no earlier than the end of the last QRS's refractory period;
  *  7. the decision: refractory (200 ms), adaptive threshold between running signal and noise peak levels
  *     (SPKI, NPKI), T-wave test (within 360 ms of the last QRS, max slope under half the running QRS slope level =
  *     T wave), search-back (no QRS for `searchBackRr` x the plain mean of the last 8 RR intervals: take the largest
@@ -24,7 +24,8 @@ import { BiquadCascade, butterworthBand } from './biquad.js';
  *     are emitted at once, which keeps the median latency near 180 ms.
  *
  * Tuning: MIT-BIH is the only database these constants were checked on, so it is also the test set. Only three
- * values differ from the papers, each chosen from a handful of runs over all 48 records and kept physiological:
+ * values differ from the papers, each chosen from a handful of runs over all 48 records and kept physiological
+ * (the R-peak window's delay is computed from the filter, not tuned):
  * `thresholdFraction` 0.2 (P&T 0.25; Hamilton & Tompkins 1986 tested 0.2-0.5), `competeMs` 300 (about the longest
  * P-wave-to-R distance), `confidentSlopeRatio` 0.8. The slope reference is a running level (weight 1/8, as SPKI)
  * instead of P&T's last QRS. Results: README and `ecg-monitor eval qrs`.
@@ -102,6 +103,8 @@ interface Candidate {
   foundAt: number;
 }
 
+/** P&T's pass band, Hz: where most QRS energy lies (their 5-11 Hz at 200 Hz; 5-15 Hz is the common modern reading). */
+const PT_BAND_HZ = [5, 15] as const;
 const RR_HISTORY = 8; // P&T: RR AVERAGE1 is the mean of the 8 most recent RR intervals
 const MAX_PENDING = 64; // noise peaks kept for search-back; at most ~1.66 RR of them matter
 
@@ -123,6 +126,7 @@ export class PanTompkinsDetector {
   private readonly peakHold: number;
   private readonly learning: number;
   private readonly compete: number;
+  private readonly delay: number; // samples from an input sample to its effect on the integrated signal
 
   // Per-sample state.
   private n = 0; // index of the next sample
@@ -156,7 +160,11 @@ export class PanTompkinsDetector {
     this.n = startSample;
     this.p = params;
     this.onPeak = onPeak;
-    this.filter = new BiquadCascade(butterworthBand(fsHz, 5, 15, 2));
+    const design = butterworthBand(fsHz, PT_BAND_HZ[0], PT_BAND_HZ[1], 2);
+    this.filter = new BiquadCascade(design);
+    // The integrated signal at n sums the squared slopes of input samples [n - delay - w + 1, n - delay]: the band-pass
+    // group delay at the band centre plus the derivative's 2 samples.
+    this.delay = Math.round(groupDelaySamples(design, fsHz, (PT_BAND_HZ[0] + PT_BAND_HZ[1]) / 2) + 2);
     const ms = (v: number): number => Math.max(1, Math.round((v * fsHz) / 1000));
     this.w = ms(params.integrationMs);
     this.refractory = ms(params.refractoryMs);
@@ -271,22 +279,26 @@ export class PanTompkinsDetector {
   }
 
   /**
-   * Finds the R-peak of a candidate: the input extremum (largest |x|) in the integration window that ends at the
-   * integrated peak, widened by a few samples for the band-pass and derivative delays, and its max slope. The window
-   * starts no earlier than the end of the last QRS's refractory period, so a second hump of the integrated signal
-   * (wide QRS, tall T wave) is judged on its own samples, not on the QRS already detected.
+   * Finds the R-peak of a candidate: the input extremum (largest |x|) among the input samples whose slopes the
+   * integrated peak summed (the integration window moved back by the band-pass group delay at 10 Hz plus the
+   * derivative's 2 samples: 13 samples at 360 Hz), and the max slope over the same samples. The window starts no
+   * earlier than the end of the last QRS's refractory period, so a second hump of the integrated signal (wide QRS,
+   * tall T wave) is judged on its own samples, not on the QRS already detected.
    * Returns false when nothing of the window lies outside the refractory period.
    */
   private locate(c: Candidate): boolean {
-    let from = c.peakAt - this.w - 8;
+    // Input samples whose slopes the integrated peak summed: [peakAt - delay - w + 1, peakAt - delay].
+    let from = c.peakAt - this.delay - this.w;
     if (this.lastR >= 0 && from < this.lastR + this.refractory) from = this.lastR + this.refractory;
-    if (from > c.peakAt) return false;
+    const to = c.peakAt - this.delay;
+    if (from > to) return false;
     let best = from, bestAbs = -1, slope = 0;
-    for (let k = from; k <= c.peakAt; k++) {
+    const slopeShift = this.delay;
+    for (let k = from; k <= to; k++) {
       const v = this.xRing[k & this.mask]!;
       const a = v < 0 ? -v : v;
       if (a > bestAbs) { bestAbs = a; best = k; }
-      const d = this.dRing[k & this.mask]!;
+      const d = this.dRing[(k + slopeShift) & this.mask]!; // the derivative lags the input by the filter delay
       const ad = d < 0 ? -d : d;
       if (ad > slope) slope = ad;
     }
@@ -295,6 +307,7 @@ export class PanTompkinsDetector {
     c.slope = slope;
     return true;
   }
+
 
   /** End of learning: initialise the levels and decide the collected peaks as if they had come live. */
   private endLearning(now: number): void {
@@ -403,7 +416,7 @@ export class PanTompkinsDetector {
   }
 
   private tentativeDeadline(t: Candidate): number {
-    return t.rIndex + this.compete + this.w + 8 + this.peakHold + 1;
+    return t.rIndex + this.compete + this.delay + this.w + this.peakHold + 1;
   }
 
   private flushTentative(now: number): void {

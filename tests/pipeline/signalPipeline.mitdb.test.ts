@@ -32,25 +32,27 @@ async function sweep(leadFallback: boolean): Promise<{ whole: QrsCounts[]; ec57:
 }
 
 describe.skipIf(skipWithoutMitdb())('signal pipeline over MIT-BIH (change-aversion)', () => {
-  it('keeps gross Se and +P at or above 99.80% on all 48 records, median latency under 300 ms', async () => {
+  // Reached (first lead): whole records Se 99.837 / +P 99.831, from 5 min 99.826 / 99.850.
+  it('keeps gross Se and +P at or above 99.82 / 99.81% on all 48 records, median latency under 300 ms', async () => {
     const { whole, ec57, latencies } = await sweep(false);
     const g = summarizeQrs(whole).gross;
     const g5 = summarizeQrs(ec57).gross;
-    expect(g.sePercent).toBeGreaterThanOrEqual(99.8);
-    expect(g.ppPercent).toBeGreaterThanOrEqual(99.8);
-    expect(g5.sePercent).toBeGreaterThanOrEqual(99.79);
-    expect(g5.ppPercent).toBeGreaterThanOrEqual(99.82);
+    expect(g.sePercent).toBeGreaterThanOrEqual(99.82);
+    expect(g.ppPercent).toBeGreaterThanOrEqual(99.81);
+    expect(g5.sePercent).toBeGreaterThanOrEqual(99.81);
+    expect(g5.ppPercent).toBeGreaterThanOrEqual(99.83);
     expect(latencies[latencies.length >> 1]).toBeLessThan(108); // 300 ms at 360 Hz
   });
 
-  it('with lead fallback (second lead as auxiliary) keeps gross Se >= 99.81% and +P >= 99.80%', async () => {
+  // Reached (lead fallback): whole records Se 99.847 / +P 99.828, from 5 min 99.837 / 99.848.
+  it('with lead fallback (second lead as auxiliary) keeps gross Se >= 99.83% and +P >= 99.81%', async () => {
     const { whole, ec57, latencies } = await sweep(true);
     const g = summarizeQrs(whole).gross;
     const g5 = summarizeQrs(ec57).gross;
-    expect(g.sePercent).toBeGreaterThanOrEqual(99.81);
-    expect(g.ppPercent).toBeGreaterThanOrEqual(99.8);
-    expect(g5.sePercent).toBeGreaterThanOrEqual(99.8);
-    expect(g5.ppPercent).toBeGreaterThanOrEqual(99.82);
+    expect(g.sePercent).toBeGreaterThanOrEqual(99.83);
+    expect(g.ppPercent).toBeGreaterThanOrEqual(99.81);
+    expect(g5.sePercent).toBeGreaterThanOrEqual(99.82);
+    expect(g5.ppPercent).toBeGreaterThanOrEqual(99.83);
     expect(latencies[latencies.length >> 1]).toBeLessThan(108);
   });
 });
