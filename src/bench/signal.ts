@@ -42,7 +42,12 @@ export interface SignalBenchResult {
   samplesPerCpuSecond: number;
   /** The process's peak resident set size (getrusage ru_maxrss), bytes. */
   peakRssBytes: number;
-  /** Resident set size after the first and after the last record, bytes: equal-ish when memory is flat in record length. */
+  /** Resident set size when the run starts (the process with its modules loaded), bytes. */
+  rssAtStartBytes: number;
+  /**
+   * Resident set size after the first and after the last record, bytes. The rise over the first records is V8 sizing
+   * its young generation; it does not grow with record length or count (records are read in blocks, never whole).
+   */
   rssAfterFirstRecordBytes: number;
   rssAfterLastRecordBytes: number;
   chunkSamples: number | 'one second';
@@ -62,6 +67,7 @@ export function runSignalBench(options: SignalBenchOptions): SignalBenchResult {
   let samples = 0;
   let fsHz = 0;
   let rssFirst = 0;
+  const rssAtStart = process.memoryUsage().rss;
   const t0 = process.hrtime.bigint();
   const cpu0 = process.cpuUsage();
   for (const record of records) {
@@ -109,6 +115,7 @@ export function runSignalBench(options: SignalBenchOptions): SignalBenchResult {
     cpuSeconds,
     samplesPerCpuSecond: samples / cpuSeconds,
     peakRssBytes: process.resourceUsage().maxRSS * 1024,
+    rssAtStartBytes: rssAtStart,
     rssAfterFirstRecordBytes: rssFirst,
     rssAfterLastRecordBytes: process.memoryUsage().rss,
     chunkSamples: options.chunkSamples ?? 'one second',
