@@ -32,6 +32,8 @@ describe('trainModel', () => {
   const base = (out: string): TrainOptions => ({
     model: 'mshan', protocol: 'inter', datasetDir: join(root, 'data'), dataset, outDir: join(root, out),
     epochs: 3, batchSize: 16, perClassPerEpoch: 24, patience: 10, maxMinutes: 1e6, seed: 2,
+    // Augmentation draws from the checkpointed generator: resume must reproduce it too.
+    augment: { amplitude: 0.2, shiftSamples: 3, noise: 0.02 }, classQuota: { N: 40, S: 24, V: 24, F: 12, Q: 6 },
   });
 
   it('a killed-then-resumed run ends with the same weights as an uninterrupted one', async () => {

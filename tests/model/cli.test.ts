@@ -1,0 +1,69 @@
+/**
+ * `ecg-monitor train` and `ecg-monitor bench classify` through main() with fake streams (tiny synthetic data, one
+ * epoch: CI never trains a full model).
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { CliIo } from '../../src/cli/io.js';
+import { main } from '../../src/cli/main.js';
+import { DS1_RECORDS, DS2_RECORDS } from '../../src/dataset/aamiClasses.js';
+import { syntheticDataset, writeDataset } from '../../src/model/dataset.js';
+
+function fakeIo(env: NodeJS.ProcessEnv = {}): CliIo & { out: () => string; err: () => string } {
+  let out = '';
+  let err = '';
+  return { stdout: { write: (s: string) => (out += s) }, stderr: { write: (s: string) => (err += s) }, env, out: () => out, err: () => err };
+}
+
+let root: string;
+
+describe('ecg-monitor train', () => {
+  beforeAll(async () => {
+    root = await mkdtemp(join(tmpdir(), 'ecg-cli-train-'));
+    await writeDataset(join(root, 'data'), syntheticDataset({ beatsPerRecord: 6, records: [...DS1_RECORDS, ...DS2_RECORDS], seed: 2 }));
+  });
+  afterAll(async () => {
+    await rm(root, { recursive: true, force: true });
+  });
+
+  it('trains, reports progress on stderr and a JSON summary on stdout, and writes the model directory', async () => {
+    const io = fakeIo();
+    const out = join(root, 'mlp-inter');
+    const code = await main(['train', '--model', 'mlp', '--protocol', 'inter', '--dataset', join(root, 'data'), '--out', out, '--epochs', '1', '--per-class', '20', '--backend', 'wasm'], io);
+    expect(code, io.err()).toBe(0);
+    expect(io.err()).toMatch(/epoch 1\/1 loss \d+\.\d+ \| val Se\/\+P % N /);
+    expect(io.err()).toMatch(/beats\/min, .* ETA/);
+    const summary = JSON.parse(io.out().trim());
+    expect(summary).toMatchObject({ outDir: out, model: 'mlp', protocol: 'inter', backend: 'wasm', stoppedBy: 'epochs' });
+    for (const f of ['model.json', 'weights.bin', 'manifest.json']) expect(existsSync(join(out, f))).toBe(true);
+    expect(JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8')).training.balance).toBe('sampling');
+  });
+
+  it('exits 2 on a bad --model, 1 with ECG_ERR_MODEL on a missing dataset', async () => {
+    const bad = fakeIo();
+    expect(await main(['train', '--model', 'resnet'], bad)).toBe(2);
+    expect(bad.err()).toMatch(/--model must be one of mshan, mshan-norr, cnn, mlp/);
+    const missing = fakeIo();
+    expect(await main(['train', '--dataset', join(root, 'nothing'), '--out', join(root, 'x'), '--backend', 'wasm'], missing)).toBe(1);
+    expect(missing.err()).toMatch(/nothing\/manifest\.json: no dataset here .*\[ECG_ERR_MODEL\]/);
+  });
+});
+
+describe('ecg-monitor bench classify', () => {
+  it('prints a table and writes JSON with beatsPerSecondBatch64 and singleBeatP99Ms at the top level', async () => {
+    const io = fakeIo();
+    const dir = await mkdtemp(join(tmpdir(), 'ecg-cli-bench-'));
+    const json = join(dir, 'bench.json');
+    expect(await main(['bench', 'classify', '--backends', 'wasm', '--seconds', '0.05', '--no-train', '--json', json], io), io.err()).toBe(0);
+    expect(io.out()).toMatch(/^wasm\s+\d+\s+\d+/m);
+    const result = JSON.parse(readFileSync(json, 'utf8'));
+    expect(result.defaultBackend).toBe('wasm');
+    expect(result.beatsPerSecondBatch64).toBeGreaterThan(0);
+    expect(result.singleBeatP99Ms).toBeGreaterThan(0);
+    expect(result.backends.map((b: { backend: string }) => b.backend)).toEqual(['wasm']);
+    await rm(dir, { recursive: true, force: true });
+  });
+});
