@@ -203,6 +203,10 @@ export class PanTompkinsDetector {
     let mwiSum = this.mwiSum, lastM = this.lastM, maxM = this.maxM, maxAt = this.maxAt, sinceMax = this.sinceMax;
     const peakHold = this.peakHold;
     let tickAt = this.tickAt; // local copy; re-read after any call that may move it
+    // Ring positions of the newest sample and of the one leaving the integration window, advanced by one per sample
+    // (cheaper than masking the absolute index twice).
+    let slot = n & mask;
+    let leaving = (n - w) & mask;
     for (let i = 0; i < len; i++, n++) {
       let xi = x[i]!;
       let fi = f[i]!;
@@ -214,24 +218,33 @@ export class PanTompkinsDetector {
       const d = 2 * fi + f1 - f3 - 2 * f4;
       f4 = f3; f3 = f2; f2 = f1; f1 = fi;
       const sq = d * d;
-      const slot = n & mask;
-      mwiSum += sq - sqRing[(n - w) & mask]!;
+      mwiSum += sq - sqRing[leaving]!;
       sqRing[slot] = sq;
       dRing[slot] = d;
       xRing[slot] = xi;
+      slot = (slot + 1) & mask;
+      leaving = (leaving + 1) & mask;
       const m = mwiSum * invW;
       // Peak finder (Hamilton & Tompkins 1986): rise to a maximum, report on fall to half or after peakHold.
-      if (sinceMax > 0) sinceMax++;
-      if (m > lastM && m > maxM) {
+      // While a maximum is tracked, lastM <= maxM, so "m > maxM" alone means a new maximum; splitting the two states
+      // keeps the branches predictable.
+      if (sinceMax > 0) {
+        sinceMax++;
+        if (m > maxM) {
+          maxM = m;
+          maxAt = n;
+          sinceMax = 1;
+        } else if (m < 0.5 * maxM || sinceMax > peakHold) {
+          this.n = n;
+          this.candidate(maxM, maxAt, n);
+          tickAt = this.tickAt;
+          maxM = 0;
+          sinceMax = 0;
+        }
+      } else if (m > lastM && m > maxM) {
         maxM = m;
         maxAt = n;
         sinceMax = 1;
-      } else if (sinceMax > 0 && (m < 0.5 * maxM || sinceMax > peakHold)) {
-        this.n = n;
-        this.candidate(maxM, maxAt, n);
-        tickAt = this.tickAt;
-        maxM = 0;
-        sinceMax = 0;
       }
       lastM = m;
       if (n >= tickAt) {
