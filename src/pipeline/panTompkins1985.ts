@@ -150,7 +150,7 @@ export class PanTompkinsDetector {
   private rrSum = 0;
   private readonly pending: Candidate[] = [];
   private lastDecayAt = 0;
-  /** A peak above threshold whose slope is unlike the last QRS's, held for a stronger neighbour. */
+  /** A peak above threshold whose slope is well under the QRS slope level, held for a stronger neighbour. */
   private tentative: Candidate | undefined;
   /** Next sample at which the clock-driven logic (end of learning, search-back) must run. */
   private tickAt = 0;
@@ -174,9 +174,10 @@ export class PanTompkinsDetector {
     this.compete = ms(params.competeMs);
     this.tickAt = startSample + this.learning;
     this.lastDecayAt = startSample;
-    // History needed: peak hold + integration window + margin for the R search.
+    // History: a peak collected during learning is located when learning ends, up to learning + delay + w samples
+    // back; live peaks need peakHold + delay + w. Power of two, so positions wrap with a mask.
     let size = 1;
-    while (size < this.learning + this.peakHold + 2 * this.w + 16) size <<= 1; // learning peaks are located at its end
+    while (size < this.learning + this.peakHold + this.delay + 2 * this.w + 16) size <<= 1;
     this.mask = size - 1;
     this.xRing = new Float64Array(size);
     this.dRing = new Float64Array(size);
@@ -264,8 +265,11 @@ export class PanTompkinsDetector {
    * Peaks that only a later sample could have completed are not reported.
    */
   finish(): void {
+    const next = this.n;
+    this.n = next - 1; // decisions now are made at the newest sample seen
     if (!this.learningDone) this.endLearning(this.n);
     this.flushTentative(Number.POSITIVE_INFINITY);
+    this.n = next;
   }
 
   /** Mean of the recent RR intervals, samples; 1 s before the first interval. */
