@@ -29,6 +29,7 @@ export type DetectRecord = (request: {
   record: string;
   header: RecordHeader;
   lead?: number | string;
+  leadFallback?: boolean;
 }) => Promise<readonly DetectedBeat[]>;
 
 export interface EvaluateQrsOptions {
@@ -48,6 +49,8 @@ export interface EvaluateQrsOptions {
   detect?: DetectRecord;
   /** Lead for the detector: signal number (0-based) or name. Default: the detector's (first signal). */
   lead?: number | string;
+  /** Let the detector fall back to the record's first other signal while the lead is flat or missing. Default false. */
+  leadFallback?: boolean;
   /** Folder for `<record>.qrs` detection files (detector runs only) and `summary.json`. */
   outDir?: string;
   /** Annotator name of the written detection files. Default `qrs`. */
@@ -61,7 +64,7 @@ export interface QrsEvaluation extends QrsSummary {
   dir: string;
   referenceAnnotator: string;
   /** `annotator NAME in DIR` or `detector`. */
-  test: { kind: 'files'; dir: string; annotator: string } | { kind: 'detector'; lead?: number | string };
+  test: { kind: 'files'; dir: string; annotator: string } | { kind: 'detector'; lead?: number | string; leadFallback: boolean };
   fromS: number;
   matchWindowS: number;
   perRecord: QrsRecordScore[];
@@ -135,6 +138,7 @@ export async function evaluateQrs(options: EvaluateQrsOptions): Promise<QrsEvalu
     detections,
     detect,
     lead,
+    leadFallback = false,
     outDir,
     outAnnotator = 'qrs',
     onRecord,
@@ -154,7 +158,7 @@ export async function evaluateQrs(options: EvaluateQrsOptions): Promise<QrsEvalu
     if (detections) {
       test = await readAnnotations(join(detections.dir, `${record}.${detections.annotator}`));
     } else {
-      test = detectionsToAnnotations(await detect!({ dir, record, header, lead }), header);
+      test = detectionsToAnnotations(await detect!({ dir, record, header, lead, leadFallback }), header);
       if (outDir !== undefined) {
         // Same relative path as the record (RECORDS may name records in subfolders), so --detections OUT reads them.
         const file = join(outDir, `${record}.${outAnnotator}`);
@@ -176,7 +180,7 @@ export async function evaluateQrs(options: EvaluateQrsOptions): Promise<QrsEvalu
   const result: QrsEvaluation = {
     dir,
     referenceAnnotator,
-    test: detections ? { kind: 'files', ...detections } : { kind: 'detector', lead },
+    test: detections ? { kind: 'files', ...detections } : { kind: 'detector', lead, leadFallback },
     fromS,
     matchWindowS,
     perRecord,

@@ -156,7 +156,7 @@ describe.skipIf(skipWithoutMitdb())("eval qrs running the project's detector", (
     const json = join(tmp, 'pt.json');
     expect(await main(['eval', 'qrs', '--records', '100,116', '--out', out, '--json', json], io)).toBe(0);
     const summary = JSON.parse(readFileSync(json, 'utf8'));
-    expect(summary.test).toEqual({ kind: 'detector' });
+    expect(summary.test).toEqual({ kind: 'detector', leadFallback: false });
     expect(JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8'))).toEqual(summary);
     for (const r of summary.perRecord) {
       // A working detector: the record's beats are nearly all found (EC57 floor set well below the README figures).
@@ -171,6 +171,22 @@ describe.skipIf(skipWithoutMitdb())("eval qrs running the project's detector", (
     const io2 = fakeIo();
     expect(await main(['eval', 'qrs', '--records', '100,116', '--detections', out], io2)).toBe(0);
     expect(io2.out()).toBe(io.out());
+  });
+
+  it('--lead-fallback on 116 takes beats from the second lead where the first is flat (chan 1), and misses fewer', async () => {
+    const out = join(tmp, 'fb');
+    const plain = fakeIo();
+    expect(await main(['eval', 'qrs', '--records', '116', '--json', join(tmp, 'plain116.json')], plain)).toBe(0);
+    const io = fakeIo();
+    expect(await main(['eval', 'qrs', '--records', '116', '--lead-fallback', '--out', out], io)).toBe(0);
+    const summary = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8'));
+    expect(summary.test).toEqual({ kind: 'detector', leadFallback: true });
+    const written = await readAnnotations(join(out, '116.qrs'));
+    const fromSecond = written.filter((a) => a.chan === 1).length;
+    expect(fromSecond).toBeGreaterThan(0);
+    expect(fromSecond).toBeLessThan(written.length / 10);
+    const before = JSON.parse(readFileSync(join(tmp, 'plain116.json'), 'utf8')).perRecord[0];
+    expect(summary.perRecord[0].fn).toBeLessThan(before.fn);
   });
 
   it('--lead V5 runs the detector on the second signal and records it as chan 1', async () => {

@@ -24,6 +24,7 @@ interface EvalQrsFlags {
   out?: string;
   json?: string;
   lead?: number | string;
+  leadFallback: boolean;
 }
 
 const nonNegativeSeconds = (value: string): number => {
@@ -91,6 +92,7 @@ export function evalQrsCommand(io: CliIo, deps: EvalQrsDeps = {}): Command {
     .option('--reference-annotator <name>', 'reference annotator', 'atr')
     .option('--match-window-ms <ms>', 'match window, ms (EC57: 150)', positiveMs, 150)
     .option('--lead <n|name>', 'lead the detector uses: signal number (0-based) or name (default: first signal)', leadArg)
+    .option('--lead-fallback', "detector falls back to the record's other signal while the lead is flat or missing", false)
     .option('--out <dir>', 'write detections as DIR/<record>.<annotator> (WFDB, readable by rdann and bxb) and DIR/summary.json')
     .option('--json <file>', 'write the summary as JSON')
     .addHelpText('after', helpText())
@@ -106,6 +108,7 @@ export function evalQrsCommand(io: CliIo, deps: EvalQrsDeps = {}): Command {
         detections: flags.detections !== undefined ? { dir: flags.detections, annotator: flags.annotator } : undefined,
         detect: deps.detect ?? defaultDetect,
         lead: flags.lead,
+        leadFallback: flags.leadFallback,
         outDir: flags.out,
         outAnnotator: flags.annotator,
         onRecord: (s) => {
