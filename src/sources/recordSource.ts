@@ -175,6 +175,8 @@ interface Group {
   width: number;
   fd?: number;
   size: number;
+  bytes?: Uint8Array;
+  adc?: Int32Array[];
 }
 
 /**
@@ -277,14 +279,17 @@ class BlockReader {
           { file: g.path, byteOffset: g.size },
         );
       }
-      const bytes = new Uint8Array(end - start);
+      // Byte and ADC buffers are reused from block to block (only the mV arrays, which chunks view, are fresh).
+      if (g.bytes === undefined || g.bytes.length < end - start) g.bytes = new Uint8Array(end - start);
+      const bytes = g.bytes.subarray(0, end - start);
       let got = 0;
       while (got < bytes.length) {
         const n = readSync(g.fd!, bytes, got, bytes.length - got, g.byteOffset + start + got);
         if (n === 0) throw new RecordFormatError('ECG_ERR_TRUNCATED', 'signal file ended while reading', { file: g.path, byteOffset: g.byteOffset + start + got });
         got += n;
       }
-      const out = Array.from({ length: g.width }, () => new Int32Array(frames));
+      if (g.adc === undefined || g.adc[0]!.length < frames) g.adc = Array.from({ length: g.width }, () => new Int32Array(frames));
+      const out = g.adc.map((a) => a.subarray(0, frames));
       decodeFrames(g.format, bytes, g.width, from, frames, out, 0);
       decoded.set(g, out);
     }
