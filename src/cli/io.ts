@@ -1,4 +1,4 @@
-import { Command } from 'commander';
+import { Command, InvalidArgumentError } from 'commander';
 
 /** Where a command writes: injected so tests can run `main()` with fake streams instead of spawning. */
 export interface CliIo {
@@ -16,11 +16,11 @@ export function newCommand(name: string, io: CliIo): Command {
     .configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) });
 }
 
-/** Parses a positive number option, for commander's `argParser`. */
+/** Parses a positive number option, for commander's `argParser` (a bad value is a usage error, exit 2). */
 export function positiveNumber(name: string): (value: string) => number {
   return (value) => {
     const n = Number(value);
-    if (!Number.isFinite(n) || n <= 0) throw new Error(`${name} must be a positive number, got "${value}"`);
+    if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError(`${name} must be a positive number, got "${value}"`);
     return n;
   };
 }
@@ -29,7 +29,7 @@ export function positiveNumber(name: string): (value: string) => number {
 export function nonNegativeInteger(name: string): (value: string) => number {
   return (value) => {
     const n = Number(value);
-    if (!Number.isInteger(n) || n < 0) throw new Error(`${name} must be a non-negative integer, got "${value}"`);
+    if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError(`${name} must be a non-negative integer, got "${value}"`);
     return n;
   };
 }

@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { Option, type Command } from 'commander';
+import { InvalidArgumentError, Option, type Command } from 'commander';
 import { lastValueFrom, map, type Observable } from 'rxjs';
 import { defaultModelDir, mitdbDir } from '../../config.js';
 import { log } from '../../log.js';
@@ -71,7 +71,7 @@ export function serveCommand(io: CliIo): Command {
 
 function speedFactor(value: string): number {
   const n = Number(value);
-  if (!Number.isFinite(n) || n < 0) throw new Error(`--speed must be a number >= 0, got "${value}"`);
+  if (!Number.isFinite(n) || n < 0) throw new InvalidArgumentError(`--speed must be a number >= 0, got "${value}"`);
   return n;
 }
 

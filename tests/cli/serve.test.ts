@@ -1,0 +1,75 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { main } from '../../src/cli/main.js';
+import type { CliIo } from '../../src/cli/io.js';
+import { DS1_RECORDS, DS2_RECORDS } from '../../src/dataset/aamiClasses.js';
+import { trySetBackend } from '../../src/model/backend.js';
+import { syntheticDataset, writeDataset } from '../../src/model/dataset.js';
+import { trainModel } from '../../src/model/train.js';
+import { isBeatCode } from '../../src/wfdb/annotationCodes.js';
+import { readAnnotations } from '../../src/wfdb/annotations.js';
+import { MITDB_DIR, skipWithoutMitdb } from '../helpers/mitdb.js';
+
+function fakeIo(): CliIo & { out: () => string; err: () => string } {
+  let out = '';
+  let err = '';
+  return {
+    stdout: { write: (s: string) => (out += s) },
+    stderr: { write: (s: string) => (err += s) },
+    env: { ...process.env, MITDB_DIR },
+    out: () => out,
+    err: () => err,
+  };
+}
+
+describe.skipIf(skipWithoutMitdb())('ecg-monitor serve', () => {
+  let work: string;
+  beforeAll(async () => {
+    work = await mkdtemp(join(tmpdir(), 'ecg-serve-'));
+  });
+  afterAll(async () => {
+    await rm(work, { recursive: true, force: true });
+  });
+
+  it('writes one NDJSON line per beat of the replayed record', async () => {
+    const io = fakeIo();
+    expect(await main(['serve', '--record', '100', '--speed', '0', '--to-s', '30', '--no-classify'], io)).toBe(0);
+    const lines = io.out().trim().split('\n').map((l) => JSON.parse(l));
+    const reference = (await readAnnotations(join(MITDB_DIR, '100.atr'))).filter((a) => isBeatCode(a.code) && a.sample < 30 * 360);
+    expect(Math.abs(lines.length - reference.length)).toBeLessThanOrEqual(1);
+    for (const line of lines) {
+      expect(line).toMatchObject({ type: 'beat', streamId: 'mitdb/100', fsHz: 360 });
+      expect(reference.some((a) => Math.abs(a.sample - line.sampleIndex) <= 54)).toBe(true);
+      expect(line.rr.previousRrMs).toBeGreaterThan(300);
+    }
+  });
+
+  it('classifies the beats with the model it is given', async () => {
+    expect(await trySetBackend('wasm')).toBe(true);
+    await writeDataset(join(work, 'data'), syntheticDataset({ beatsPerRecord: 6, records: [...DS1_RECORDS, ...DS2_RECORDS], seed: 5 }));
+    await trainModel({ model: 'mlp', protocol: 'inter', datasetDir: join(work, 'data'), outDir: join(work, 'model'), epochs: 1, batchSize: 16, perClassPerEpoch: 20, maxMinutes: 1e6 });
+    const io = fakeIo();
+    expect(await main(['serve', '--record', '100', '--speed', '0', '--to-s', '20', '--model', join(work, 'model')], io)).toBe(0);
+    const lines = io.out().trim().split('\n').map((l) => JSON.parse(l));
+    expect(lines.length).toBeGreaterThan(20);
+    for (const line of lines) {
+      expect(['N', 'S', 'V', 'F', 'Q']).toContain(line.beatClass);
+      expect(line.probabilities).toHaveLength(5);
+      expect(line.probabilities.reduce((a: number, b: number) => a + b, 0)).toBeCloseTo(1, 2);
+    }
+  });
+
+  it('says how to get the data when the record is missing, exit 1', async () => {
+    const io = fakeIo();
+    expect(await main(['serve', '--record', '999', '--dir', work], io)).toBe(1);
+    expect(io.err()).toMatch(/record 999 not found.*mitdb fetch.*\[ECG_ERR_FILE_NOT_FOUND\]/);
+  });
+
+  it('rejects a negative speed as a usage error, exit 2', async () => {
+    const io = fakeIo();
+    expect(await main(['serve', '--speed', '-1'], io)).toBe(2);
+    expect(io.err()).toMatch(/--speed/);
+  });
+});
