@@ -113,11 +113,10 @@ export class PanTompkinsDetector {
   private readonly fsHz: number;
   private readonly onPeak: PeakCallback;
   private readonly filter: BiquadCascade;
-  // Ring buffers of the input (held), the derivative and the squared derivative, power-of-two sized.
+  // Ring buffers of the input (held) and of the derivative, power-of-two sized.
   private readonly mask: number;
   private readonly xRing: Float64Array;
   private readonly dRing: Float64Array;
-  private readonly sqRing: Float64Array;
   private scratch = new Float64Array(0);
   // Sample-rate dependent lengths, samples.
   private readonly w: number; // integration window
@@ -181,7 +180,6 @@ export class PanTompkinsDetector {
     this.mask = size - 1;
     this.xRing = new Float64Array(size);
     this.dRing = new Float64Array(size);
-    this.sqRing = new Float64Array(size);
   }
 
   /** Index of the next sample the detector expects. */
@@ -197,7 +195,7 @@ export class PanTompkinsDetector {
     const f = this.scratch;
     this.filter.run(x, f); // NaN held inside the filter; f has NaN back at those positions
 
-    const mask = this.mask, xRing = this.xRing, dRing = this.dRing, sqRing = this.sqRing, w = this.w;
+    const mask = this.mask, xRing = this.xRing, dRing = this.dRing, w = this.w;
     const invW = 1 / w;
     let n = this.n, held = this.held;
     let f1 = this.f1, f2 = this.f2, f3 = this.f3, f4 = this.f4;
@@ -219,8 +217,8 @@ export class PanTompkinsDetector {
       const d = 2 * fi + f1 - f3 - 2 * f4;
       f4 = f3; f3 = f2; f2 = f1; f1 = fi;
       const sq = d * d;
-      mwiSum += sq - sqRing[leaving]!;
-      sqRing[slot] = sq;
+      const gone = dRing[leaving]!; // the derivative leaving the window; its square is what was added then
+      mwiSum += sq - gone * gone;
       dRing[slot] = d;
       xRing[slot] = xi;
       slot = (slot + 1) & mask;
