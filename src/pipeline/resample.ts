@@ -27,7 +27,7 @@ export interface ResampleOptions {
  *
  * ## Example
  * ```ts
- * serialSource(port).pipe(bandpass(), resample({ toHz: 360 }), detectRPeaks());
+ * recordSource(dir, 'rec250').pipe(bandpass(), resample({ toHz: 360 }), detectRPeaks()); // a 250 Hz record
  * ```
  * @param options.toHz output rate, Hz, default 360
  * @see bandpass
