@@ -2,11 +2,13 @@ import type { Command } from 'commander';
 import { newCommand, type CliIo } from '../io.js';
 import { evalBeatsCommand } from './evalBeats.js';
 import { evalQrsCommand } from './evalQrs.js';
+import { evalReportCommand } from './evalReport.js';
 
-/** `ecg-monitor eval <qrs|beats>`: scoring against reference annotations, EC57 style. */
+/** `ecg-monitor eval <qrs|beats|report>`: scoring against reference annotations, EC57 style. */
 export function evalCommand(io: CliIo): Command {
   return newCommand('eval', io)
     .description('score detections or beat classes against reference annotations (EC57)')
     .addCommand(evalQrsCommand(io))
-    .addCommand(evalBeatsCommand(io));
+    .addCommand(evalBeatsCommand(io))
+    .addCommand(evalReportCommand(io));
 }

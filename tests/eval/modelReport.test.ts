@@ -1,0 +1,147 @@
+import { cp, mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { CliIo } from '../../src/cli/io.js';
+import { main } from '../../src/cli/main.js';
+import { DS1_RECORDS, DS2_RECORDS } from '../../src/dataset/aamiClasses.js';
+import { buildDataset } from '../../src/dataset/buildDataset.js';
+import { evaluateBeats, type BeatsEvaluation } from '../../src/eval/beatsEvaluation.js';
+import { buildModelReport, findModelDirs, formatModelReport, type EvaluationSource, type ModelReport } from '../../src/eval/modelReport.js';
+import { trySetBackend } from '../../src/model/backend.js';
+import { loadDataset, syntheticDataset, writeDataset, type BeatDataset } from '../../src/model/dataset.js';
+import { loadManifest } from '../../src/model/modelIo.js';
+import { loadClassifier } from '../../src/model/predict.js';
+import { trainModel } from '../../src/model/train.js';
+import { MITDB_DIR, skipWithoutMitdb } from '../helpers/mitdb.js';
+
+/** Cells of the Markdown table row whose label is `label`, in the table that follows `heading`. */
+function tableRow(markdown: string, heading: string, label: string): string[] {
+  const lines = markdown.split('\n');
+  let i = lines.findIndex((l) => l.startsWith('### ') && l.includes(heading));
+  expect(i, `heading "${heading}"`).toBeGreaterThanOrEqual(0);
+  for (i++; i < lines.length && !lines[i].startsWith('### '); i++) {
+    const cells = lines[i].split(/(?<!\\)\|/).slice(1, -1).map((c) => c.trim());
+    if (cells[0] === label) return cells.slice(1);
+  }
+  throw new Error(`no row "${label}" under "${heading}"`);
+}
+
+const pct = (v: number): string => (Number.isNaN(v) ? '–' : (v * 100).toFixed(2));
+const f1 = (v: number): string => (Number.isNaN(v) ? '–' : v.toFixed(4));
+const pp = (v: number | undefined): string => (v === undefined ? '–' : v.toFixed(2));
+
+/**
+ * The report must show exactly what evaluateBeats (the code of `eval beats`) computes, one column per model.
+ * Two tiny models (a 1-D CNN and an MLP, one epoch on synthetic beats: poor but varied answers) are scored on the
+ * whole of MIT-BIH records 100 and 232 copied to a temporary folder, through an injected evaluation source.
+ */
+describe.skipIf(skipWithoutMitdb())('eval report (MIT-BIH 100, 232 and two tiny models)', () => {
+  let work: string;
+  let db: string;
+  let modelsDir: string;
+  let dataset: BeatDataset;
+  const records = ['100', '232'];
+  const names = ['mlp-inter', 'cnn-inter'];
+  let source: EvaluationSource;
+  let report: ModelReport;
+  let direct: Map<string, BeatsEvaluation>;
+
+  beforeAll(async () => {
+    expect(await trySetBackend('wasm')).toBe(true);
+    work = await mkdtemp(join(tmpdir(), 'ecg-evalreport-'));
+    modelsDir = join(work, 'models');
+    await writeDataset(join(work, 'synthetic'), syntheticDataset({ beatsPerRecord: 8, records: [...DS1_RECORDS, ...DS2_RECORDS], seed: 5 }));
+    for (const name of names) {
+      const r = await trainModel({ model: name.startsWith('cnn') ? 'cnn' : 'mlp', protocol: 'inter', datasetDir: join(work, 'synthetic'), outDir: join(modelsDir, name), epochs: 1, batchSize: 16, perClassPerEpoch: 30, maxMinutes: 1e6 });
+      r.model.dispose();
+    }
+    await mkdir(join(modelsDir, 'mshan-inter', 'checkpoint'), { recursive: true }); // a model still training
+    db = join(work, 'db');
+    for (const r of records) for (const ext of ['hea', 'dat', 'atr']) await cp(join(MITDB_DIR, `${r}.${ext}`), join(db, `${r}.${ext}`));
+    await buildDataset({ dir: db, records, out: join(work, 'beats') });
+    dataset = await loadDataset(join(work, 'beats'));
+    let released = 0;
+    source = {
+      inputs: async () => ({ dataset, dir: db, test: { kind: 'records', records }, flags: ['--dir', db], description: 'MIT-BIH 100 and 232, whole records' }),
+      release: () => void released++,
+    };
+    const { dirs, skipped } = await findModelDirs(modelsDir);
+    expect(skipped.map((s) => s.dir)).toEqual([join(modelsDir, 'mshan-inter')]);
+    report = await buildModelReport({ modelDirs: dirs, source, plotsDir: join(work, 'plots'), modelsRoot: modelsDir, endToEnd: false });
+    report.skipped.push(...skipped);
+    expect(released).toBe(1);
+    direct = new Map();
+    for (const name of names) {
+      const classifier = await loadClassifier(join(modelsDir, name));
+      direct.set(name, await evaluateBeats({ classifier, dataset, dir: db, test: { kind: 'records', records } }));
+      classifier.model.dispose();
+    }
+  }, 120_000);
+  afterAll(async () => {
+    await rm(work, { recursive: true, force: true });
+  });
+
+  it('finds the trained models (CNN before MLP), skips the one without a manifest', () => {
+    expect(report.models.map((m) => m.name)).toEqual(['cnn-inter', 'mlp-inter']);
+    expect(report.runs.map((r) => `${r.model} ${r.positions}`)).toEqual(['cnn-inter reference', 'mlp-inter reference']);
+  });
+
+  it('every figure of the Markdown equals evaluateBeats\'s own output, one column per model', async () => {
+    const md = formatModelReport(report);
+    const heading = 'Inter-patient (DS1 → DS2), beats at the reference annotations';
+    const header = md.split('\n').find((l) => l.startsWith('| |'))!;
+    expect(header).toBe('| | cnn-inter | mlp-inter |');
+    const order = ['cnn-inter', 'mlp-inter'];
+    const e = order.map((n) => direct.get(n)!);
+    expect(tableRow(md, heading, 'test beats')).toEqual(e.map((x) => x.beats.toLocaleString('en-US')));
+    for (const c of ['N', 'S', 'V', 'F', 'Q']) {
+      expect(tableRow(md, heading, `${c} Se / +P / F1`)).toEqual(e.map((x) => {
+        const s = x.classification!.perClass[c];
+        return `${pct(s.se)} / ${pct(s.ppv)} / ${f1(s.f1)}`;
+      }));
+    }
+    expect(tableRow(md, heading, 'accuracy %')).toEqual(e.map((x) => pct(x.classification!.accuracy)));
+    // macro F1 over N S V F, less the classes these two records lack (F: none in 100 and 232)
+    expect(e[0].classification!.macroClasses).toEqual(['N', 'S', 'V']);
+    expect(tableRow(md, heading, 'macro F1 (N S V)')).toEqual(e.map((x) => f1(x.classification!.macroF1)));
+    for (const [label, map, what] of [['VEB Se / +P, literature map', 'aami', 'veb'], ["VEB Se / +P, bxb's map", 'bxb', 'veb'], ['SVEB Se / +P, literature map', 'aami', 'sveb'], ["SVEB Se / +P, bxb's map", 'bxb', 'sveb']] as const) {
+      expect(tableRow(md, heading, label)).toEqual(e.map((x) => `${pp(x.ec57![map].gross[what].sePercent)} / ${pp(x.ec57![map].gross[what].ppPercent)}`));
+    }
+    // The two models answer differently, so a column mix-up could not pass.
+    expect(e[0].classification!.confusion).not.toEqual(e[1].classification!.confusion);
+    for (const [k, name] of order.entries()) {
+      const manifest = await loadManifest(join(modelsDir, name));
+      expect(tableRow(md, heading, 'parameters')[k]).toBe(manifest.parameters.toLocaleString('en-US'));
+      expect(tableRow(md, heading, 'training time')[k]).toMatch(new RegExp(`^${((manifest.training.totalSeconds as number) / 60).toFixed(1)} min, 1 epoch \\(best 1, stopped: epochs\\), wasm$`));
+      expect(tableRow(md, heading, 'reproduce')[k]).toBe(`\`ecg-monitor eval beats --model ${name} --dir ${db}\``);
+    }
+    expect(md).toContain(`${join(modelsDir, 'mshan-inter')}: no manifest.json yet`);
+  });
+
+  it('writes one confusion-matrix SVG per run, with the per-beat counts', async () => {
+    for (const run of report.runs) {
+      const svg = await readFile(run.plot!, 'utf8');
+      expect(svg).toMatch(/^<svg/);
+      const n = direct.get(run.model)!.classification!.confusion[0][0];
+      expect(svg).toContain(`>${n.toLocaleString('en-US')}<`);
+    }
+  });
+
+  it('runs from the CLI (--dir, --models, --json, --markdown) with the same figures', async () => {
+    let err = '';
+    const io: CliIo = { stdout: { write: () => true }, stderr: { write: (s: string) => (err += s) }, env: { MITDB_DIR, XDG_CACHE_HOME: join(work, 'cache'), ECG_TF_BACKEND: 'wasm' } };
+    const json = join(work, 'report.json');
+    const mdFile = join(work, 'report.md');
+    const code = await main(['eval', 'report', '--models-dir', modelsDir, '--models', 'mlp-inter', '--dir', db, '--records', records.join(','), '--json', json, '--markdown', mdFile], io);
+    expect(code, err).toBe(0);
+    const fromCli = JSON.parse(await readFile(json, 'utf8')) as ModelReport;
+    expect(fromCli.runs).toHaveLength(1);
+    const e = direct.get('mlp-inter')!;
+    expect(fromCli.runs[0].evaluation.classification!.confusion).toEqual(e.classification!.confusion);
+    expect(fromCli.runs[0].evaluation.ec57!.aami.gross.veb).toEqual(e.ec57!.aami.gross.veb);
+    expect(fromCli.runs[0].command).toBe(`ecg-monitor eval beats --model mlp-inter --dir ${db} --records 100,232`);
+    const md = await readFile(mdFile, 'utf8');
+    expect(tableRow(md, 'Inter-patient', 'accuracy %')).toEqual([pct(e.classification!.accuracy)]);
+  }, 60_000);
+});
