@@ -67,6 +67,12 @@ export interface TrainOptions {
   windowNormalisation?: 'zscore' | 'scale';
   /** Early stopping: epochs without a better validation macro F1. Default 8. */
   patience?: number;
+  /**
+   * Reduce the learning rate on a plateau: after `patience` epochs without a better validation macro F1 the rate is
+   * multiplied by `factor` (not below `min`), and again after each further `patience` stale epochs.
+   * Default { factor: 0.5, patience: 3, min: 1e-5 }; factor 1 turns it off.
+   */
+  lrDecay?: { factor: number; patience: number; min: number };
   /** Stop starting new epochs when the next one would end after this many minutes (cumulative over resumes). Default 28. */
   maxMinutes?: number;
   /** Continue from `<outDir>/checkpoint/latest`. */
@@ -295,6 +301,7 @@ interface CheckpointState {
   bestEpoch: number;
   epochsWithoutImprovement: number;
   elapsedSeconds: number;
+  learningRate: number;
   history: EpochRecord[];
   weightSizes: number[];
   optimizerSizes: number[];
@@ -403,7 +410,7 @@ function formatSeconds(s: number): string {
 export async function trainModel(options: TrainOptions): Promise<TrainResult> {
   const {
     model: kind, protocol, datasetDir, outDir, epochs = 40, batchSize = 64, seed = 1, learningRate = 1e-3,
-    perClassPerEpoch = 4000, maxOversample = 20, majorityFactor = 1, augment, patience = 8, maxMinutes = 28, resume = false, keepCheckpoints = false,
+    perClassPerEpoch = 4000, maxOversample = 20, majorityFactor = 1, augment, patience = 8, lrDecay = { factor: 0.5, patience: 3, min: 1e-5 }, maxMinutes = 28, resume = false, keepCheckpoints = false,
     splitSeed, stopAfterEpoch, progress,
   } = options;
   if (!options.buildOverride && !MODEL_KINDS.includes(kind)) throw new ConfigError('ECG_ERR_BAD_OPTION', `unknown model "${kind}" (expected ${MODEL_KINDS.join(', ')})`);
@@ -427,18 +434,20 @@ export async function trainModel(options: TrainOptions): Promise<TrainResult> {
   const model = options.buildOverride ? options.buildOverride(withRr ? ds.featureCount : 0, seed) : buildModel(kind, ds.featureCount, seed);
   const optimizer = tf.train.adam(learningRate);
   const varList = model.trainableWeights.map((w) => w.read() as tf.Variable);
-  const fingerprint = JSON.stringify({ kind, protocol, seed, learningRate, batchSize, balance, perClassPerEpoch, maxOversample, majorityFactor, classQuota: classQuota ?? null, augment: augment ?? null, windowMode, splitSeed: splitSeed ?? null, hash: ds.hash, params: model.countParams() });
+  const fingerprint = JSON.stringify({ kind, protocol, seed, learningRate, batchSize, balance, perClassPerEpoch, maxOversample, majorityFactor, classQuota: classQuota ?? null, augment: augment ?? null, windowMode, lrDecay, splitSeed: splitSeed ?? null, hash: ds.hash, params: model.countParams() });
   const ckptDir = join(outDir, 'checkpoint');
 
   const rng = new Rng(seed * 0x9e3779b1);
-  let startEpoch = 1, bestMetric = -1, bestEpoch = 0, stale = 0, elapsedBefore = 0;
+  let startEpoch = 1, bestMetric = -1, bestEpoch = 0, stale = 0, elapsedBefore = 0, currentLr = learningRate;
+  // tfjs's Adam reads its (protected) learningRate field at every step, so assigning it changes the rate from then on.
+  const setLearningRate = (lr: number) => { currentLr = lr; (optimizer as unknown as { learningRate: number }).learningRate = lr; };
   let history: EpochRecord[] = [];
   let best = model.getWeights().map((w) => w.dataSync() as Float32Array);
   if (resume && existsSync(join(ckptDir, 'latest'))) {
     const loaded = await loadCheckpoint(ckptDir, fingerprint, model, optimizer);
     const s = loaded.state;
     rng.state = s.rngState; startEpoch = s.epoch + 1; bestMetric = s.bestMetric; bestEpoch = s.bestEpoch; stale = s.epochsWithoutImprovement;
-    elapsedBefore = s.elapsedSeconds; history = s.history; best = loaded.best;
+    elapsedBefore = s.elapsedSeconds; history = s.history; best = loaded.best; setLearningRate(s.learningRate ?? learningRate);
     log.info({ epoch: s.epoch, outDir }, 'resuming from checkpoint');
     progress?.write(`resuming after epoch ${s.epoch} (best macro F1 ${s.bestMetric.toFixed(4)} at epoch ${s.bestEpoch})\n`);
   } else if (resume) {
@@ -483,6 +492,10 @@ export async function trainModel(options: TrainOptions): Promise<TrainResult> {
       best = model.getWeights().map((w) => w.dataSync().slice() as Float32Array);
     } else {
       stale++;
+      if (lrDecay.factor < 1 && stale % lrDecay.patience === 0 && currentLr > lrDecay.min) {
+        setLearningRate(Math.max(lrDecay.min, currentLr * lrDecay.factor));
+        progress?.write(`learning rate -> ${currentLr.toExponential(2)} (${stale} epochs without a better validation macro F1)\n`);
+      }
     }
     const elapsed = elapsedBefore + (performance.now() - started) / 1000;
     const meanEpoch = history.reduce((a, h) => a + h.seconds, 0) / history.length;
@@ -490,7 +503,7 @@ export async function trainModel(options: TrainOptions): Promise<TrainResult> {
     progress?.write(`${progress.isTTY ? '\r' : ''}epoch ${epoch}/${epochs} loss ${record.loss.toFixed(4)} | val Se/+P % ${classes} | macroF1 ${validation.macroF1.toFixed(4)}${epoch === bestEpoch ? ' *' : ''} | ${Math.round((lossCount / seconds) * 60)} beats/min, ${formatSeconds(seconds)}/epoch, ETA ${formatSeconds(meanEpoch * (epochs - epoch))}\n`);
     log.debug({ epoch, loss: record.loss, macroF1: validation.macroF1, seconds }, 'epoch');
     await mkdir(ckptDir, { recursive: true });
-    await saveCheckpoint(ckptDir, model, optimizer, best, { fingerprint, epoch, rngState: rng.state, bestMetric, bestEpoch, epochsWithoutImprovement: stale, elapsedSeconds: elapsed, history });
+    await saveCheckpoint(ckptDir, model, optimizer, best, { fingerprint, epoch, rngState: rng.state, bestMetric, bestEpoch, epochsWithoutImprovement: stale, elapsedSeconds: elapsed, learningRate: currentLr, history });
     if (stopAfterEpoch !== undefined && epoch >= stopAfterEpoch) { stoppedBy = 'interrupted'; break; }
     if (stale >= patience) { stoppedBy = 'early-stopping'; break; }
     if (epoch < epochs && elapsed + meanEpoch > maxMinutes * 60) { stoppedBy = 'time-budget'; log.warn({ elapsed, maxMinutes }, 'time budget reached'); break; }
@@ -516,7 +529,7 @@ export async function trainModel(options: TrainOptions): Promise<TrainResult> {
     dataset: { dir: ds.dir, hash: ds.hash, counts: { train: split.train.length, validation: split.validation.length, test: split.test.length } },
     training: {
       epochsRun: history.length ? history[history.length - 1].epoch : 0, bestEpoch, stoppedBy, maxEpochs: epochs, batchSize, seed, learningRate,
-      optimizer: 'adam', loss: 'categorical cross-entropy', balance,
+      optimizer: 'adam', lrDecay, finalLearningRate: currentLr, loss: 'categorical cross-entropy', balance,
       balanceDescription: balance === 'sampling'
         ? `class-balanced sampling: per epoch up to ${split.classes.map((c, i) => `${quotaOf(i)} ${c}`).join(', ')} training beats (each class repeated at most ${maxOversample}x), no class weights`
         : balance === 'weights' ? 'every training beat once per epoch, inverse-frequency class weights in the loss' : 'every training beat once per epoch (balanced by the protocol)',

@@ -34,10 +34,13 @@ describe('trainModel', () => {
     epochs: 3, batchSize: 16, perClassPerEpoch: 24, patience: 10, maxMinutes: 1e6, seed: 2,
     // Augmentation draws from the checkpointed generator: resume must reproduce it too.
     augment: { amplitude: 0.2, shiftSamples: 3, noise: 0.02 }, classQuota: { N: 40, S: 24, V: 24, F: 12, Q: 6 },
+    // A decay after every stale epoch, so that the checkpointed learning rate matters within three epochs.
+    lrDecay: { factor: 0.5, patience: 1, min: 1e-6 },
   });
 
   it('a killed-then-resumed run ends with the same weights as an uninterrupted one', async () => {
-    const straight = await trainModel(base('straight'));
+    const lines: string[] = [];
+    const straight = await trainModel({ ...base('straight'), progress: { write: (t: string) => lines.push(t) } });
     expect(straight.stoppedBy).toBe('epochs');
     expect(straight.history.map((h) => h.epoch)).toEqual([1, 2, 3]);
 
@@ -51,6 +54,8 @@ describe('trainModel', () => {
 
     expect(await weightsOf(join(root, 'resumed'))).toEqual(await weightsOf(join(root, 'straight')));
     expect(resumed.history.map((h) => h.loss)).toEqual(straight.history.map((h) => h.loss));
+    const decays = lines.filter((l) => l.startsWith('learning rate ->')).length;
+    expect(straight.manifest.training.finalLearningRate).toBeCloseTo(1e-3 * 0.5 ** decays, 12);
     const manifest = JSON.parse(await readFile(join(root, 'straight', 'manifest.json'), 'utf8'));
     expect(manifest).toMatchObject({ model: 'mshan', protocol: 'inter', classes: ['N', 'S', 'V', 'F', 'Q'], dataset: { hash: dataset.hash } });
     expect(manifest.training.balance).toBe('sampling');
