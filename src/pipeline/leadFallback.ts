@@ -11,8 +11,8 @@ import { PanTompkinsDetector, type PanTompkinsParams } from './panTompkins1985.j
  * sense while its detector's thresholds still expect the old amplitude; both leads flat is a pause (the 6 s pauses
  * of MIT-BIH 232), not a lead problem, and takes nothing from the auxiliary lead.
  *
- * Routing, decided at fixed points every 100 ms of samples (again on absolute indices):
- *  - primary-lead peaks are emitted at the next routing point (the normal case: ~18 samples of added latency);
+ * Routing (auxiliary peaks are decided at fixed points every 100 ms of samples, again on absolute indices):
+ *  - primary-lead peaks are emitted as the primary detector reports them (the normal case keeps its latency);
  *  - an auxiliary-lead peak waits until its block is finished and 0.5 s have passed (time for the primary detector
  *    to report the same beat), and is emitted when in that block the primary lead was flat and the auxiliary lead
  *    was not, and no primary-lead peak lies within a refractory period of it;
@@ -83,7 +83,6 @@ export class LeadFallbackDetector {
   private readonly block: number; // samples per quality block (a multiple of releaseEvery)
   private readonly refractory: number;
   private n: number;
-  private readonly primaryQueue: QueuedPeak[] = [];
   private readonly auxQueue: QueuedPeak[] = [];
   private readonly primaryQuality = new LeadQuality();
   private readonly auxQuality = new LeadQuality();
@@ -101,10 +100,12 @@ export class LeadFallbackDetector {
     this.block = 10 * this.releaseEvery;
     this.refractory = Math.max(1, Math.round((params.refractoryMs * fsHz) / 1000));
     this.primaryWait = Math.round(fsHz / 2);
-    // Queued, not emitted: both detectors report in their own order; routing merges them.
-    this.primary = new PanTompkinsDetector(fsHz, params, startSample, (sampleIndex, amplitudeMv, _at, searchBack) =>
-      this.primaryQueue.push({ sampleIndex, amplitudeMv, searchBack, lead: primaryLead }),
-    );
+    // Primary-lead peaks go out at once (the normal case keeps its latency); they are remembered for the
+    // "did the primary lead see this beat" test.
+    this.primary = new PanTompkinsDetector(fsHz, params, startSample, (sampleIndex, amplitudeMv, detectedAt, searchBack) => {
+      this.recentPrimary[this.primaryCount++ % RECENT_PRIMARY] = sampleIndex;
+      this.send(sampleIndex, amplitudeMv, detectedAt, searchBack, primaryLead);
+    });
     this.aux = new PanTompkinsDetector(fsHz, params, startSample, (sampleIndex, amplitudeMv, _at, searchBack) =>
       this.auxQueue.push({ sampleIndex, amplitudeMv, searchBack, lead: auxLead }),
     );
@@ -151,9 +152,7 @@ export class LeadFallbackDetector {
       // Both flat is a pause (or no signal at all), not a lead problem: nothing to take from the auxiliary lead.
       this.badFlags[index % FLAG_HISTORY] = primaryFlat && !auxFlat ? 1 : 0;
     }
-    const out: QueuedPeak[] = [...this.primaryQueue];
-    for (const p of this.primaryQueue) this.recentPrimary[this.primaryCount++ % RECENT_PRIMARY] = p.sampleIndex;
-    this.primaryQueue.length = 0;
+    const out: QueuedPeak[] = [];
     // Auxiliary peaks are decided once their block is finished and the primary detector has had time to report the
     // same beat: taken when that block of the primary lead was flat and the primary lead has no beat there.
     const finishedBefore = this.blockIndex(this.n - 1) + (blockDone ? 1 : 0);
@@ -173,10 +172,13 @@ export class LeadFallbackDetector {
     }
     this.auxQueue.length = keep;
     out.sort((x, y) => x.sampleIndex - y.sampleIndex);
-    for (const p of out) {
-      if (p.sampleIndex < this.lastEmitted + this.refractory) continue;
-      this.lastEmitted = p.sampleIndex;
-      this.emit(p.sampleIndex, p.amplitudeMv, this.n - 1, p.searchBack, p.lead); // n - 1: the newest sample seen
-    }
+    for (const p of out) this.send(p.sampleIndex, p.amplitudeMv, this.n - 1, p.searchBack, p.lead); // n - 1: the newest sample seen
+  }
+
+  /** Emits a peak unless it would break the order or fall within a refractory period of the last one. */
+  private send(sampleIndex: number, amplitudeMv: number, detectedAt: number, searchBack: boolean, lead: string): void {
+    if (sampleIndex < this.lastEmitted + this.refractory) return;
+    this.lastEmitted = sampleIndex;
+    this.emit(sampleIndex, amplitudeMv, detectedAt, searchBack, lead);
   }
 }
