@@ -5,6 +5,7 @@ import { CommanderError } from 'commander';
 import { EcgMonitorError } from '../errors.js';
 import { exitCodeFor } from './exitCodes.js';
 import { newCommand, processIo, type CliIo } from './io.js';
+import { decodeBenchSuite } from '../bench/decode.js';
 import { benchCommand, DEFAULT_BENCH_SUITES } from './commands/bench.js';
 import { classifyBenchSuite } from './commands/benchClassify.js';
 import { datasetCommand } from './commands/dataset.js';
@@ -26,7 +27,7 @@ export async function main(argv: readonly string[], io: CliIo = processIo): Prom
     .addCommand(mitdbCommand(io))
     .addCommand(evalCommand(io))
     .addCommand(datasetCommand(io))
-    .addCommand(benchCommand(io, [...DEFAULT_BENCH_SUITES, classifyBenchSuite]))
+    .addCommand(benchCommand(io, [...DEFAULT_BENCH_SUITES, classifyBenchSuite, decodeBenchSuite]))
     .addCommand(trainCommand(io));
   try {
     await program.parseAsync([...argv], { from: 'user' });

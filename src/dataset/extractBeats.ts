@@ -4,6 +4,7 @@ import { matchBeats } from '../eval/ec57.js';
 import { monitorPipeline } from '../pipeline/monitorPipeline.js';
 import { recordSource } from '../sources/recordSource.js';
 import type { BeatWindow, RPeak } from '../types.js';
+import { ConfigError } from '../errors.js';
 import { isBeatCode } from '../wfdb/annotationCodes.js';
 import { readAnnotations } from '../wfdb/annotations.js';
 import { readHeader } from '../wfdb/header.js';
@@ -51,8 +52,13 @@ export interface RecordBeats {
 export async function extractBeats(dir: string, record: string, options: ExtractBeatsOptions = {}): Promise<RecordBeats> {
   const { positions = 'reference', lead = 'MLII', annotator = 'atr' } = options;
   const header = await readHeader(join(dir, `${record}.hea`));
-  const leadIndex = typeof lead === 'number' ? lead : Math.max(0, header.signals.findIndex((s) => s.description === lead));
-  const leadName = header.signals[leadIndex]?.description ?? String(leadIndex);
+  const leadIndex = typeof lead === 'number' ? lead : header.signals.findIndex((s) => s.description === lead);
+  // MLII is a preference (most MIT-BIH records have it first); any other name the user gave must exist.
+  if (leadIndex < 0 && lead !== 'MLII') {
+    throw new ConfigError('ECG_ERR_BAD_OPTION', `extractBeats: record ${record} has no lead "${lead}" (it has ${header.signals.map((s) => s.description).join(', ')})`);
+  }
+  const signalIndex = Math.max(0, leadIndex);
+  const leadName = header.signals[signalIndex]?.description ?? String(signalIndex);
   const annotations = await readAnnotations(join(dir, `${record}.${annotator}`));
   const referenceBeats = annotations.filter((a) => isBeatCode(a.code));
 
@@ -63,7 +69,7 @@ export async function extractBeats(dir: string, record: string, options: Extract
     positions === 'reference'
       ? () => from(referenceBeats.map((a) => referencePeak(toWindowRate(a.sample), record, leadName)))
       : undefined; // the monitor's own detector
-  const source$ = recordSource(dir, record, { lead: leadIndex, streamId: record });
+  const source$ = recordSource(dir, record, { lead: signalIndex, streamId: record });
   const beats = await lastValueFrom(source$.pipe(monitorPipeline({ fsHz: WINDOW_FS_HZ, rPeaks }), toArray()));
 
   if (positions === 'reference') {

@@ -97,7 +97,10 @@ export async function evaluateBeats(options: EvaluateBeatsOptions): Promise<Beat
   unique.forEach((i, k) => predicted.set(i, predictedRows[k]));
 
   // Per beat, against the stored labels (protocol labels, or AAMI labels of the dataset).
-  const labelOf = (i: number): number => (split ? split.labels[i] : dataset.labels[i] < classes.length ? dataset.labels[i] : -1);
+  // Whole-record tests have no split: AAMI models read the dataset's AAMI labels, others (seed: N L R A V) the symbols.
+  const aamiModel = classes.join('') === BEAT_CLASSES.join('');
+  const labelOf = (i: number): number =>
+    split ? split.labels[i] : aamiModel ? (dataset.labels[i] < classes.length ? dataset.labels[i] : -1) : classes.indexOf(dataset.symbol[i]);
   const confusionOf = (indices: readonly number[]): SplitMetrics | undefined => {
     const confusion = classes.map(() => new Array<number>(classes.length).fill(0));
     let counted = 0;
@@ -117,7 +120,7 @@ export async function evaluateBeats(options: EvaluateBeatsOptions): Promise<Beat
   }
 
   let ec57: BeatsEvaluation['ec57'];
-  if (classes.join('') === BEAT_CLASSES.join('')) {
+  if (aamiModel) {
     const wholeRecords = !(test.kind === 'protocol' && test.protocol === 'intra');
     if (!wholeRecords) notes.push('intra-patient: EC57 reference restricted to the test beats of each record (non-beat annotations kept)');
     const byRecord = new Map<string, number[]>();

@@ -4,12 +4,10 @@ import { InvalidArgumentError, Option, type Command } from 'commander';
 import { lastValueFrom, map, type Observable } from 'rxjs';
 import { defaultModelDir, mitdbDir } from '../../config.js';
 import { log } from '../../log.js';
-import { initBackend } from '../../model/backend.js';
-import { loadClassifier } from '../../model/predict.js';
-import { classifyBeats } from '../../pipeline/classifyBeats.js';
 import { monitorPipeline } from '../../pipeline/monitorPipeline.js';
 import { recordSource } from '../../sources/recordSource.js';
 import { RecordFormatError } from '../../errors.js';
+import { readHeader } from '../../wfdb/header.js';
 import { newCommand, nonNegativeInteger, type CliIo } from '../io.js';
 
 interface ServeFlags {
@@ -54,7 +52,11 @@ export function serveCommand(io: CliIo): Command {
       const beats$ = source$.pipe(monitorPipeline());
       let lines$: Observable<string>;
       if (flags.classify && existsSync(join(flags.model, 'model.json'))) {
-        await initBackend();
+        // TensorFlow.js loads only when there is something to classify.
+        const [{ initBackend }, { loadClassifier }, { classifyBeats }] = await Promise.all([
+          import('../../model/backend.js'), import('../../model/predict.js'), import('../../pipeline/classifyBeats.js'),
+        ]);
+        await initBackend(undefined, io.env);
         const classifier = await loadClassifier(flags.model);
         log.info({ model: flags.model }, 'classifying beats');
         lines$ = beats$.pipe(
@@ -77,7 +79,6 @@ function speedFactor(value: string): number {
 
 /** MLII when the record has it (the lead the classifier was trained on), else the first signal. */
 async function preferredLead(dir: string, record: string): Promise<string | number> {
-  const { readHeader } = await import('../../wfdb/header.js');
   const header = await readHeader(join(dir, `${record}.hea`));
   return header.signals.some((s) => s.description === 'MLII') ? 'MLII' : 0;
 }
