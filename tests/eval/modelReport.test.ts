@@ -12,7 +12,7 @@ import { trySetBackend } from '../../src/model/backend.js';
 import { loadDataset, syntheticDataset, writeDataset, type BeatDataset } from '../../src/model/dataset.js';
 import { loadManifest } from '../../src/model/modelIo.js';
 import { loadClassifier } from '../../src/model/predict.js';
-import { trainModel } from '../../src/model/train.js';
+import { metricsFromConfusion, trainModel } from '../../src/model/train.js';
 import { MITDB_DIR, skipWithoutMitdb } from '../helpers/mitdb.js';
 
 /** Cells of the Markdown table row whose label is `label`, in the table that follows `heading`. */
@@ -56,6 +56,8 @@ describe.skipIf(skipWithoutMitdb())('eval report (MIT-BIH 100, 232 and two tiny 
       const r = await trainModel({ model: name.startsWith('cnn') ? 'cnn' : 'mlp', protocol: 'inter', datasetDir: join(work, 'synthetic'), outDir: join(modelsDir, name), epochs: 1, batchSize: 16, perClassPerEpoch: 30, maxMinutes: 1e6 });
       r.model.dispose();
     }
+    const seed = await trainModel({ model: 'mlp', protocol: 'seed', datasetDir: join(work, 'synthetic'), outDir: join(work, 'other', 'mlp-seed'), epochs: 1, batchSize: 16, maxMinutes: 1e6 });
+    seed.model.dispose();
     await mkdir(join(modelsDir, 'mshan-inter', 'checkpoint'), { recursive: true }); // a model still training
     db = join(work, 'db');
     for (const r of records) for (const ext of ['hea', 'dat', 'atr']) await cp(join(MITDB_DIR, `${r}.${ext}`), join(db, `${r}.${ext}`));
@@ -133,15 +135,42 @@ describe.skipIf(skipWithoutMitdb())('eval report (MIT-BIH 100, 232 and two tiny 
     const io: CliIo = { stdout: { write: () => true }, stderr: { write: (s: string) => (err += s) }, env: { MITDB_DIR, XDG_CACHE_HOME: join(work, 'cache'), ECG_TF_BACKEND: 'wasm' } };
     const json = join(work, 'report.json');
     const mdFile = join(work, 'report.md');
-    const code = await main(['eval', 'report', '--models-dir', modelsDir, '--models', 'mlp-inter', '--dir', db, '--records', records.join(','), '--json', json, '--markdown', mdFile], io);
+    const code = await main(['eval', 'report', '--models-dir', modelsDir, '--models', `mlp-inter,${join(work, 'other', 'mlp-seed')}`, '--dir', db, '--records', records.join(','), '--json', json, '--markdown', mdFile], io);
     expect(code, err).toBe(0);
     const fromCli = JSON.parse(await readFile(json, 'utf8')) as ModelReport;
-    expect(fromCli.runs).toHaveLength(1);
+    expect(fromCli.runs.map((r) => r.model)).toEqual(['mlp-inter', 'mlp-seed']);
     const e = direct.get('mlp-inter')!;
     expect(fromCli.runs[0].evaluation.classification!.confusion).toEqual(e.classification!.confusion);
     expect(fromCli.runs[0].evaluation.ec57!.aami.gross.veb).toEqual(e.ec57!.aami.gross.veb);
-    expect(fromCli.runs[0].command).toBe(`ecg-monitor eval beats --model mlp-inter --dir ${db} --records 100,232`);
+    expect(fromCli.runs[0].command).toBe(`ecg-monitor eval beats --model ${join(modelsDir, 'mlp-inter')} --dir ${db} --records 100,232`);
     const md = await readFile(mdFile, 'utf8');
     expect(tableRow(md, 'Inter-patient', 'accuracy %')).toEqual([pct(e.classification!.accuracy)]);
+    // A seed model (N L R A V) on whole records: per-beat labels from the beats' symbols, no leakage-free subset.
+    const classifier = await loadClassifier(join(work, 'other', 'mlp-seed'));
+    const seedDirect = await evaluateBeats({ classifier, dataset, dir: db, test: { kind: 'records', records } });
+    classifier.model.dispose();
+    expect(fromCli.runs[1].evaluation.classification!.confusion).toEqual(seedDirect.classification!.confusion);
+    expect(tableRow(md, 'Seed protocol', 'accuracy %, original split (leaky)')).toEqual([pct(seedDirect.classification!.accuracy)]);
+    expect(tableRow(md, 'Seed protocol', 'accuracy %, leakage-free test beats')).toEqual(['–']);
+    expect(tableRow(md, 'Seed protocol', 'reproduce')).toEqual([`\`ecg-monitor eval beats --model ${join(work, 'other', 'mlp-seed')} --dir ${db} --records 100,232\``]);
   }, 60_000);
+
+  it('seed table: accuracy on the original (leaky) split and on its leakage-free part side by side', () => {
+    const classes = ['N', 'L', 'R', 'A', 'V'];
+    const leaky = metricsFromConfusion([[9, 1, 0, 0, 0], [0, 10, 0, 0, 0], [0, 0, 10, 0, 0], [1, 0, 0, 9, 0], [0, 0, 0, 0, 10]], classes, classes);
+    const leakFree = metricsFromConfusion([[3, 1, 0, 0, 0], [0, 4, 0, 0, 0], [0, 0, 2, 0, 0], [1, 0, 0, 3, 0], [0, 0, 0, 0, 5]], classes, classes);
+    const evaluation: BeatsEvaluation = { model: 'x', classes, test: { kind: 'protocol', protocol: 'seed' }, beats: 50, classification: leaky, classificationLeakFree: leakFree, notes: [] };
+    const fake: ModelReport = {
+      generatedAt: '', skipped: [],
+      models: [{ name: 'mshan-seed', dir: '/m/mshan-seed', modelArg: 'mshan-seed', kind: 'mshan', protocol: 'seed', classes, parameters: 11409, backend: 'wasm', usesRr: true, trainingSeconds: 540, epochsRun: 12, bestEpoch: 9, stoppedBy: 'early-stopping', datasetHash: 'h', createdAt: '' }],
+      runs: [{ model: 'mshan-seed', protocol: 'seed', positions: 'reference', description: 'seed test split', command: 'ecg-monitor eval beats --model mshan-seed', evaluation }],
+    };
+    const md = formatModelReport(fake);
+    expect(tableRow(md, 'Seed protocol', 'accuracy %, original split (leaky)')).toEqual(['96.00']);
+    expect(tableRow(md, 'Seed protocol', 'accuracy %, leakage-free test beats')).toEqual(['89.47']);
+    expect(tableRow(md, 'Seed protocol', 'leakage-free test beats')).toEqual(['19']);
+    expect(tableRow(md, 'Seed protocol', 'A Se / +P / F1')).toEqual(['90.00 / 100.00 / 0.9474']);
+    expect(tableRow(md, 'Seed protocol', 'training time')).toEqual(['9.0 min, 12 epochs (best 9, stopped: early-stopping), wasm']);
+    expect(md).not.toContain('VEB');
+  });
 });

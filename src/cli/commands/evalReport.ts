@@ -34,7 +34,7 @@ export function evalReportCommand(io: CliIo): Command {
     .option('--models <list>', 'comma-separated model names (under --models-dir) or folders (default: every folder with a manifest.json)')
     .option('--models-dir <dir>', 'where the models are', defaultModelsDir)
     .option('--no-end-to-end', 'skip the end-to-end runs (detector positions, whole DS2 records) of inter-patient models')
-    .option('--dir <path>', 'score every beat of another WFDB database instead of the MIT-BIH protocols (AAMI models only)')
+    .option('--dir <path>', 'score every beat of another WFDB database instead of the MIT-BIH protocols')
     .option('--records <list>', "with --dir: 'all' (RECORDS) or comma-separated names", 'all')
     .option('--lead <name>', 'lead to classify (default MLII; with --dir the database\'s lead name)', 'MLII')
     .option('--markdown <file>', 'write the Markdown here instead of stdout')
@@ -62,7 +62,7 @@ export function evalReportCommand(io: CliIo): Command {
         onRecord: (done, total, record) => progressLine(io, `beats of ${record} (${done}/${total})`),
       });
       const report = await buildModelReport({
-        modelDirs, source, endToEnd: flags.endToEnd && flags.dir === undefined, plotsDir: flags.plots, modelsRoot,
+        modelDirs, source, endToEnd: flags.endToEnd && flags.dir === undefined, plotsDir: flags.plots,
         onRun: (done, total, what) => progressLine(io, `evaluating ${what} (${done + 1}/${total})`),
       });
       report.skipped.push(...skipped);
