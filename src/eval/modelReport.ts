@@ -134,6 +134,8 @@ export interface ReportRun {
   evaluation: BeatsEvaluation;
   /** Confusion-matrix SVG written for this run. */
   plot?: string;
+  /** What the reader must know beyond evaluateBeats's notes (e.g. a dataset other than the one the model was trained on). */
+  warnings: string[];
 }
 
 export interface ModelReport {
@@ -232,7 +234,11 @@ export async function buildModelReport(options: BuildModelReportOptions): Promis
       const inputs = await source.inputs({ protocol: model.protocol, positions, splitSeed });
       const evaluation = await evaluateBeats({ classifier, dataset: inputs.dataset, dir: inputs.dir, test: inputs.test });
       const command = ['ecg-monitor eval beats --model', shellWord(model.modelArg), ...inputs.flags.map(shellWord)].join(' ');
-      const run: ReportRun = { model: model.name, protocol: model.protocol, positions, description: inputs.description, command, evaluation };
+      const warnings: string[] = [];
+      if (inputs.test.kind === 'protocol' && inputs.dataset.hash !== model.datasetHash) {
+        warnings.push(`trained on dataset ${model.datasetHash.slice(0, 19)}, scored on ${inputs.dataset.hash.slice(0, 19)}: the test split may hold training beats`);
+      }
+      const run: ReportRun = { model: model.name, protocol: model.protocol, positions, description: inputs.description, command, evaluation, warnings };
       if (plotsDir) run.plot = await writePlot(plotsDir, run);
       runs.push(run);
     } finally {
@@ -351,7 +357,7 @@ export function formatModelReport(report: ModelReport, options: FormatReportOpti
     out.push(`|---|${runs.map(() => '---:').join('|')}|`);
     for (const [label, cell] of rows) out.push(`| ${label} | ${runs.map((r) => cell(r).replace(/\|/g, '\\|')).join(' | ')} |`);
     out.push('');
-    const notes = [...new Set(runs.flatMap((r) => r.evaluation.notes.map((n) => `${r.model}: ${n}`)))];
+    const notes = [...new Set(runs.flatMap((r) => [...r.warnings.map((w) => `**${w}**`), ...r.evaluation.notes].map((n) => `${r.model}: ${n}`)))];
     for (const n of notes) out.push(`- ${n}`);
     if (notes.length) out.push('');
   }

@@ -163,7 +163,7 @@ describe.skipIf(skipWithoutMitdb())('eval report (MIT-BIH 100, 232 and two tiny 
     const fake: ModelReport = {
       generatedAt: '', skipped: [],
       models: [{ name: 'mshan-seed', dir: '/m/mshan-seed', modelArg: 'mshan-seed', kind: 'mshan', protocol: 'seed', classes, parameters: 11409, backend: 'wasm', usesRr: true, trainingSeconds: 540, epochsRun: 12, bestEpoch: 9, stoppedBy: 'early-stopping', datasetHash: 'h', createdAt: '' }],
-      runs: [{ model: 'mshan-seed', protocol: 'seed', positions: 'reference', description: 'seed test split', command: 'ecg-monitor eval beats --model mshan-seed', evaluation }],
+      runs: [{ model: 'mshan-seed', protocol: 'seed', positions: 'reference', description: 'seed test split', command: 'ecg-monitor eval beats --model mshan-seed', evaluation, warnings: ['w1'] }],
     };
     const md = formatModelReport(fake);
     expect(tableRow(md, 'Seed protocol', 'accuracy %, original split (leaky)')).toEqual(['96.00']);
@@ -171,6 +171,7 @@ describe.skipIf(skipWithoutMitdb())('eval report (MIT-BIH 100, 232 and two tiny 
     expect(tableRow(md, 'Seed protocol', 'leakage-free test beats')).toEqual(['19']);
     expect(tableRow(md, 'Seed protocol', 'A Se / +P / F1')).toEqual(['90.00 / 100.00 / 0.9474']);
     expect(tableRow(md, 'Seed protocol', 'training time')).toEqual(['9.0 min, 12 epochs (best 9, stopped: early-stopping), wasm']);
-    expect(md).not.toContain('VEB');
+    expect(md).not.toContain('VEB Se');
+    expect(md).toContain('- mshan-seed: **w1**');
   });
 });
