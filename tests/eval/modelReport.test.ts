@@ -1,4 +1,4 @@
-import { cp, mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -7,7 +7,7 @@ import { main } from '../../src/cli/main.js';
 import { DS1_RECORDS, DS2_RECORDS } from '../../src/dataset/aamiClasses.js';
 import { buildDataset } from '../../src/dataset/buildDataset.js';
 import { evaluateBeats, type BeatsEvaluation } from '../../src/eval/beatsEvaluation.js';
-import { buildModelReport, findModelDirs, formatModelReport, type EvaluationSource, type ModelReport } from '../../src/eval/modelReport.js';
+import { buildModelReport, findModelDirs, formatModelReport, REPORT_BEGIN, REPORT_END, spliceReport, type EvaluationSource, type ModelReport } from '../../src/eval/modelReport.js';
 import { trySetBackend } from '../../src/model/backend.js';
 import { loadDataset, syntheticDataset, writeDataset, type BeatDataset } from '../../src/model/dataset.js';
 import { loadManifest } from '../../src/model/modelIo.js';
@@ -135,7 +135,10 @@ describe.skipIf(skipWithoutMitdb())('eval report (MIT-BIH 100, 232 and two tiny 
     const io: CliIo = { stdout: { write: () => true }, stderr: { write: (s: string) => (err += s) }, env: { MITDB_DIR, XDG_CACHE_HOME: join(work, 'cache'), ECG_TF_BACKEND: 'wasm' } };
     const json = join(work, 'report.json');
     const mdFile = join(work, 'report.md');
-    const code = await main(['eval', 'report', '--models-dir', modelsDir, '--models', `mlp-inter,${join(work, 'other', 'mlp-seed')}`, '--dir', db, '--records', records.join(','), '--json', json, '--markdown', mdFile], io);
+    const cardFile = join(work, 'card', 'README.md');
+    await mkdir(join(work, 'card'));
+    await writeFile(cardFile, '# Card\n\nprose\n');
+    const code = await main(['eval', 'report', '--models-dir', modelsDir, '--models', `mlp-inter,${join(work, 'other', 'mlp-seed')}`, '--dir', db, '--records', records.join(','), '--json', json, '--markdown', mdFile, '--update', cardFile], io);
     expect(code, err).toBe(0);
     const fromCli = JSON.parse(await readFile(json, 'utf8')) as ModelReport;
     expect(fromCli.runs.map((r) => r.model)).toEqual(['mlp-inter', 'mlp-seed']);
@@ -144,6 +147,8 @@ describe.skipIf(skipWithoutMitdb())('eval report (MIT-BIH 100, 232 and two tiny 
     expect(fromCli.runs[0].evaluation.ec57!.aami.gross.veb).toEqual(e.ec57!.aami.gross.veb);
     expect(fromCli.runs[0].command).toBe(`ecg-monitor eval beats --model ${join(modelsDir, 'mlp-inter')} --dir ${db} --records 100,232`);
     const md = await readFile(mdFile, 'utf8');
+    // --update wrote the same tables between the markers of the card, prose kept
+    expect(await readFile(cardFile, 'utf8')).toBe(`# Card\n\nprose\n\n${REPORT_BEGIN}\n\n${md.trimEnd()}\n\n${REPORT_END}\n`);
     expect(tableRow(md, 'Inter-patient', 'accuracy %')).toEqual([pct(e.classification!.accuracy)]);
     // A seed model (N L R A V) on whole records: per-beat labels from the beats' symbols, no leakage-free subset.
     const classifier = await loadClassifier(join(work, 'other', 'mlp-seed'));
@@ -173,5 +178,20 @@ describe.skipIf(skipWithoutMitdb())('eval report (MIT-BIH 100, 232 and two tiny 
     expect(tableRow(md, 'Seed protocol', 'training time')).toEqual(['9.0 min, 12 epochs (best 9, stopped: early-stopping), wasm']);
     expect(md).not.toContain('VEB Se');
     expect(md).toContain('- mshan-seed: **w1**');
+  });
+});
+
+describe('spliceReport (eval report --update)', () => {
+  const card = `# Model card\n\nprose before\n\n${REPORT_BEGIN}\n\nold tables\n\n${REPORT_END}\n\nprose after\n`;
+  it('replaces only the part between the markers, and again on a second run', () => {
+    const once = spliceReport(card, '### new tables\n');
+    expect(once).toBe(`# Model card\n\nprose before\n\n${REPORT_BEGIN}\n\n### new tables\n\n${REPORT_END}\n\nprose after\n`);
+    expect(spliceReport(once, '### newer\n')).toBe(once.replace('### new tables', '### newer'));
+  });
+  it('appends the markers to a file without them, and refuses a half-marked file', () => {
+    expect(spliceReport('# Card\n', 'T\n')).toBe(`# Card\n\n${REPORT_BEGIN}\n\nT\n\n${REPORT_END}\n`);
+    expect(spliceReport('', 'T\n')).toBe(`${REPORT_BEGIN}\n\nT\n\n${REPORT_END}\n`);
+    expect(() => spliceReport(`x\n${REPORT_BEGIN}\ny\n`, 'T')).toThrow(/no END marker/);
+    expect(() => spliceReport(`x\n${REPORT_END}\n`, 'T')).toThrow(/no BEGIN marker/);
   });
 });

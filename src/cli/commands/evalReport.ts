@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { packageRoot } from '../../config.js';
@@ -14,6 +14,7 @@ interface EvalReportFlags {
   records: string;
   lead: string;
   markdown?: string;
+  update?: string;
   json?: string;
   plots?: string;
 }
@@ -38,13 +39,14 @@ export function evalReportCommand(io: CliIo): Command {
     .option('--records <list>', "with --dir: 'all' (RECORDS) or comma-separated names", 'all')
     .option('--lead <name>', 'lead to classify (default MLII; with --dir the database\'s lead name)', 'MLII')
     .option('--markdown <file>', 'write the Markdown here instead of stdout')
+    .option('--update <file>', "replace the part between the report markers of this Markdown file (e.g. models/README.md, the model card) with the tables; markers appended when missing")
     .option('--json <file>', 'write the full report (every evaluation, as `eval beats --json` has it) as JSON')
     .option('--plots <dir>', 'write one confusion-matrix SVG per model and run (<model>-<positions>.svg) here (default: none)')
-    .addHelpText('after', '\nExamples:\n  ecg-monitor eval report --markdown report.md --json report.json --plots models/plots\n  ecg-monitor eval report --models mshan-inter,cnn-inter --no-end-to-end\n')
+    .addHelpText('after', '\nExamples:\n  ecg-monitor eval report --markdown report.md --json report.json --plots models/plots\n  ecg-monitor eval report --update models/README.md --plots models/plots\n  ecg-monitor eval report --models mshan-inter,cnn-inter --no-end-to-end\n')
     .action(async (flags: EvalReportFlags) => {
       // TensorFlow.js loads only when this command runs.
       const { initBackend } = await import('../../model/backend.js');
-      const { buildModelReport, findModelDirs, formatModelReport, mitdbSource } = await import('../../eval/modelReport.js');
+      const { buildModelReport, findModelDirs, formatModelReport, mitdbSource, spliceReport } = await import('../../eval/modelReport.js');
       const modelsRoot = resolve(flags.modelsDir);
       let modelDirs: string[];
       let skipped: { dir: string; reason: string }[] = [];
@@ -67,9 +69,11 @@ export function evalReportCommand(io: CliIo): Command {
       });
       report.skipped.push(...skipped);
       if (io.stderr.isTTY) io.stderr.write('\n');
-      const markdown = formatModelReport(report, { markdownDir: flags.markdown ? dirname(resolve(flags.markdown)) : undefined });
+      const target = flags.markdown ?? flags.update;
+      const markdown = formatModelReport(report, { markdownDir: target ? dirname(resolve(target)) : undefined });
       if (flags.markdown) await writeText(flags.markdown, markdown);
-      else io.stdout.write(markdown);
+      if (flags.update) await writeText(flags.update, spliceReport(existsSync(flags.update) ? await readFile(flags.update, 'utf8') : '', markdown));
+      if (!flags.markdown && !flags.update) io.stdout.write(markdown);
       if (flags.json) await writeText(flags.json, JSON.stringify(report, null, 2) + '\n');
     });
 }
