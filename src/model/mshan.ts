@@ -53,6 +53,11 @@ export interface MshanOptions {
   gruUnits?: number;
   /** Units of the dense layer before the softmax. Default 32. */
   denseUnits?: number;
+  /**
+   * GRU implementation: `fast` (FastGru, src/model/layers.ts) or `stock` (tf.layers.gru with a sigmoid recurrent
+   * activation): the same function, kept to measure what FastGru saves. Default 'fast'.
+   */
+  gru?: 'fast' | 'stock';
 }
 
 /** Runs `build` with tfjs's "Orthogonal initializer ... Slowness may result" console warning silenced (a 32x96 QR is fast). */
@@ -68,7 +73,7 @@ export function quietly<T>(build: () => T): T {
 
 /** Builds MSHAN (see the module comment); inputs `window` [360, 1] and, unless featureCount is 0, `rr` [featureCount]. */
 export function buildMshan(options: MshanOptions): tf.LayersModel {
-  const { featureCount, seed = 1, filters = 16, kernelSizes = [3, 7, 15], stride = 3, poolSize = 4, gruUnits = 32, denseUnits = 32 } = options;
+  const { featureCount, seed = 1, filters = 16, kernelSizes = [3, 7, 15], stride = 3, poolSize = 4, gruUnits = 32, denseUnits = 32, gru = 'fast' } = options;
   let k = seed * 1000;
   const init = () => tf.initializers.glorotUniform({ seed: k++ });
   return quietly(() => {
@@ -84,7 +89,11 @@ export function buildMshan(options: MshanOptions): tf.LayersModel {
     const channel = new ChannelAttention({ ratio: 4, seed: k++ * 2, name: 'channel_attention' }).apply(temporal) as tf.SymbolicTensor;
     const residual = tf.layers.add({ name: 'residual' }).apply([x, channel]) as tf.SymbolicTensor;
     const normed = new FastLayerNormalization({ name: 'layer_norm' }).apply(residual) as tf.SymbolicTensor;
-    const h = new FastGru({ units: gruUnits, seed: (k += 2), name: 'gru' }).apply(normed) as tf.SymbolicTensor;
+    const gruSeed = (k += 2);
+    const h = (gru === 'fast'
+      ? new FastGru({ units: gruUnits, seed: gruSeed, name: 'gru' })
+      : tf.layers.gru({ units: gruUnits, recurrentActivation: 'sigmoid', kernelInitializer: tf.initializers.glorotUniform({ seed: gruSeed }), recurrentInitializer: tf.initializers.orthogonal({ seed: gruSeed + 1, gain: 1 }), name: 'gru' })
+    ).apply(normed) as tf.SymbolicTensor;
     const inputs = [window];
     let head = h;
     if (featureCount > 0) {
