@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CliIo } from '../../src/cli/io.js';
 import { main } from '../../src/cli/main.js';
 import { DS1_RECORDS, DS2_RECORDS } from '../../src/dataset/aamiClasses.js';
+import { ConfigError } from '../../src/errors.js';
 import { buildDataset } from '../../src/dataset/buildDataset.js';
 import { evaluateBeats, type BeatsEvaluation } from '../../src/eval/beatsEvaluation.js';
 import { buildModelReport, findModelDirs, formatModelReport, REPORT_BEGIN, REPORT_END, spliceReport, type EvaluationSource, type ModelReport } from '../../src/eval/modelReport.js';
@@ -146,6 +147,11 @@ describe.skipIf(skipWithoutMitdb())('eval report (MIT-BIH 100, 232 and two tiny 
     expect(fromCli.runs[0].evaluation.classification!.confusion).toEqual(e.classification!.confusion);
     expect(fromCli.runs[0].evaluation.ec57!.aami.gross.veb).toEqual(e.ec57!.aami.gross.veb);
     expect(fromCli.runs[0].command).toBe(`ecg-monitor eval beats --model ${join(modelsDir, 'mlp-inter')} --dir ${db} --records 100,232`);
+    // A model folder that does not exist is a usage error (exit 2), named in the message.
+    let usage = '';
+    const badIo: CliIo = { ...io, stderr: { write: (s: string) => (usage += s) } };
+    expect(await main(['eval', 'report', '--models-dir', modelsDir, '--models', 'nowhere', '--dir', db], badIo)).toBe(2);
+    expect(usage).toMatch(/--models: no model folder .*nowhere.*ECG_ERR_USAGE/);
     const md = await readFile(mdFile, 'utf8');
     // --update wrote the same tables between the markers of the card, prose kept
     expect(await readFile(cardFile, 'utf8')).toBe(`# Card\n\nprose\n\n${REPORT_BEGIN}\n\n${md.trimEnd()}\n\n${REPORT_END}\n`);
@@ -191,7 +197,12 @@ describe('spliceReport (eval report --update)', () => {
   it('appends the markers to a file without them, and refuses a half-marked file', () => {
     expect(spliceReport('# Card\n', 'T\n')).toBe(`# Card\n\n${REPORT_BEGIN}\n\nT\n\n${REPORT_END}\n`);
     expect(spliceReport('', 'T\n')).toBe(`${REPORT_BEGIN}\n\nT\n\n${REPORT_END}\n`);
-    expect(() => spliceReport(`x\n${REPORT_BEGIN}\ny\n`, 'T')).toThrow(/no END marker/);
-    expect(() => spliceReport(`x\n${REPORT_END}\n`, 'T')).toThrow(/no BEGIN marker/);
+    const errorOf = (f: () => unknown): unknown => { try { f(); } catch (error) { return error; } return undefined; };
+    for (const [text, message] of [[`x\n${REPORT_BEGIN}\ny\n`, /no END marker/], [`x\n${REPORT_END}\n`, /no BEGIN marker/], [`${REPORT_END}\n${REPORT_BEGIN}\n`, /END before BEGIN/]] as const) {
+      const error = errorOf(() => spliceReport(text, 'T'));
+      expect(error).toBeInstanceOf(ConfigError);
+      expect((error as ConfigError).code).toBe('ECG_ERR_USAGE');
+      expect((error as ConfigError).message).toMatch(message);
+    }
   });
 });
