@@ -285,6 +285,13 @@ export class PanTompkinsDetector {
 
   /** A peak of the integrated signal at `peakAt`, reported at sample `foundAt`. */
   private candidate(height: number, peakAt: number, foundAt: number): void {
+    if (this.learningDone && this.tentative === undefined && height <= this.p.searchBackFraction * this.threshold()) {
+      // Most peaks are small ripples that can only be noise and are too small to be kept for search-back: their
+      // R-peak and slope would never be looked at, so neither the object nor the scan is made (same decisions as
+      // decide(), at a fraction of the per-peak cost). Inside the refractory period they do not count at all.
+      if (this.windowStart(peakAt) <= peakAt - this.delay) this.npki = 0.125 * height + 0.875 * this.npki;
+      return;
+    }
     const c: Candidate = { peakAt, rIndex: -1, amplitudeMv: 0, height, slope: 0, foundAt };
     if (!this.learningDone) {
       this.learned.push(c); // decided at the end of learning; the ring buffers still hold its samples then
@@ -302,9 +309,7 @@ export class PanTompkinsDetector {
    * Returns false when nothing of the window lies outside the refractory period.
    */
   private locate(c: Candidate): boolean {
-    // Input samples whose slopes the integrated peak summed: [peakAt - delay - w + 1, peakAt - delay].
-    let from = c.peakAt - this.delay - this.w;
-    if (this.lastR >= 0 && from < this.lastR + this.refractory) from = this.lastR + this.refractory;
+    const from = this.windowStart(c.peakAt);
     const to = c.peakAt - this.delay;
     if (from > to) return false;
     let best = from, bestAbs = -1, slope = 0;
@@ -323,6 +328,13 @@ export class PanTompkinsDetector {
     return true;
   }
 
+
+  /** First input sample of a candidate's window: the integration window's start, or the end of the refractory period. */
+  private windowStart(peakAt: number): number {
+    // Input samples whose slopes the integrated peak summed: [peakAt - delay - w + 1, peakAt - delay].
+    const from = peakAt - this.delay - this.w;
+    return this.lastR >= 0 && from < this.lastR + this.refractory ? this.lastR + this.refractory : from;
+  }
 
   /** End of learning: initialise the levels and decide the collected peaks as if they had come live. */
   private endLearning(now: number): void {
@@ -379,7 +391,7 @@ export class PanTompkinsDetector {
     this.scheduleTick();
   }
 
-  /** A noise peak; kept for search-back if above half the threshold `th` (0: never). */
+  /** A noise peak; kept for search-back if above half the threshold `th` (0: never). (candidate() inlines the NPKI update.) */
   private noise(c: Candidate, th: number): void {
     this.npki = 0.125 * c.height + 0.875 * this.npki;
     if (th > 0 && c.height > this.p.searchBackFraction * th) {
