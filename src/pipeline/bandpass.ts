@@ -33,6 +33,9 @@ export interface BandpassOptions {
  * - Gaps (a chunk starting after the expected sample): the filter restarts at the new chunk, as at a stream start;
  *   a chunk that goes backwards or changes `fsHz` is a StreamError ECG_ERR_STREAM on the error channel.
  *
+ * Output `samples` are views into larger slabs (as recordSource's are views into its blocks): use them as arrays,
+ * not through `.buffer`.
+ *
  * The group delay is that of the Butterworth sections (a few ms in the QRS band); detectRPeaks reports peaks at the
  * extremum of this output.
  *
