@@ -1,16 +1,12 @@
 import { existsSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
-import { basename, dirname, join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { Option, type Command } from 'commander';
-import { defaultDatasetDir, mitdbDir, packageRoot } from '../../config.js';
-import { DS2_RECORDS } from '../../dataset/aamiClasses.js';
-import { buildDataset } from '../../dataset/buildDataset.js';
+import { packageRoot } from '../../config.js';
 import type { BeatPositions } from '../../dataset/extractBeats.js';
 import { PROTOCOLS, type Protocol } from '../../dataset/splits.js';
-import { ConfigError } from '../../errors.js';
-import type { BeatsEvaluation, TestSelection } from '../../eval/beatsEvaluation.js';
-import { listRecords } from '../../eval/qrsDatabase.js';
-import { loadDataset } from '../../model/dataset.js';
+import type { BeatsEvaluation } from '../../eval/beatsEvaluation.js';
+import { prepareEvaluationInputs } from '../../eval/evaluationInputs.js';
 import { newCommand, progressLine, type CliIo } from '../io.js';
 
 interface EvalBeatsFlags {
@@ -50,33 +46,13 @@ export function evalBeatsCommand(io: CliIo): Command {
       const protocol = flags.protocol ?? (classifier.manifest.protocol as Protocol);
       const positions = flags.positions;
 
-      let dir: string;
-      let datasetOut: string;
-      let test: TestSelection;
-      let records: readonly string[] | undefined;
-      if (flags.dir !== undefined) {
-        dir = resolve(flags.dir);
-        records = flags.records === 'all' ? await listRecords(dir) : flags.records.split(',').map((r) => r.trim()).filter(Boolean);
-        datasetOut = join(dirname(defaultDatasetDir(positions, io.env)), `${basename(dir)}-${flags.lead}-${positions}`);
-        test = { kind: 'records', records };
-      } else {
-        dir = mitdbDir(io.env);
-        records = await listRecords(dir);
-        datasetOut = flags.lead === 'MLII' ? defaultDatasetDir(positions, io.env) : `${defaultDatasetDir(positions, io.env)}-${flags.lead}`;
-        if (positions === 'detector') {
-          if (protocol !== 'inter') throw new ConfigError('ECG_ERR_USAGE', 'end to end (--positions detector) is scored on whole test records: use --protocol inter or --dir');
-          test = { kind: 'records', records: DS2_RECORDS };
-        } else {
-          const splitSeed = classifier.manifest.training.splitSeed;
-          test = { kind: 'protocol', protocol, splitSeed: typeof splitSeed === 'number' ? splitSeed : undefined };
-        }
-      }
-      const built = await buildDataset({
-        dir, records, out: datasetOut, positions, lead: flags.lead,
+      const splitSeed = classifier.manifest.training.splitSeed;
+      const { dir, datasetDir: datasetOut, dataset, test, reused } = await prepareEvaluationInputs({
+        protocol, positions, splitSeed: typeof splitSeed === 'number' ? splitSeed : undefined, lead: flags.lead, env: io.env,
+        dir: flags.dir, records: flags.records === 'all' ? 'all' : flags.records.split(',').map((r) => r.trim()).filter(Boolean),
         onRecord: (done, total, record) => progressLine(io, `beats of ${record} (${done}/${total})`),
       });
-      if (!built.reused && io.stderr.isTTY) io.stderr.write('\n');
-      const dataset = await loadDataset(datasetOut);
+      if (!reused && io.stderr.isTTY) io.stderr.write('\n');
       const evaluation = await evaluateBeats({ classifier, dataset, dir, test, outDir: flags.out });
       classifier.model.dispose();
 
