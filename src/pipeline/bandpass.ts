@@ -65,7 +65,7 @@ export function bandpass({ lowHz = 0.5, highHz = 40, order = 2 }: BandpassOption
       let fsHz = 0;
       let next = -1; // expected startSample of the next chunk
       let filters: BiquadCascade[] = []; // [primary, ...auxLeads], created at the first chunk
-      let scratch = new Float64Array(0); // float64 filter output, copied into each chunk's Float32Array
+      let scratch = new Float64Array(0); // float64 work array of cascades longer than two sections
       // Output arrays are views carved from 64 k-sample slabs: one allocation per ~3 min of 360 Hz signal instead of
       // one per chunk. A slab is freed when no chunk viewing it is referenced any more.
       let slab = new Float32Array(0);
@@ -79,10 +79,9 @@ export function bandpass({ lowHz = 0.5, highHz = 40, order = 2 }: BandpassOption
         return slab.subarray(slabUsed - n, slabUsed);
       };
       const filter = (f: BiquadCascade, x: Float32Array): Float32Array => {
-        if (scratch.length < x.length) scratch = new Float64Array(x.length);
-        f.run(x, scratch);
+        if (f.sections > 2 && scratch.length < x.length) scratch = new Float64Array(x.length);
         const y = allocate(x.length);
-        for (let i = 0; i < y.length; i++) y[i] = scratch[i]!; // a JIT-compiled loop beats set() across array types
+        f.runFloat32(x, y, scratch);
         return y;
       };
       return source.subscribe({

@@ -16,15 +16,19 @@ import type { BiquadCoeffs } from 'fili';
  * the input is split into chunks.
  */
 export class BiquadCascade {
+  // Coefficients and state are public for loops that fuse the cascade with later per-sample work (the detector's
+  // 5-15 Hz filter inside its derivative/integration loop): such a loop keeps them in locals, must compute each
+  // section exactly as `run` does (same operations in the same order, so the output is bit-identical), and writes
+  // the state back when it is done.
   /** Per section: k*b0, k*b1, k*b2, a1, a2. */
-  private readonly coeffs: Float64Array;
+  readonly coeffs: Float64Array;
   /** Per section: s1, s2 (DF-II-T state). */
-  private readonly state: Float64Array;
+  readonly state: Float64Array;
   readonly sections: number;
   /** Last valid input, fed in place of NaN. */
-  private held = 0;
+  held = 0;
   /** False until the first valid sample (and again after reset). */
-  private started = false;
+  started = false;
 
   constructor(designs: readonly BiquadCoeffs[]) {
     this.sections = designs.length;
@@ -134,6 +138,74 @@ export class BiquadCascade {
       s[2 * j] = s1;
       s[2 * j + 1] = s2;
     }
+    this.held = held;
+    if (nanCount > 0) for (let i = 0; i < n; i++) if (input[i] !== input[i]) output[i] = NaN;
+    return nanCount;
+  }
+
+  /**
+   * Filters `input` into the float32 `output` (at least as long): the same values as `run` followed by a float32
+   * copy, bit for bit (each output is rounded to float32 once, from the same float64). Cascades of one or two sections
+   * (bandpass's default 0.5-40 Hz design) are run straight into `output` in one pass; longer ones go through
+   * `run` into `scratch` (at least as long as `input`) and are copied. Returns the number of NaN samples in `input`.
+   */
+  runFloat32(input: Float32Array, output: Float32Array, scratch: Float64Array): number {
+    const n = input.length;
+    if (this.sections > 2) {
+      const nanCount = this.run(input, scratch);
+      for (let i = 0; i < n; i++) output[i] = scratch[i]!; // a JIT-compiled loop beats set() across array types
+      return nanCount;
+    }
+    const c = this.coeffs;
+    const s = this.state;
+    let nanCount = 0;
+    let i0 = 0;
+    if (!this.started) {
+      while (i0 < n && input[i0] !== input[i0]) output[i0++] = NaN;
+      if (i0 === n) return n;
+      this.settle(input[i0]!);
+      nanCount = i0;
+    }
+    let held = this.held;
+    const b0 = c[0]!, b1 = c[1]!, b2 = c[2]!, a1 = c[3]!, a2 = c[4]!;
+    let s1 = s[0]!, s2 = s[1]!;
+    if (this.sections === 2) {
+      const e0 = c[5]!, e1 = c[6]!, e2 = c[7]!, f1 = c[8]!, f2 = c[9]!;
+      let t1 = s[2]!, t2 = s[3]!;
+      for (let i = i0; i < n; i++) {
+        let u = input[i]!;
+        if (u !== u) {
+          u = held;
+          nanCount++;
+        } else held = u;
+        const y = b0 * u + s1;
+        s1 = b1 * u - a1 * y + s2;
+        s2 = b2 * u - a2 * y;
+        const z = e0 * y + t1;
+        t1 = e1 * y - f1 * z + t2;
+        t2 = e2 * y - f2 * z;
+        output[i] = z;
+      }
+      s[2] = t1;
+      s[3] = t2;
+    } else if (this.sections === 1) {
+      for (let i = i0; i < n; i++) {
+        let u = input[i]!;
+        if (u !== u) {
+          u = held;
+          nanCount++;
+        } else held = u;
+        const y = b0 * u + s1;
+        s1 = b1 * u - a1 * y + s2;
+        s2 = b2 * u - a2 * y;
+        output[i] = y;
+      }
+    } else {
+      for (let i = i0; i < n; i++) output[i] = input[i]!; // no sections: identity (NaN stays NaN)
+      return nanCount;
+    }
+    s[0] = s1;
+    s[1] = s2;
     this.held = held;
     if (nanCount > 0) for (let i = 0; i < n; i++) if (input[i] !== input[i]) output[i] = NaN;
     return nanCount;

@@ -107,6 +107,9 @@ interface Candidate {
 const PT_BAND_HZ = [5, 15] as const;
 const RR_HISTORY = 8; // P&T: RR AVERAGE1 is the mean of the 8 most recent RR intervals
 const MAX_PENDING = 64; // noise peaks kept for search-back; at most ~1.66 RR of them matter
+// Slots of PanTompkinsDetector.v: the last valid input, filtered x[n-1..n-4], the integration sum, the last integrated
+// value, the maximum being tracked, and the height of a peak just reported.
+const HELD = 0, F1 = 1, F2 = 2, F3 = 3, F4 = 4, MWI_SUM = 5, LAST_M = 6, MAX_M = 7, PEAK_HEIGHT = 8, V_SIZE = 9;
 
 export class PanTompkinsDetector {
   private readonly p: PanTompkinsParams;
@@ -117,7 +120,6 @@ export class PanTompkinsDetector {
   private readonly mask: number;
   private readonly xRing: Float64Array;
   private readonly dRing: Float64Array;
-  private scratch = new Float64Array(0);
   // Sample-rate dependent lengths, samples.
   private readonly w: number; // integration window
   private readonly refractory: number;
@@ -128,14 +130,14 @@ export class PanTompkinsDetector {
   private readonly delay: number; // samples from an input sample to its effect on the integrated signal
 
   // Per-sample state.
-  private n = 0; // index of the next sample
-  private held = 0;
-  private f1 = 0; private f2 = 0; private f3 = 0; private f4 = 0; // filtered x[n-1..n-4]
-  private mwiSum = 0;
-  private lastM = 0;
-  private maxM = 0;
+  private n = 0; // index of the next sample (during an event: of the event's sample)
+  /** Floating-point per-sample state, indexed by HELD ... PEAK_HEIGHT. */
+  private readonly v = new Float64Array(V_SIZE);
   private maxAt = 0;
   private sinceMax = 0;
+  /** Set by scan when the peak finder reports a peak: height v[PEAK_HEIGHT], at peakAt. */
+  private peakFound = false;
+  private peakAt = 0;
 
   // Decision state.
   private learningDone = false;
@@ -161,6 +163,7 @@ export class PanTompkinsDetector {
     this.onPeak = onPeak;
     const design = butterworthBand(fsHz, PT_BAND_HZ[0], PT_BAND_HZ[1], 2);
     this.filter = new BiquadCascade(design);
+    if (this.filter.sections !== 2) throw new Error(`panTompkins1985: expected a 2-section 5-15 Hz band-pass, got ${this.filter.sections}`);
     // The integrated signal at n sums the squared slopes of input samples [n - delay - w + 1, n - delay]: the band-pass
     // group delay at the band centre plus the derivative's 2 samples.
     this.delay = Math.round(groupDelaySamples(design, fsHz, (PT_BAND_HZ[0] + PT_BAND_HZ[1]) / 2) + 2);
@@ -190,30 +193,71 @@ export class PanTompkinsDetector {
   /** Feeds samples `x` (mV, NaN = missing) that follow the previous ones. */
   process(x: Float32Array): void {
     const len = x.length;
-    if (len === 0) return;
-    if (this.scratch.length < len) this.scratch = new Float64Array(Math.max(len, 2 * this.scratch.length));
-    const f = this.scratch;
-    this.filter.run(x, f); // NaN held inside the filter; f has NaN back at those positions
+    // `scan` runs the per-sample steps until an event (a peak reported, or the clock reaching tickAt); the events,
+    // a few per second, are handled here, at the sample where they occurred, and the scan resumes after it.
+    for (let i = this.scan(x, 0); i < len; i = this.scan(x, i + 1)) {
+      const now = this.n; // the event's sample
+      if (this.peakFound) {
+        this.peakFound = false;
+        this.candidate(this.v[PEAK_HEIGHT]!, this.peakAt, now);
+      }
+      if (now >= this.tickAt) this.tick(now);
+      this.n = now + 1;
+    }
+  }
 
+  /**
+   * Steps 1-5 on `x[from..]`, one loop with everything in locals: the 5-15 Hz cascade (two sections, computed exactly
+   * as BiquadCascade.run computes them, so the filtered values are bit-identical to a separate pass), the
+   * derivative, squaring, integration and the peak finder. No intermediate array, and the filter's serial recurrence
+   * overlaps with the rest of the per-sample work. The loop calls nothing: it stops at the first sample with an event
+   * (`peakFound` set, or the sample index at `tickAt`) and returns that sample's position in `x`, with `n` at its
+   * index; else it returns `x.length` with `n` at the next sample. The floating-point state lives in a Float64Array,
+   * so its representation never changes under the compiled loop.
+   */
+  private scan(x: Float32Array, from: number): number {
+    const len = x.length;
+    const flt = this.filter;
+    const c = flt.coeffs, fs = flt.state, v = this.v;
+    const b0 = c[0]!, b1 = c[1]!, b2 = c[2]!, a1 = c[3]!, a2 = c[4]!; // high-pass section
+    const e0 = c[5]!, e1 = c[6]!, e2 = c[7]!, g1 = c[8]!, g2 = c[9]!; // low-pass section
+    let s1 = fs[0]!, s2 = fs[1]!, t1 = fs[2]!, t2 = fs[3]!;
+    let started = flt.started;
     const mask = this.mask, xRing = this.xRing, dRing = this.dRing, w = this.w;
     const invW = 1 / w;
-    let n = this.n, held = this.held;
-    let f1 = this.f1, f2 = this.f2, f3 = this.f3, f4 = this.f4;
-    let mwiSum = this.mwiSum, lastM = this.lastM, maxM = this.maxM, maxAt = this.maxAt, sinceMax = this.sinceMax;
-    const peakHold = this.peakHold;
-    let tickAt = this.tickAt; // local copy; re-read after any call that may move it
+    const peakHold = this.peakHold, tickAt = this.tickAt;
+    let held = v[HELD]!, f1 = v[F1]!, f2 = v[F2]!, f3 = v[F3]!, f4 = v[F4]!;
+    let mwiSum = v[MWI_SUM]!, lastM = v[LAST_M]!, maxM = v[MAX_M]!;
+    let n = this.n, maxAt = this.maxAt, sinceMax = this.sinceMax;
     // Ring positions of the newest sample and of the one leaving the integration window, advanced by one per sample
     // (cheaper than masking the absolute index twice).
     let slot = n & mask;
     let leaving = (n - w) & mask;
-    for (let i = 0; i < len; i++, n++) {
+    let i = from;
+    for (; i < len; i++, n++) {
       let xi = x[i]!;
-      let fi = f[i]!;
-      if (xi !== xi) {
-        // Missing sample: the filter saw the held value; continue the derivative as if the signal were flat.
-        xi = held;
-        fi = f1;
-      } else held = xi;
+      const missing = xi !== xi;
+      if (missing) xi = held; // missing sample: the filter is fed the last valid one (sample-and-hold)
+      else {
+        held = xi;
+        if (!started) {
+          // First valid sample: the filter starts in its steady state (before it, it has no input at all).
+          flt.settle(xi);
+          started = true;
+          s1 = fs[0]!; s2 = fs[1]!; t1 = fs[2]!; t2 = fs[3]!;
+        }
+      }
+      let z = 0;
+      if (started) {
+        const y = b0 * xi + s1;
+        s1 = b1 * xi - a1 * y + s2;
+        s2 = b2 * xi - a2 * y;
+        z = e0 * y + t1;
+        t1 = e1 * y - g1 * z + t2;
+        t2 = e2 * y - g2 * z;
+      }
+      // A missing sample continues the derivative as if the signal were flat.
+      const fi = missing ? f1 : z;
       const d = 2 * fi + f1 - f3 - 2 * f4;
       f4 = f3; f3 = f2; f2 = f1; f1 = fi;
       const sq = d * d;
@@ -224,6 +268,8 @@ export class PanTompkinsDetector {
       slot = (slot + 1) & mask;
       leaving = (leaving + 1) & mask;
       const m = mwiSum * invW;
+      const prevM = lastM;
+      lastM = m;
       // Peak finder (Hamilton & Tompkins 1986): rise to a maximum, report on fall to half or after peakHold.
       // While a maximum is tracked, lastM <= maxM, so "m > maxM" alone means a new maximum; splitting the two states
       // keeps the branches predictable.
@@ -234,28 +280,29 @@ export class PanTompkinsDetector {
           maxAt = n;
           sinceMax = 1;
         } else if (m < 0.5 * maxM || sinceMax > peakHold) {
-          this.n = n;
-          this.candidate(maxM, maxAt, n);
-          tickAt = this.tickAt;
+          v[PEAK_HEIGHT] = maxM;
+          this.peakAt = maxAt;
+          this.peakFound = true;
           maxM = 0;
           sinceMax = 0;
+          break;
         }
-      } else if (m > lastM && m > maxM) {
+      } else if (m > prevM && m > maxM) {
         maxM = m;
         maxAt = n;
         sinceMax = 1;
       }
-      lastM = m;
-      if (n >= tickAt) {
-        this.n = n;
-        this.tick(n);
-        tickAt = this.tickAt;
-      }
+      if (n >= tickAt) break;
     }
+    fs[0] = s1; fs[1] = s2; fs[2] = t1; fs[3] = t2;
+    flt.held = held;
+    flt.started = started;
+    v[HELD] = held; v[F1] = f1; v[F2] = f2; v[F3] = f3; v[F4] = f4;
+    v[MWI_SUM] = mwiSum; v[LAST_M] = lastM; v[MAX_M] = maxM;
     this.n = n;
-    this.held = held;
-    this.f1 = f1; this.f2 = f2; this.f3 = f3; this.f4 = f4;
-    this.mwiSum = mwiSum; this.lastM = lastM; this.maxM = maxM; this.maxAt = maxAt; this.sinceMax = sinceMax;
+    this.maxAt = maxAt;
+    this.sinceMax = sinceMax;
+    return i;
   }
 
   /**
