@@ -193,9 +193,24 @@ export class PanTompkinsDetector {
   /** Feeds samples `x` (mV, NaN = missing) that follow the previous ones. */
   process(x: Float32Array): void {
     const len = x.length;
-    // `scan` runs the per-sample steps until an event (a peak reported, or the clock reaching tickAt); the events,
-    // a few per second, are handled here, at the sample where they occurred, and the scan resumes after it.
-    for (let i = this.scan(x, 0); i < len; i = this.scan(x, i + 1)) {
+    let from = 0;
+    if (!this.filter.started) {
+      // Until the first valid sample the 5-15 Hz filter has no input; it then starts in that sample's steady state.
+      // (Before it, scan feeds the zero state with the zero held value: the state stays zero and is overwritten here.)
+      while (from < len && x[from] !== x[from]) from++;
+      this.run(x, 0, from);
+      if (from === len) return;
+      this.filter.settle(x[from]!);
+    }
+    this.run(x, from, len);
+  }
+
+  /**
+   * `scan` runs the per-sample steps until an event (a peak reported, or the clock reaching tickAt); the events,
+   * a few per second, are handled here, at the sample where they occurred, and the scan resumes after it.
+   */
+  private run(x: Float32Array, from: number, end: number): void {
+    for (let i = this.scan(x, from, end); i < end; i = this.scan(x, i + 1, end)) {
       const now = this.n; // the event's sample
       if (this.peakFound) {
         this.peakFound = false;
@@ -207,22 +222,20 @@ export class PanTompkinsDetector {
   }
 
   /**
-   * Steps 1-5 on `x[from..]`, one loop with everything in locals: the 5-15 Hz cascade (two sections, computed exactly
+   * Steps 1-5 on `x[from..end)`, one loop with everything in locals: the 5-15 Hz cascade (two sections, computed exactly
    * as BiquadCascade.run computes them, so the filtered values are bit-identical to a separate pass), the
    * derivative, squaring, integration and the peak finder. No intermediate array, and the filter's serial recurrence
    * overlaps with the rest of the per-sample work. The loop calls nothing: it stops at the first sample with an event
    * (`peakFound` set, or the sample index at `tickAt`) and returns that sample's position in `x`, with `n` at its
-   * index; else it returns `x.length` with `n` at the next sample. The floating-point state lives in a Float64Array,
+   * index; else it returns `end` with `n` at the next sample. The floating-point state lives in a Float64Array,
    * so its representation never changes under the compiled loop.
    */
-  private scan(x: Float32Array, from: number): number {
-    const len = x.length;
+  private scan(x: Float32Array, from: number, end: number): number {
     const flt = this.filter;
     const c = flt.coeffs, fs = flt.state, v = this.v;
     const b0 = c[0]!, b1 = c[1]!, b2 = c[2]!, a1 = c[3]!, a2 = c[4]!; // high-pass section
     const e0 = c[5]!, e1 = c[6]!, e2 = c[7]!, g1 = c[8]!, g2 = c[9]!; // low-pass section
     let s1 = fs[0]!, s2 = fs[1]!, t1 = fs[2]!, t2 = fs[3]!;
-    let started = flt.started;
     const mask = this.mask, xRing = this.xRing, dRing = this.dRing, w = this.w;
     const invW = 1 / w;
     const peakHold = this.peakHold, tickAt = this.tickAt;
@@ -234,28 +247,17 @@ export class PanTompkinsDetector {
     let slot = n & mask;
     let leaving = (n - w) & mask;
     let i = from;
-    for (; i < len; i++, n++) {
+    for (; i < end; i++, n++) {
       let xi = x[i]!;
       const missing = xi !== xi;
       if (missing) xi = held; // missing sample: the filter is fed the last valid one (sample-and-hold)
-      else {
-        held = xi;
-        if (!started) {
-          // First valid sample: the filter starts in its steady state (before it, it has no input at all).
-          flt.settle(xi);
-          started = true;
-          s1 = fs[0]!; s2 = fs[1]!; t1 = fs[2]!; t2 = fs[3]!;
-        }
-      }
-      let z = 0;
-      if (started) {
-        const y = b0 * xi + s1;
-        s1 = b1 * xi - a1 * y + s2;
-        s2 = b2 * xi - a2 * y;
-        z = e0 * y + t1;
-        t1 = e1 * y - g1 * z + t2;
-        t2 = e2 * y - g2 * z;
-      }
+      else held = xi;
+      const y = b0 * xi + s1;
+      s1 = b1 * xi - a1 * y + s2;
+      s2 = b2 * xi - a2 * y;
+      const z = e0 * y + t1;
+      t1 = e1 * y - g1 * z + t2;
+      t2 = e2 * y - g2 * z;
       // A missing sample continues the derivative as if the signal were flat.
       const fi = missing ? f1 : z;
       const d = 2 * fi + f1 - f3 - 2 * f4;
@@ -296,7 +298,6 @@ export class PanTompkinsDetector {
     }
     fs[0] = s1; fs[1] = s2; fs[2] = t1; fs[3] = t2;
     flt.held = held;
-    flt.started = started;
     v[HELD] = held; v[F1] = f1; v[F2] = f2; v[F3] = f3; v[F4] = f4;
     v[MWI_SUM] = mwiSum; v[LAST_M] = lastM; v[MAX_M] = maxM;
     this.n = n;
@@ -339,7 +340,7 @@ export class PanTompkinsDetector {
       if (this.windowStart(peakAt) <= peakAt - this.delay) this.npki = 0.125 * height + 0.875 * this.npki;
       return;
     }
-    const c: Candidate = { peakAt, rIndex: -1, amplitudeMv: 0, height, slope: 0, foundAt };
+    const c: Candidate = { peakAt, rIndex: -1, amplitudeMv: Number.NaN, height, slope: Number.NaN, foundAt }; // NaN: not located yet
     if (!this.learningDone) {
       this.learned.push(c); // decided at the end of learning; the ring buffers still hold its samples then
       return;
