@@ -1,9 +1,9 @@
-import { open, type FileHandle } from 'node:fs/promises';
+import { closeSync, fstatSync, openSync, readFileSync, readSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { EcgMonitorError, RecordFormatError } from '../errors.js';
 import { asNotFound } from './files.js';
-import { effectiveGain, readHeader, toChecksum16, type RecordHeader, type SignalSpec } from './header.js';
-import { byteRangeOfStream, decodeFrames, FORMAT_INFO, isSupportedFormat, SUPPORTED_FORMATS } from './signalFormats.js';
+import { effectiveGain, parseHeader, readHeader, toChecksum16, type RecordHeader, type SignalSpec } from './header.js';
+import { byteRangeOfStream, decodeFrames, decodeSignalScaled, FORMAT_INFO, isSupportedFormat, SUPPORTED_FORMATS } from './signalFormats.js';
 
 /**
  * Reading WFDB records: whole (`readRecord`) or in blocks with memory flat in record length (`openRecord` +
@@ -109,8 +109,8 @@ export function adcToPhysical(
   return out;
 }
 
-/** Converts raw ADC values of a signal to mV. @throws RecordFormatError ECG_ERR_UNSUPPORTED_FORMAT if its units are not a voltage. */
-export function adcToMillivolts(adc: Int32Array, signal: SignalSpec, header: RecordHeader, out?: Float32Array): Float32Array {
+/** Multiplier from a signal's units to mV. @throws RecordFormatError ECG_ERR_UNSUPPORTED_FORMAT if its units are not a voltage. */
+function millivoltScale(signal: SignalSpec, header: RecordHeader): number {
   const scale = millivoltsPerUnit(signal.units);
   if (scale === undefined) {
     throw new RecordFormatError('ECG_ERR_UNSUPPORTED_FORMAT', `signal "${signal.description}" is in "${signal.units}", not a voltage`, {
@@ -118,7 +118,12 @@ export function adcToMillivolts(adc: Int32Array, signal: SignalSpec, header: Rec
       line: signal.line,
     });
   }
-  return adcToPhysical(adc, signal, scale, out);
+  return scale;
+}
+
+/** Converts raw ADC values of a signal to mV. @throws RecordFormatError ECG_ERR_UNSUPPORTED_FORMAT if its units are not a voltage. */
+export function adcToMillivolts(adc: Int32Array, signal: SignalSpec, header: RecordHeader, out?: Float32Array): Float32Array {
+  return adcToPhysical(adc, signal, millivoltScale(signal, header), out);
 }
 
 /** One signal file and the consecutive header signals stored in it. */
@@ -128,14 +133,20 @@ interface Group {
   byteOffset: number;
   /** Header indices of the signals in this file, in stream order. */
   signals: number[];
-  handle?: FileHandle;
+  fd?: number;
   size?: number;
+  /** Byte buffer reused from read to read (bytes are decoded at once, never handed out). */
+  bytes?: Uint8Array;
 }
 
 /**
- * An open record: the header, plus positional reads of any sample range. Keeps one file handle per signal file; call
- * `close()` when done. Format-8 (difference) files are decoded from the start for each read, so random reads on them cost
- * O(fromSample).
+ * An open record: the header, plus positional reads of any sample range. Keeps one file descriptor per signal file;
+ * call `close()` when done. Format-8 (difference) files are decoded from the start for each read, so random reads on
+ * them cost O(fromSample).
+ *
+ * File access is synchronous positional reads (pread) of at most one read span (64 k frames, ~200 KB for MIT-BIH)
+ * at a time, shared by the promise-returning methods (`open`, `read`, `blocks`) and the synchronous ones that the
+ * streaming source uses (`openSync`, `readMillivoltsSync`), so both interpret the bytes with the same code.
  */
 export class RecordReader {
   readonly header: RecordHeader;
@@ -157,7 +168,22 @@ export class RecordReader {
 
   /** Opens `dir/recordName.hea` and its signal files. See {@link openRecord}. */
   static async open(dir: string, recordName: string): Promise<RecordReader> {
-    const header = await readHeader(join(dir, `${recordName}.hea`));
+    return RecordReader.fromHeader(dir, recordName, await readHeader(join(dir, `${recordName}.hea`)));
+  }
+
+  /** {@link RecordReader.open} without a promise: for sources that must start reading during `subscribe`. */
+  static openSync(dir: string, recordName: string): RecordReader {
+    const file = join(dir, `${recordName}.hea`);
+    let text: string;
+    try {
+      text = readFileSync(file, 'latin1');
+    } catch (error) {
+      throw asNotFound(error, file);
+    }
+    return RecordReader.fromHeader(dir, recordName, parseHeader(text, file));
+  }
+
+  private static fromHeader(dir: string, recordName: string, header: RecordHeader): RecordReader {
     if (header.recordName !== basename(recordName)) {
       throw new RecordFormatError('ECG_ERR_BAD_HEADER', `record line names record "${header.recordName}", expected "${basename(recordName)}"`, {
         file: header.file,
@@ -185,16 +211,16 @@ export class RecordReader {
     try {
       for (const g of groups) {
         try {
-          g.handle = await open(g.path, 'r');
+          g.fd = openSync(g.path, 'r');
         } catch (error) {
           throw asNotFound(error, g.path);
         }
-        const stat = await g.handle.stat();
+        const stat = fstatSync(g.fd);
         if (!stat.isFile()) throw new RecordFormatError('ECG_ERR_FILE_NOT_FOUND', 'signal file is not a regular file', { file: g.path });
         g.size = stat.size;
       }
     } catch (error) {
-      await Promise.all(groups.map((g) => g.handle?.close()));
+      for (const g of groups) if (g.fd !== undefined) closeSync(g.fd);
       throw error;
     }
     let numSamples = header.numSamples ?? 0;
@@ -246,7 +272,7 @@ export class RecordReader {
   async read(options: ReadRecordOptions = {}): Promise<Int32Array[]> {
     const { from, to } = this.range(options);
     const indices = this.signalIndices(options.signals);
-    const adc = await this.readRange(from, to, indices);
+    const adc = this.readRange(from, to, indices);
     if (options.verify !== false) {
       if (from === 0 && to > 0) this.checkFirstValues(indices, adc.map((a) => a[0]!));
       if (from === 0 && to === this.numSamples) this.checkChecksums(indices, adc.map(sumOf));
@@ -275,7 +301,7 @@ export class RecordReader {
     const span = Math.max(1, Math.ceil(READ_AHEAD_SAMPLES / blockSamples)) * blockSamples;
     for (let spanStart = from; spanStart < to; spanStart += span) {
       const spanEnd = Math.min(to, spanStart + span);
-      const adcSpan = await this.readRange(spanStart, spanEnd, indices);
+      const adcSpan = this.readRange(spanStart, spanEnd, indices);
       if (verify) {
         if (spanStart === 0) this.checkFirstValues(indices, adcSpan.map((a) => a[0]!));
         adcSpan.forEach((a, i) => (sums[i] = (sums[i]! + sumOf(a)) % 65536));
@@ -288,11 +314,51 @@ export class RecordReader {
     if (verify && from === 0 && to === this.numSamples) this.checkChecksums(indices, Array.from(sums));
   }
 
+  /**
+   * Samples `[fromSample, toSample)` of the signals `indices` (header indices, e.g. from `signalIndices`) in mV, NaN
+   * where the format marks a sample invalid, read synchronously: the blocks of a streaming source (recordSource).
+   * The same values as `adcToMillivolts` of `read`, decoded straight to mV without an ADC array; no first-value or
+   * checksum check (a stream may start and stop anywhere). Formats 16, 80 and 212 (format 8 would be decoded from
+   * frame 0 at every call). The returned arrays are fresh: callers may hand out views of them.
+   * @throws EcgMonitorError ECG_ERR_BAD_OPTION for a range outside the record or a closed reader; RecordFormatError
+   *   ECG_ERR_TRUNCATED (file, byte offset), ECG_ERR_UNSUPPORTED_FORMAT (format 8, units that are not a voltage)
+   */
+  readMillivoltsSync(fromSample: number, toSample: number, indices: readonly number[]): Float32Array[] {
+    const { from, to } = this.range({ fromSample, toSample });
+    const out = indices.map(() => new Float32Array(to - from));
+    for (const g of this.groups) {
+      const selected = indices.some((s) => g.signals.includes(s));
+      if (!selected) continue;
+      if (g.format === 8) {
+        const sig = this.header.signals[g.signals[0]!]!;
+        throw new RecordFormatError('ECG_ERR_UNSUPPORTED_FORMAT', 'format 8 (first differences) is read from the start by read() only, not in blocks', {
+          file: this.header.file,
+          line: sig.line,
+        });
+      }
+      const bytes = this.readBytes(g, from, to);
+      indices.forEach((s, at) => {
+        const position = g.signals.indexOf(s);
+        if (position < 0) return;
+        const sig = this.header.signals[s]!;
+        const invalid = FORMAT_INFO[g.format]?.invalidAdc ?? Number.NaN;
+        decodeSignalScaled(g.format, bytes, g.signals.length, from, to - from, position, sig.baseline, millivoltScale(sig, this.header) / effectiveGain(sig), invalid, out[at]!);
+      });
+    }
+    return out;
+  }
+
   /** Closes the signal files. Safe to call twice. */
   async close(): Promise<void> {
+    this.closeSync();
+    return Promise.resolve();
+  }
+
+  /** Closes the signal files synchronously. Safe to call twice. */
+  closeSync(): void {
     if (this.closed) return;
     this.closed = true;
-    await Promise.all(this.groups.map((g) => g.handle?.close()));
+    for (const g of this.groups) if (g.fd !== undefined) closeSync(g.fd);
   }
 
   private range(options: ReadRecordOptions): { from: number; to: number } {
@@ -307,7 +373,34 @@ export class RecordReader {
     return { from, to };
   }
 
-  private async readRange(from: number, to: number, indices: readonly number[]): Promise<Int32Array[]> {
+  /**
+   * The bytes of group `g` holding frames `[fromFrame, to)` (from the 212 pair or byte holding the first sample), in the
+   * group's reused buffer: valid until the next read of the group.
+   */
+  private readBytes(g: Group, fromFrame: number, to: number): Uint8Array {
+    if (this.closed) throw new EcgMonitorError('ECG_ERR_BAD_OPTION', `${this.header.file}: reader is closed`);
+    const width = g.signals.length;
+    const { start, end } = byteRangeOfStream(g.format, fromFrame * width, to * width);
+    const available = g.size! - g.byteOffset;
+    if (end > available) {
+      throw new RecordFormatError(
+        'ECG_ERR_TRUNCATED',
+        `signal file ends at byte ${g.size} but samples [${fromFrame}, ${to}) of ${width} signal(s) in format ${g.format} need bytes up to ${g.byteOffset + end}`,
+        { file: g.path, byteOffset: g.size! },
+      );
+    }
+    if (g.bytes === undefined || g.bytes.length < end - start) g.bytes = new Uint8Array(end - start);
+    const bytes = g.bytes.subarray(0, end - start);
+    let got = 0;
+    while (got < bytes.length) {
+      const n = readSync(g.fd!, bytes, got, bytes.length - got, g.byteOffset + start + got);
+      if (n === 0) throw new RecordFormatError('ECG_ERR_TRUNCATED', 'signal file ended while reading', { file: g.path, byteOffset: g.byteOffset + start + got });
+      got += n;
+    }
+    return bytes;
+  }
+
+  private readRange(from: number, to: number, indices: readonly number[]): Int32Array[] {
     if (this.closed) throw new EcgMonitorError('ECG_ERR_BAD_OPTION', `${this.header.file}: reader is closed`);
     const result: Int32Array[] = new Array<Int32Array>(indices.length);
     for (const g of this.groups) {
@@ -315,24 +408,7 @@ export class RecordReader {
       const width = g.signals.length;
       // Format 8 stores differences: decode from frame 0 so the running values are right.
       const decodeFrom = g.format === 8 ? 0 : from;
-      const { start, end } = byteRangeOfStream(g.format, decodeFrom * width, to * width);
-      const available = g.size! - g.byteOffset;
-      if (end > available) {
-        throw new RecordFormatError(
-          'ECG_ERR_TRUNCATED',
-          `signal file ends at byte ${g.size} but samples [${from}, ${to}) of ${width} signal(s) in format ${g.format} need bytes up to ${g.byteOffset + end}`,
-          { file: g.path, byteOffset: g.size! },
-        );
-      }
-      const bytes = new Uint8Array(end - start);
-      let got = 0;
-      while (got < bytes.length) {
-        const { bytesRead } = await g.handle!.read(bytes, got, bytes.length - got, g.byteOffset + start + got);
-        if (bytesRead === 0) {
-          throw new RecordFormatError('ECG_ERR_TRUNCATED', 'signal file ended while reading', { file: g.path, byteOffset: g.byteOffset + start + got });
-        }
-        got += bytesRead;
-      }
+      const bytes = this.readBytes(g, decodeFrom, to);
       const groupOut = g.signals.map(() => new Int32Array(to - decodeFrom));
       const state = g.format === 8 ? Int32Array.from(g.signals, (s) => this.header.signals[s]!.initialValue) : undefined;
       decodeFrames(g.format, bytes, width, decodeFrom, to - decodeFrom, groupOut, 0, state);

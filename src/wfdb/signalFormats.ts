@@ -118,6 +118,61 @@ export function decodeFrames(
 }
 
 /**
+ * Decodes one signal of a group of `g` interleaved signals, frames `[fromFrame, fromFrame + numFrames)`, straight to
+ * physical units: `out[i] = raw === invalidAdc ? NaN : (raw - baseline) * scale`, the same values (same float64
+ * operations, one rounding to float32) as {@link decodeFrames} followed by record.ts's `adcToPhysical`, without the
+ * intermediate ADC array and without decoding the group's other signals. Formats 16, 80 and 212 (format 8 needs the
+ * running sum of every earlier frame: use decodeFrames).
+ *
+ * @param bytes the signal data starting at `byteRangeOfStream(format, fromFrame * g, ...).start`
+ * @param position the signal's place in the group (0 ... g - 1)
+ * @param invalidAdc the format's invalid-sample value (NaN: none)
+ */
+export function decodeSignalScaled(
+  format: number,
+  bytes: Uint8Array,
+  g: number,
+  fromFrame: number,
+  numFrames: number,
+  position: number,
+  baseline: number,
+  scale: number,
+  invalidAdc: number,
+  out: Float32Array,
+): void {
+  switch (format) {
+    case 212: {
+      // Stream index of the sample relative to the first byte's pair: the pair is r >> 1, the half r & 1 (constant
+      // per signal when g is even, as in MIT-BIH, so the branch is predictable).
+      let r = ((fromFrame * g) & 1) + position;
+      for (let i = 0; i < numFrames; i++, r += g) {
+        const p = (r >> 1) * 3;
+        const b1 = bytes[p + 1]!;
+        const v = (r & 1) === 0 ? (((b1 & 0x0f) << 8) | bytes[p]!) << 20 >> 20 : (((b1 & 0xf0) << 4) | bytes[p + 2]!) << 20 >> 20;
+        out[i] = v === invalidAdc ? Number.NaN : (v - baseline) * scale;
+      }
+      return;
+    }
+    case 16: {
+      for (let i = 0, p = 2 * position; i < numFrames; i++, p += 2 * g) {
+        const v = ((bytes[p]! | (bytes[p + 1]! << 8)) << 16) >> 16;
+        out[i] = v === invalidAdc ? Number.NaN : (v - baseline) * scale;
+      }
+      return;
+    }
+    case 80: {
+      for (let i = 0, p = position; i < numFrames; i++, p += g) {
+        const v = bytes[p]! - 128;
+        out[i] = v === invalidAdc ? Number.NaN : (v - baseline) * scale;
+      }
+      return;
+    }
+    default:
+      throw new RangeError(`decodeSignalScaled: format ${format} is not supported`);
+  }
+}
+
+/**
  * Format 212: two 12-bit two's complement samples packed in 3 bytes, in stream order (the pair may straddle frames
  * when g is odd):
  * ```

@@ -5,7 +5,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { MITDB_RECORDS } from '../../src/config.js';
 import { RecordFormatError } from '../../src/errors.js';
 import { toChecksum16 } from '../../src/wfdb/header.js';
-import { openRecord, readRecord } from '../../src/wfdb/record.js';
+import { adcToMillivolts, openRecord, readRecord, RecordReader } from '../../src/wfdb/record.js';
 import { encodeFrames } from '../../src/wfdb/signalFormats.js';
 import { MITDB_DIR, skipWithoutMitdb } from '../helpers/mitdb.js';
 
@@ -125,6 +125,39 @@ describe('synthetic records in every supported format', () => {
     writeFileSync(join(dir, 'nl.hea'), 'nl 2 360\r\nnl.dat 212\r\nnl.dat 212\r\n');
     const rec = await readRecord(dir, 'nl');
     expect(rec.adc.map((a) => Array.from(a))).toEqual([[1, 2, 3], [4, 5, 6]]);
+  });
+  it('readMillivoltsSync (the streaming source\'s block read) equals adcToMillivolts of read() for any range and signals', async () => {
+    for (const [format, groups, rangeAdc] of cases.filter(([f]) => f !== 8)) {
+      const dir = tmp();
+      const n = 777;
+      const truth = writeRecord(dir, 'syn', format, groups, n, format + 3 * groups.length, rangeAdc);
+      const reader = RecordReader.openSync(dir, 'syn');
+      try {
+        const r = rng(format);
+        for (let trial = 0; trial < 40; trial++) {
+          const from = randInt(r, 0, n);
+          const to = randInt(r, from, n);
+          const indices = Array.from({ length: randInt(r, 1, 3) }, () => randInt(r, 0, truth.length - 1));
+          const got = reader.readMillivoltsSync(from, to, indices);
+          const want = indices.map((s) => adcToMillivolts(truth[s]!.slice(from, to), reader.header.signals[s]!, reader.header));
+          expect(got, `format ${format} [${from}, ${to}) signals ${indices.join(',')}`).toEqual(want);
+        }
+      } finally {
+        reader.closeSync();
+      }
+    }
+    const dir = tmp();
+    writeFileSync(join(dir, 'inv.dat'), encodeFrames(212, [Int32Array.of(5, -2048, 7)]));
+    writeFileSync(join(dir, 'inv.hea'), 'inv 1 360 3\ninv.dat 212 200 12 0 5\n');
+    const inv = RecordReader.openSync(dir, 'inv');
+    expect(Array.from(inv.readMillivoltsSync(0, 3, [0])[0]!)).toEqual([Math.fround(0.025), Number.NaN, Math.fround(0.035)]);
+    expect(() => inv.readMillivoltsSync(0, 4, [0])).toThrow(expect.objectContaining({ code: 'ECG_ERR_BAD_OPTION' }));
+    inv.closeSync();
+    expect(() => inv.readMillivoltsSync(0, 3, [0])).toThrow(/closed/);
+    writeRecord(dir, 'diff', 8, [1], 10, 5, 100);
+    const diff = RecordReader.openSync(dir, 'diff');
+    expect(() => diff.readMillivoltsSync(0, 10, [0])).toThrow(expect.objectContaining({ code: 'ECG_ERR_UNSUPPORTED_FORMAT', line: 2 }));
+    diff.closeSync();
   });
 });
 
