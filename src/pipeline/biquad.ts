@@ -68,30 +68,26 @@ export class BiquadCascade {
 
   /**
    * Filters `input` into `output` (at least as long), over the whole block with coefficients and state in locals;
-   * the fixed array types keep the loop monomorphic (callers that need float32 copy the result).
+   * the fixed array types keep the loop monomorphic (callers that need float32 use `runFloat32`).
    *
    * NaN (a missing sample) must not enter the recursion: one NaN in an IIR state stays there forever. The first
    * section therefore feeds the last valid input instead (sample-and-hold, as a front-end does during a dropout) and
    * the output gets NaN back at the same positions, so downstream stages still see the sample as missing.
    * Returns the number of NaN samples in `input`.
+   *
+   * The rare paths (the stream's first samples, putting NaN back) are separate methods, so the compiled loop holds no
+   * code that has never run, which would send it back to the interpreter the first time a NaN comes.
    */
   run(input: Float32Array, output: Float64Array): number {
     const c = this.coeffs;
     const s = this.state;
     const n = input.length;
-    let nanCount = 0;
-    let i0 = 0;
-    if (!this.started) {
-      // Until the first valid sample the filter has no input: output NaN, then start in the steady state of that
-      // sample, so a signal that starts at an offset does not ring through the high-pass for seconds.
-      while (i0 < n && input[i0] !== input[i0]) output[i0++] = NaN;
-      if (i0 === n) return n;
-      this.settle(input[i0]!);
-      nanCount = i0;
-    }
+    const i0 = this.started ? 0 : this.begin(input, output);
+    if (i0 === n) return n;
     // Sections two at a time in one loop: each section is a serial recurrence (latency-bound), and fusing two lets
     // the CPU overlap them; the pair's arithmetic per sample is exactly that of two separate passes.
     let held = this.held;
+    let missing = false;
     for (let j = 0; j < this.sections; j += 2) {
       const first = j === 0;
       const k = 5 * j;
@@ -106,7 +102,7 @@ export class BiquadCascade {
             u = input[i]!;
             if (u !== u) {
               u = held; // sample-and-hold into the filter
-              nanCount++;
+              missing = true;
             } else held = u;
           } else u = output[i]!;
           const y = b0 * u + s1;
@@ -126,7 +122,7 @@ export class BiquadCascade {
             u = input[i]!;
             if (u !== u) {
               u = held;
-              nanCount++;
+              missing = true;
             } else held = u;
           } else u = output[i]!;
           const y = b0 * u + s1;
@@ -139,8 +135,7 @@ export class BiquadCascade {
       s[2 * j + 1] = s2;
     }
     this.held = held;
-    if (nanCount > 0) for (let i = 0; i < n; i++) if (input[i] !== input[i]) output[i] = NaN;
-    return nanCount;
+    return missing || i0 > 0 ? restoreNaN(input, output) : 0;
   }
 
   /**
@@ -151,22 +146,13 @@ export class BiquadCascade {
    */
   runFloat32(input: Float32Array, output: Float32Array, scratch: Float64Array): number {
     const n = input.length;
-    if (this.sections > 2) {
-      const nanCount = this.run(input, scratch);
-      for (let i = 0; i < n; i++) output[i] = scratch[i]!; // a JIT-compiled loop beats set() across array types
-      return nanCount;
-    }
+    if (this.sections > 2 || this.sections === 0) return this.runFloat32Long(input, output, scratch);
     const c = this.coeffs;
     const s = this.state;
-    let nanCount = 0;
-    let i0 = 0;
-    if (!this.started) {
-      while (i0 < n && input[i0] !== input[i0]) output[i0++] = NaN;
-      if (i0 === n) return n;
-      this.settle(input[i0]!);
-      nanCount = i0;
-    }
+    const i0 = this.started ? 0 : this.begin(input, output);
+    if (i0 === n) return n;
     let held = this.held;
+    let missing = false;
     const b0 = c[0]!, b1 = c[1]!, b2 = c[2]!, a1 = c[3]!, a2 = c[4]!;
     let s1 = s[0]!, s2 = s[1]!;
     if (this.sections === 2) {
@@ -176,7 +162,7 @@ export class BiquadCascade {
         let u = input[i]!;
         if (u !== u) {
           u = held;
-          nanCount++;
+          missing = true;
         } else held = u;
         const y = b0 * u + s1;
         s1 = b1 * u - a1 * y + s2;
@@ -188,28 +174,60 @@ export class BiquadCascade {
       }
       s[2] = t1;
       s[3] = t2;
-    } else if (this.sections === 1) {
+    } else {
       for (let i = i0; i < n; i++) {
         let u = input[i]!;
         if (u !== u) {
           u = held;
-          nanCount++;
+          missing = true;
         } else held = u;
         const y = b0 * u + s1;
         s1 = b1 * u - a1 * y + s2;
         s2 = b2 * u - a2 * y;
         output[i] = y;
       }
-    } else {
-      for (let i = i0; i < n; i++) output[i] = input[i]!; // no sections: identity (NaN stays NaN)
-      return nanCount;
     }
     s[0] = s1;
     s[1] = s2;
     this.held = held;
-    if (nanCount > 0) for (let i = 0; i < n; i++) if (input[i] !== input[i]) output[i] = NaN;
+    return missing || i0 > 0 ? restoreNaN(input, output) : 0;
+  }
+
+  /** runFloat32 of a cascade longer than two sections (through `run` and `scratch`), or of none (a copy). */
+  private runFloat32Long(input: Float32Array, output: Float32Array, scratch: Float64Array): number {
+    const n = input.length;
+    if (this.sections === 0) {
+      for (let i = 0; i < n; i++) output[i] = input[i]!; // no sections: identity (NaN stays NaN)
+      return restoreNaN(input, output);
+    }
+    const nanCount = this.run(input, scratch);
+    for (let i = 0; i < n; i++) output[i] = scratch[i]!; // a JIT-compiled loop beats set() across array types
     return nanCount;
   }
+
+  /**
+   * Before the first valid sample the filter has no input: outputs NaN up to it, then starts in the steady state of
+   * that sample, so a signal that starts at an offset does not ring through the high-pass for seconds. Returns the
+   * position of that sample (input.length if none).
+   */
+  private begin(input: Float32Array, output: Float32Array | Float64Array): number {
+    let i0 = 0;
+    while (i0 < input.length && input[i0] !== input[i0]) output[i0++] = NaN;
+    if (i0 < input.length) this.settle(input[i0]!);
+    return i0;
+  }
+}
+
+/** Puts NaN back into `output` where `input` is NaN; returns how many. */
+function restoreNaN(input: Float32Array, output: Float32Array | Float64Array): number {
+  let count = 0;
+  for (let i = 0; i < input.length; i++) {
+    if (input[i] !== input[i]) {
+      output[i] = NaN;
+      count++;
+    }
+  }
+  return count;
 }
 
 /**
