@@ -86,32 +86,38 @@ export function bandpass({ lowHz = 0.5, highHz = 40, order = 2 }: BandpassOption
       };
       return source.subscribe({
         next: (chunk) => {
-          if (fsHz === 0) {
-            fsHz = chunk.fsHz;
-            if (highHz !== null && !(highHz < fsHz / 2)) {
-              subscriber.error(new StreamError('ECG_ERR_STREAM', `bandpass: highHz=${highHz} is not below the Nyquist frequency ${fsHz / 2} Hz`, { streamId: chunk.streamId, sampleIndex: chunk.startSample }));
+          try {
+            if (fsHz === 0) {
+              fsHz = chunk.fsHz;
+              if (highHz !== null && !(highHz < fsHz / 2)) {
+                subscriber.error(new StreamError('ECG_ERR_STREAM', `bandpass: highHz=${highHz} is not below the Nyquist frequency ${fsHz / 2} Hz`, { streamId: chunk.streamId, sampleIndex: chunk.startSample }));
+                return;
+              }
+            } else if (chunk.fsHz !== fsHz) {
+              subscriber.error(new StreamError('ECG_ERR_STREAM', `bandpass: sampling rate changed from ${fsHz} to ${chunk.fsHz} Hz`, { streamId: chunk.streamId, sampleIndex: chunk.startSample }));
               return;
             }
-          } else if (chunk.fsHz !== fsHz) {
-            subscriber.error(new StreamError('ECG_ERR_STREAM', `bandpass: sampling rate changed from ${fsHz} to ${chunk.fsHz} Hz`, { streamId: chunk.streamId, sampleIndex: chunk.startSample }));
-            return;
+            if (next >= 0 && chunk.startSample < next) {
+              subscriber.error(new StreamError('ECG_ERR_STREAM', `bandpass: chunk starts at ${chunk.startSample}, expected ${next} or later`, { streamId: chunk.streamId, sampleIndex: chunk.startSample }));
+              return;
+            }
+            const leads = 1 + (chunk.auxLeads?.length ?? 0);
+            if (filters.length !== leads || chunk.startSample > next) {
+              // First chunk, a gap, or a change in the set of leads: (re)start every filter.
+              const design = butterworthBand(fsHz, lowHz ?? undefined, highHz ?? undefined, order);
+              filters = Array.from({ length: leads }, () => new BiquadCascade(design));
+            }
+            next = chunk.startSample + chunk.samples.length;
+            const out: SampleChunk = { ...chunk, samples: filter(filters[0]!, chunk.samples) };
+            if (chunk.auxLeads !== undefined) {
+              out.auxLeads = chunk.auxLeads.map((aux, i) => ({ lead: aux.lead, samples: filter(filters[i + 1]!, aux.samples) }));
+            }
+            subscriber.next(out);
+          } catch (error) {
+            // A fault in this stage (a malformed chunk, a bug) ends the stream on the error channel, not as an uncaught
+            // exception (RxJS reports throws from a next handler as unhandled).
+            subscriber.error(error);
           }
-          if (next >= 0 && chunk.startSample < next) {
-            subscriber.error(new StreamError('ECG_ERR_STREAM', `bandpass: chunk starts at ${chunk.startSample}, expected ${next} or later`, { streamId: chunk.streamId, sampleIndex: chunk.startSample }));
-            return;
-          }
-          const leads = 1 + (chunk.auxLeads?.length ?? 0);
-          if (filters.length !== leads || chunk.startSample > next) {
-            // First chunk, a gap, or a change in the set of leads: (re)start every filter.
-            const design = butterworthBand(fsHz, lowHz ?? undefined, highHz ?? undefined, order);
-            filters = Array.from({ length: leads }, () => new BiquadCascade(design));
-          }
-          next = chunk.startSample + chunk.samples.length;
-          const out: SampleChunk = { ...chunk, samples: filter(filters[0]!, chunk.samples) };
-          if (chunk.auxLeads !== undefined) {
-            out.auxLeads = chunk.auxLeads.map((aux, i) => ({ lead: aux.lead, samples: filter(filters[i + 1]!, aux.samples) }));
-          }
-          subscriber.next(out);
         },
         error: (err) => subscriber.error(err),
         complete: () => subscriber.complete(),

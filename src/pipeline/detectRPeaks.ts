@@ -94,36 +94,46 @@ export function detectRPeaks(options: DetectRPeaksOptions = {}): OperatorFunctio
       };
       return source.subscribe({
         next: (chunk) => {
-          const where = { streamId: chunk.streamId, sampleIndex: chunk.startSample };
-          if (engine === undefined) {
-            fsHz = chunk.fsHz;
-            streamId = chunk.streamId;
-            primaryLead = chunk.lead;
-            if (leadFallback && chunk.auxLeads !== undefined && chunk.auxLeads.length > 0) auxLead = chunk.auxLeads[0]!.lead;
-            if (!(fsHz > 0)) return subscriber.error(new StreamError('ECG_ERR_STREAM', `detectRPeaks: fsHz=${fsHz} must be > 0`, where));
-            engine = start(chunk.startSample);
-          } else if (chunk.fsHz !== fsHz) {
-            return subscriber.error(new StreamError('ECG_ERR_STREAM', `detectRPeaks: sampling rate changed from ${fsHz} to ${chunk.fsHz} Hz`, where));
-          }
-          const gap = chunk.startSample - engine.nextSample;
-          if (gap < 0) return subscriber.error(new StreamError('ECG_ERR_STREAM', `detectRPeaks: chunk starts at ${chunk.startSample}, expected ${engine.nextSample} or later`, where));
-          if (gap > 0) {
-            if (gap <= (maxBridgedGapMs * fsHz) / 1000) {
-              // Bridge: the missing samples go in as NaN (held), so timing and levels carry on.
-              const fill = gapOf(gap);
-              engine.process(fill, fill);
-            } else {
-              engine.finish();
+          try {
+            if (engine === undefined) {
+              fsHz = chunk.fsHz;
+              streamId = chunk.streamId;
+              primaryLead = chunk.lead;
+              if (leadFallback && chunk.auxLeads !== undefined && chunk.auxLeads.length > 0) auxLead = chunk.auxLeads[0]!.lead;
+              if (!(fsHz > 0)) return subscriber.error(new StreamError('ECG_ERR_STREAM', `detectRPeaks: fsHz=${fsHz} must be > 0`, { streamId: chunk.streamId, sampleIndex: chunk.startSample }));
               engine = start(chunk.startSample);
+            } else if (chunk.fsHz !== fsHz) {
+              return subscriber.error(new StreamError('ECG_ERR_STREAM', `detectRPeaks: sampling rate changed from ${fsHz} to ${chunk.fsHz} Hz`, { streamId: chunk.streamId, sampleIndex: chunk.startSample }));
             }
+            const gap = chunk.startSample - engine.nextSample;
+            if (gap < 0) return subscriber.error(new StreamError('ECG_ERR_STREAM', `detectRPeaks: chunk starts at ${chunk.startSample}, expected ${engine.nextSample} or later`, { streamId: chunk.streamId, sampleIndex: chunk.startSample }));
+            if (gap > 0) {
+              if (gap <= (maxBridgedGapMs * fsHz) / 1000) {
+                // Bridge: the missing samples go in as NaN (held), so timing and levels carry on.
+                const fill = gapOf(gap);
+                engine.process(fill, fill);
+              } else {
+                engine.finish();
+                engine = start(chunk.startSample);
+              }
+            }
+            // A chunk without the aux lead (it dropped out) feeds NaN for it.
+            const aux = auxLead === undefined ? undefined : (chunk.auxLeads?.[0]?.samples ?? gapOf(chunk.samples.length).slice());
+            engine.process(chunk.samples, aux);
+          } catch (error) {
+            // A fault in this stage (a malformed chunk, a bug) ends the stream on the error channel, not as an uncaught
+            // exception (RxJS reports throws from a next handler as unhandled).
+            subscriber.error(error);
           }
-          // A chunk without the aux lead (it dropped out) feeds NaN for it.
-          const aux = auxLead === undefined ? undefined : (chunk.auxLeads?.[0]?.samples ?? gapOf(chunk.samples.length).slice());
-          engine.process(chunk.samples, aux);
         },
         error: (err) => subscriber.error(err),
         complete: () => {
-          engine?.finish();
+          try {
+            engine?.finish();
+          } catch (error) {
+            subscriber.error(error);
+            return;
+          }
           subscriber.complete();
         },
       });

@@ -52,33 +52,44 @@ export function resample({ toHz = 360 }: ResampleOptions = {}): OperatorFunction
       };
       return source.subscribe({
         next: (chunk) => {
-          const where = { streamId: chunk.streamId, sampleIndex: chunk.startSample };
-          if (fsHz === 0) fsHz = chunk.fsHz;
-          else if (chunk.fsHz !== fsHz) return subscriber.error(new StreamError('ECG_ERR_STREAM', `resample: sampling rate changed from ${fsHz} to ${chunk.fsHz} Hz`, where));
-          if (next >= 0 && chunk.startSample < next) return subscriber.error(new StreamError('ECG_ERR_STREAM', `resample: chunk starts at ${chunk.startSample}, expected ${next} or later`, where));
-          if (fsHz === toHz) {
-            next = chunk.startSample + chunk.samples.length;
-            return subscriber.next(chunk);
-          }
-          const count = 1 + (chunk.auxLeads?.length ?? 0);
-          if (leads.length !== count || chunk.startSample > next) {
-            if (template !== undefined && leads.length > 0) {
-              const startK = leads[0]!.nextK;
-              emit(template, leads.map((l) => l.flush()), startK); // outputs before the gap
+          try {
+            const where = { streamId: chunk.streamId, sampleIndex: chunk.startSample };
+            if (fsHz === 0) fsHz = chunk.fsHz;
+            else if (chunk.fsHz !== fsHz) return subscriber.error(new StreamError('ECG_ERR_STREAM', `resample: sampling rate changed from ${fsHz} to ${chunk.fsHz} Hz`, where));
+            if (next >= 0 && chunk.startSample < next) return subscriber.error(new StreamError('ECG_ERR_STREAM', `resample: chunk starts at ${chunk.startSample}, expected ${next} or later`, where));
+            if (fsHz === toHz) {
+              next = chunk.startSample + chunk.samples.length;
+              return subscriber.next(chunk);
             }
-            leads = Array.from({ length: count }, () => new LeadResampler(fsHz, toHz, chunk.startSample));
+            const count = 1 + (chunk.auxLeads?.length ?? 0);
+            if (leads.length !== count || chunk.startSample > next) {
+              if (template !== undefined && leads.length > 0) {
+                const startK = leads[0]!.nextK;
+                emit(template, leads.map((l) => l.flush()), startK); // outputs before the gap
+              }
+              leads = Array.from({ length: count }, () => new LeadResampler(fsHz, toHz, chunk.startSample));
+            }
+            next = chunk.startSample + chunk.samples.length;
+            template = chunk;
+            const startK = leads[0]!.nextK;
+            const outputs = [leads[0]!.push(chunk.samples), ...(chunk.auxLeads ?? []).map((a, i) => leads[i + 1]!.push(a.samples))];
+            emit(chunk, outputs, startK);
+          } catch (error) {
+            // A fault in this stage (a malformed chunk, a bug) ends the stream on the error channel, not as an uncaught
+            // exception (RxJS reports throws from a next handler as unhandled).
+            subscriber.error(error);
           }
-          next = chunk.startSample + chunk.samples.length;
-          template = chunk;
-          const startK = leads[0]!.nextK;
-          const outputs = [leads[0]!.push(chunk.samples), ...(chunk.auxLeads ?? []).map((a, i) => leads[i + 1]!.push(a.samples))];
-          emit(chunk, outputs, startK);
         },
         error: (err) => subscriber.error(err),
         complete: () => {
-          if (template !== undefined && leads.length > 0) {
-            const startK = leads[0]!.nextK;
-            emit(template, leads.map((l) => l.flush()), startK);
+          try {
+            if (template !== undefined && leads.length > 0) {
+              const startK = leads[0]!.nextK;
+              emit(template, leads.map((l) => l.flush()), startK);
+            }
+          } catch (error) {
+            subscriber.error(error);
+            return;
           }
           subscriber.complete();
         },

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { ConfigError, StreamError } from '../../src/errors.js';
 import { bandpass } from '../../src/pipeline/bandpass.js';
 import type { SampleChunk } from '../../src/types.js';
-import { chunksOf, concat, cutsArb, run } from './helpers.js';
+import { chunksOf, concat, cutsArb, malformedChunkOutcome, run } from './helpers.js';
 
 const FS = 360;
 const sine = (hz: number, n: number, fsHz = FS): Float32Array => Float32Array.from({ length: n }, (_, i) => Math.sin((2 * Math.PI * hz * i) / fsHz));
@@ -36,6 +36,12 @@ describe('bandpass', () => {
     const x = new Float32Array(2 * FS).fill(-0.7);
     const y = concat(await run(chunksOf(x, [100]), bandpass()));
     expect(Math.max(...y.map(Math.abs))).toBeLessThan(1e-6);
+  });
+
+  it('a fault while filtering a chunk ends the stream on the error channel, never as an uncaught exception', async () => {
+    const { error, unhandled } = await malformedChunkOutcome(chunksOf(sine(10, 2 * FS), [FS]), bandpass());
+    expect(error).toBeInstanceOf(TypeError);
+    expect(unhandled).toEqual([]);
   });
 
   it('gives bit-identical output for any chunking, primary and aux leads (property)', async () => {

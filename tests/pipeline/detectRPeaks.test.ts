@@ -12,7 +12,7 @@ import type { RPeak, SampleChunk } from '../../src/types.js';
 import { decodeAnnotations } from '../../src/wfdb/annotations.js';
 import { isBeatCode } from '../../src/wfdb/annotationCodes.js';
 import { MITDB_DIR, skipWithoutMitdb } from '../helpers/mitdb.js';
-import { chunksOf, concat, cutsArb, run, syntheticEcg } from './helpers.js';
+import { chunksOf, concat, cutsArb, malformedChunkOutcome, run, syntheticEcg } from './helpers.js';
 
 const FS = 360;
 const TOLERANCE = 54; // 150 ms at 360 Hz, the EC57 match window
@@ -67,6 +67,15 @@ describe('detectRPeaks (pantompkins1985)', () => {
     // Live peaks (after the 2 s learning phase) come out within 300 ms.
     const live = peaks.filter((p) => p.sampleIndex > 3 * FS);
     expect(Math.max(...live.map((p) => p.latencySamples))).toBeLessThan(0.3 * FS);
+  });
+
+  it('a fault while detecting ends the stream on the error channel, never as an uncaught exception', async () => {
+    const x = syntheticEcg(5 * 360, [200, 500, 800, 1100, 1400, 1700]);
+    for (const leadFallback of [false, true]) {
+      const { error, unhandled } = await malformedChunkOutcome(chunksOf(x, [360, 720], 360, 0, leadFallback ? x : undefined), detectRPeaks({ leadFallback }));
+      expect(error).toBeInstanceOf(TypeError);
+      expect(unhandled).toEqual([]);
+    }
   });
 
   it('gives identical peaks for any chunking (property)', async () => {

@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { from, lastValueFrom, toArray, type Observable, type OperatorFunction } from 'rxjs';
+import { config, from, lastValueFrom, toArray, type Observable, type OperatorFunction } from 'rxjs';
 import type { SampleChunk } from '../../src/types.js';
 
 /** Splits `samples` at `cuts` (sorted, deduplicated, inside the array) into chunks of one stream. */
@@ -60,4 +60,26 @@ export function syntheticEcg(n: number, beats: readonly number[], fsHz = 360): F
     }
   }
   return x;
+}
+
+/**
+ * Feeds `good` chunks, then a malformed one (no `samples`, as a JavaScript caller might send) to `op`. Returns what
+ * arrived on the error channel and what RxJS reported as unhandled (a throw inside a next handler that escaped).
+ */
+export async function malformedChunkOutcome<T>(good: readonly SampleChunk[], op: OperatorFunction<SampleChunk, T>): Promise<{ error: unknown; unhandled: unknown[] }> {
+  const unhandled: unknown[] = [];
+  const saved = config.onUnhandledError;
+  config.onUnhandledError = (e: unknown) => unhandled.push(e);
+  try {
+    const last = good[good.length - 1]!;
+    const bad = { ...last, startSample: last.startSample + last.samples.length, samples: undefined } as unknown as SampleChunk;
+    const error = await lastValueFrom(from([...good, bad]).pipe(op)).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    await new Promise((resolve) => setTimeout(resolve, 10)); // RxJS reports unhandled errors asynchronously
+    return { error, unhandled };
+  } finally {
+    config.onUnhandledError = saved;
+  }
 }

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../src/errors.js';
 import { resample } from '../../src/pipeline/resample.js';
 import type { SampleChunk } from '../../src/types.js';
-import { chunksOf, concat, cutsArb, run } from './helpers.js';
+import { chunksOf, concat, cutsArb, malformedChunkOutcome, run } from './helpers.js';
 
 const sineAt = (hz: number, fsHz: number, n: number, start = 0): Float32Array =>
   Float32Array.from({ length: n }, (_, i) => Math.sin((2 * Math.PI * hz * (start + i)) / fsHz));
@@ -29,6 +29,12 @@ describe('resample', () => {
     const y = concat(out);
     const expected = sineAt(3, 360, y.length, 720);
     for (let k = 2; k < y.length - 2; k++) expect(Math.abs(y[k]! - expected[k]!)).toBeLessThan(1e-3);
+  });
+
+  it('a fault while resampling a chunk ends the stream on the error channel, never as an uncaught exception', async () => {
+    const { error, unhandled } = await malformedChunkOutcome(chunksOf(sineAt(5, 250, 500), [250], 250), resample({ toHz: 360 }));
+    expect(error).toBeInstanceOf(TypeError);
+    expect(unhandled).toEqual([]);
   });
 
   it('gives bit-identical output and contiguous indices for any chunking (property)', async () => {

@@ -1,9 +1,13 @@
-import { lastValueFrom, take, toArray } from 'rxjs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { config, lastValueFrom, take, tap, toArray } from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, RecordFormatError } from '../../src/errors.js';
 import { recordSource } from '../../src/sources/recordSource.js';
 import { readRecord } from '../../src/wfdb/record.js';
+import { encodeFrames } from '../../src/wfdb/signalFormats.js';
 import { MITDB_DIR, skipWithoutMitdb } from '../helpers/mitdb.js';
 import { concat } from '../pipeline/helpers.js';
 
@@ -18,6 +22,36 @@ describe('recordSource options', () => {
     const error = await lastValueFrom(recordSource('/nonexistent', '100')).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(RecordFormatError);
     expect(error).toMatchObject({ code: 'ECG_ERR_FILE_NOT_FOUND', file: '/nonexistent/100.hea' });
+  });
+});
+
+describe('recordSource faults', () => {
+  it('a signal file shorter than the header says ends the stream on the error channel, naming the file, fast and paced', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'recsrc-'));
+    try {
+      // The header claims 140000 samples; the file holds 100000: the first block reads, the second fails.
+      const n = 100_000;
+      writeFileSync(join(dir, 'cut.dat'), encodeFrames(212, [Int32Array.from({ length: n }, (_, i) => (i % 200) - 100)]));
+      writeFileSync(join(dir, 'cut.hea'), 'cut 1 360 140000\ncut.dat 212 200 12 0 -100\n');
+      const unhandled: unknown[] = [];
+      const saved = config.onUnhandledError;
+      config.onUnhandledError = (e: unknown) => unhandled.push(e);
+      try {
+        for (const speed of [0, 1e9]) {
+          const seen: number[] = [];
+          const error = await lastValueFrom(recordSource(dir, 'cut', { chunkSamples: 10_000, speed }).pipe(tap((c) => seen.push(c.startSample)))).catch((e: unknown) => e);
+          expect(error, `speed ${speed}`).toBeInstanceOf(RecordFormatError);
+          expect(error).toMatchObject({ code: 'ECG_ERR_TRUNCATED', file: join(dir, 'cut.dat') });
+          expect(seen).toEqual([0, 10_000, 20_000, 30_000, 40_000, 50_000]); // the first block (60000 frames) came out
+        }
+        await new Promise((resolve) => setTimeout(resolve, 10));
+        expect(unhandled).toEqual([]);
+      } finally {
+        config.onUnhandledError = saved;
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 
