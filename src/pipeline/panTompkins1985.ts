@@ -242,6 +242,13 @@ export class PanTompkinsDetector {
     let held = v[HELD]!, f1 = v[F1]!, f2 = v[F2]!, f3 = v[F3]!, f4 = v[F4]!;
     let mwiSum = v[MWI_SUM]!, lastM = v[LAST_M]!, maxM = v[MAX_M]!;
     let n = this.n, maxAt = this.maxAt, sinceMax = this.sinceMax;
+    // candidate()'s first rule, applied here while it can hold (learning over, no peak held): a peak that is a small
+    // ripple (at most searchBackFraction x the threshold) only updates NPKI, so the loop goes on without an event.
+    // Most of the peak finder's peaks are such ripples. Same expressions as candidate() and windowStart().
+    const ripples = this.learningDone && this.tentative === undefined;
+    const spki = this.spki, searchBackFraction = this.p.searchBackFraction, thresholdFraction = this.p.thresholdFraction;
+    const delay = this.delay, lastR = this.lastR, refractoryEnd = this.lastR + this.refractory;
+    let npki = this.npki;
     // Ring positions of the newest sample and of the one leaving the integration window, advanced by one per sample
     // (cheaper than masking the absolute index twice).
     let slot = n & mask;
@@ -282,6 +289,15 @@ export class PanTompkinsDetector {
           maxAt = n;
           sinceMax = 1;
         } else if (m < 0.5 * maxM || sinceMax > peakHold) {
+          if (ripples && maxM <= searchBackFraction * (npki + thresholdFraction * (spki - npki))) {
+            const from = maxAt - delay - w;
+            // Inside the refractory period a ripple does not count at all.
+            if ((lastR >= 0 && from < refractoryEnd ? refractoryEnd : from) <= maxAt - delay) npki = 0.125 * maxM + 0.875 * npki;
+            maxM = 0;
+            sinceMax = 0;
+            if (n >= tickAt) break;
+            continue;
+          }
           v[PEAK_HEIGHT] = maxM;
           this.peakAt = maxAt;
           this.peakFound = true;
@@ -300,6 +316,7 @@ export class PanTompkinsDetector {
     flt.held = held;
     v[HELD] = held; v[F1] = f1; v[F2] = f2; v[F3] = f3; v[F4] = f4;
     v[MWI_SUM] = mwiSum; v[LAST_M] = lastM; v[MAX_M] = maxM;
+    this.npki = npki;
     this.n = n;
     this.maxAt = maxAt;
     this.sinceMax = sinceMax;
