@@ -101,7 +101,6 @@ export function resample({ toHz = 360 }: ResampleOptions = {}): OperatorFunction
 class LeadResampler {
   /** Next output index (at toHz). */
   nextK: number;
-  private readonly ratio: number; // fsHz / toHz
   private readonly fsHz: number;
   private readonly toHz: number;
   /** Input samples kept from earlier chunks, and the input index of tail[0]. */
@@ -112,7 +111,6 @@ class LeadResampler {
   constructor(fsHz: number, toHz: number, startSample: number) {
     this.fsHz = fsHz;
     this.toHz = toHz;
-    this.ratio = fsHz / toHz;
     this.nextK = Math.ceil((startSample * toHz) / fsHz);
     this.tailStart = startSample;
   }

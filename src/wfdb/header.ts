@@ -100,7 +100,6 @@ export const DEFAULT_FS_HZ = 250;
 
 const INT = /^[-+]?\d+$/;
 const UINT = /^\+?\d+$/;
-const FLOAT = /^[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?$/;
 const RECORD_NAME = /^[A-Za-z0-9_][A-Za-z0-9_.\-]*$/;
 // FS[/COUNTERFREQ[(BASECOUNTER)]]
 const FREQ = /^([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)(?:\/([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)(?:\(([-+]?(?:\d+\.?\d*|\.\d+))\))?)?$/;
