@@ -532,7 +532,8 @@ export async function trainModel(options: TrainOptions): Promise<TrainResult> {
       optimizer: 'adam', lrDecay, finalLearningRate: currentLr, loss: 'categorical cross-entropy', balance,
       balanceDescription: balance === 'sampling'
         ? `class-balanced sampling: per epoch up to ${split.classes.map((c, i) => `${quotaOf(i)} ${c}`).join(', ')} training beats (each class repeated at most ${maxOversample}x), no class weights`
-        : balance === 'weights' ? 'every training beat once per epoch, inverse-frequency class weights in the loss' : 'every training beat once per epoch (balanced by the protocol)',
+        : balance === 'weights' ? 'every training beat once per epoch, inverse-frequency class weights in the loss'
+        : protocol === 'seed' ? 'every training beat once per epoch (balanced by the protocol)' : 'every training beat once per epoch, natural class frequencies (no balancing)',
       classWeights: weights, perClassPerEpoch, maxOversample, majorityFactor, classQuota: split.classes.map((c, i) => quotaOf(i)), augment: augment ?? null, windowNormalisation: windowMode, patience, earlyStopping: 'validation macro F1', splitSeed: split.seed,
       splitDescription: split.description, totalSeconds, trainedBeats, beatsPerMinute: totalSeconds > 0 ? (trainedBeats / totalSeconds) * 60 : 0,
       history: history.map((h) => ({ epoch: h.epoch, loss: h.loss, seconds: h.seconds, beats: h.beats, macroF1: h.validation.macroF1, accuracy: h.validation.accuracy })),
