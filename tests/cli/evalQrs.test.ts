@@ -5,24 +5,13 @@ import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 import { evalQrsCommand } from '../../src/cli/commands/evalQrs.js';
-import type { CliIo } from '../../src/cli/io.js';
 import { main } from '../../src/cli/main.js';
 import type { DetectedBeat } from '../../src/eval/qrsDatabase.js';
 import { readAnnotations, writeAnnotations, type Annotation } from '../../src/wfdb/annotations.js';
 import { MITDB_DIR, REFERENCE_DIR, skipWithoutMitdb, skipWithoutReference } from '../helpers/mitdb.js';
+import { fakeIo as fakeIoWith } from '../helpers/fakeIo.js';
 
-/** A CliIo that collects what a command writes. */
-function fakeIo(): CliIo & { out: () => string; err: () => string } {
-  let out = '';
-  let err = '';
-  return {
-    stdout: { write: (s: string) => (out += s) },
-    stderr: { write: (s: string) => (err += s) },
-    env: { MITDB_DIR },
-    out: () => out,
-    err: () => err,
-  };
-}
+const fakeIo = () => fakeIoWith({ MITDB_DIR });
 
 const tmp = mkdtempSync(join(tmpdir(), 'eval-qrs-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));

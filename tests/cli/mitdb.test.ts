@@ -4,16 +4,12 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { CliIo } from '../../src/cli/io.js';
 import { main } from '../../src/cli/main.js';
 import { startFileServer, type FileServer } from '../helpers/fileServer.js';
 import { MITDB_DIR, skipWithoutMitdb } from '../helpers/mitdb.js';
+import { fakeIo as fakeIoWith } from '../helpers/fakeIo.js';
 
-function fakeIo(env: NodeJS.ProcessEnv = { MITDB_DIR }): CliIo & { out: () => string; err: () => string } {
-  let out = '';
-  let err = '';
-  return { stdout: { write: (s: string) => (out += s) }, stderr: { write: (s: string) => (err += s) }, env, out: () => out, err: () => err };
-}
+const fakeIo = (env: NodeJS.ProcessEnv = { MITDB_DIR }) => fakeIoWith(env);
 
 const tmpDirs: string[] = [];
 const tmp = (): string => {

@@ -3,7 +3,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main.js';
-import type { CliIo } from '../../src/cli/io.js';
 import { DS1_RECORDS, DS2_RECORDS } from '../../src/dataset/aamiClasses.js';
 import { trySetBackend } from '../../src/model/backend.js';
 import { syntheticDataset, writeDataset } from '../../src/model/dataset.js';
@@ -11,18 +10,9 @@ import { trainModel } from '../../src/model/train.js';
 import { isBeatCode } from '../../src/wfdb/annotationCodes.js';
 import { readAnnotations } from '../../src/wfdb/annotations.js';
 import { MITDB_DIR, skipWithoutMitdb } from '../helpers/mitdb.js';
+import { fakeIo as fakeIoWith } from '../helpers/fakeIo.js';
 
-function fakeIo(): CliIo & { out: () => string; err: () => string } {
-  let out = '';
-  let err = '';
-  return {
-    stdout: { write: (s: string) => (out += s) },
-    stderr: { write: (s: string) => (err += s) },
-    env: { ...process.env, MITDB_DIR },
-    out: () => out,
-    err: () => err,
-  };
-}
+const fakeIo = () => fakeIoWith({ ...process.env, MITDB_DIR });
 
 describe.skipIf(skipWithoutMitdb())('ecg-monitor serve', () => {
   let work: string;

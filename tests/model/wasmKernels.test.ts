@@ -37,8 +37,8 @@ describe('wasm training kernels', () => {
   for (const c of convCases) {
     it(`Conv2DBackpropFilter matches cpu (${c.name})`, async () => {
       const make = () => {
-        const x = tf.randomNormal([c.batch, c.length, c.inC], 0, 1, 'float32', 1);
-        const w = tf.randomNormal([c.k, c.inC, c.outC], 0, 1, 'float32', 2);
+        const x = tf.randomNormal([c.batch, c.length, c.inC], 0, 1, 'float32', 1) as tf.Tensor3D;
+        const w = tf.randomNormal([c.k, c.inC, c.outC], 0, 1, 'float32', 2) as tf.Tensor3D;
         const dy = tf.randomNormal(tf.conv1d(x, w, c.stride, c.pad).shape, 0, 1, 'float32', 3);
         // d/dw of sum(conv(x, w) * dy) is the weight gradient for upstream gradient dy.
         return tf.grad((ww: tf.Tensor) => tf.conv1d(x, ww as tf.Tensor3D, c.stride, c.pad).mul(dy).sum())(w);
@@ -91,7 +91,7 @@ describe('wasm training kernels', () => {
   it('kernels do not leak tensors', async () => {
     await trySetBackend('wasm');
     const before = tf.memory().numTensors;
-    const x = tf.randomNormal([2, 30, 1]);
+    const x = tf.randomNormal([2, 30, 1]) as tf.Tensor3D;
     const w0 = tf.randomNormal([5, 1, 4]);
     const w = tf.variable(w0);
     const g = tf.grad((ww: tf.Tensor) => tf.conv1d(x, ww as tf.Tensor3D, 1, 'same').sum())(w);

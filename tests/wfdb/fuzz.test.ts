@@ -15,17 +15,10 @@ import { parseHeader } from '../../src/wfdb/header.js';
 import { isKnownFormat } from '../../src/wfdb/signalFormats.js';
 import { readRecord } from '../../src/wfdb/record.js';
 import { MITDB_DIR, skipWithoutMitdb } from '../helpers/mitdb.js';
+import { seededRandom } from '../../src/dataset/seededRandom.js';
 
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Seeded PRNG (mulberry32) so failures reproduce. */
+const rng = seededRandom;
 
 const GARBAGE_TOKENS = ['x2', ':3', '+512', '(', ')', '/', '-1', '0', '999999999999999', '1e309', '\r', '\n', '\r\n', '#', ' ', '\t', '212', '16', '310', 'NaN', '\u0000', 'é', '/mV', '(1024)'];
 

@@ -8,18 +8,10 @@ import { toChecksum16 } from '../../src/wfdb/header.js';
 import { adcToMillivolts, openRecord, readRecord, RecordReader } from '../../src/wfdb/record.js';
 import { encodeFrames } from '../../src/wfdb/signalFormats.js';
 import { MITDB_DIR, skipWithoutMitdb } from '../helpers/mitdb.js';
+import { seededRandom } from '../../src/dataset/seededRandom.js';
 
 /** Seeded PRNG (mulberry32) so failures reproduce. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const rng = seededRandom;
 const randInt = (r: () => number, lo: number, hi: number): number => lo + Math.floor(r() * (hi - lo + 1));
 
 const tmpDirs: string[] = [];
