@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { readFile, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { log } from '../log.js';
-import { loadDataset, writeDataset } from '../model/dataset.js';
+import { datasetContentHash, loadDataset, writeDataset } from '../model/dataset.js';
 import { RR_FEATURE_COUNT, RR_FEATURE_NAMES, rrFeatureVector } from '../pipeline/rrFeatures.js';
 import { BEAT_CLASSES } from '../types.js';
 import { aamiClassOf } from './aamiClasses.js';
@@ -144,11 +144,10 @@ async function hashInputs(dir: string, records: readonly string[], settings: obj
   return `sha256:${hash.digest('hex')}`;
 }
 
-/** Recomputes the content hash the way writeDataset does and compares it with the manifest's. */
+/** Recomputes the content hash from the files and compares it with the manifest's. */
 async function contentHashMatches(out: string, expected: string): Promise<boolean> {
-  const hash = createHash('sha256');
-  for (const file of ['windows.f32', 'features.f32', 'labels.u8']) hash.update(await readFile(join(out, file)));
-  const beats = JSON.parse(await readFile(join(out, 'beats.json'), 'utf8'));
-  hash.update(JSON.stringify(beats));
-  return `sha256:${hash.digest('hex')}` === expected;
+  const [windows, features, labels, beatsJson] = await Promise.all([
+    readFile(join(out, 'windows.f32')), readFile(join(out, 'features.f32')), readFile(join(out, 'labels.u8')), readFile(join(out, 'beats.json'), 'utf8'),
+  ]);
+  return datasetContentHash(windows, features, labels, beatsJson) === expected;
 }

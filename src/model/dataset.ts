@@ -171,12 +171,17 @@ export async function loadDataset(dir: string): Promise<BeatDataset> {
   }
   let hash = typeof manifest.hash === 'string' ? manifest.hash : typeof manifest.contentHash === 'string' ? manifest.contentHash : '';
   if (hash === '') {
-    const h = createHash('sha256');
-    h.update(windowsBuf); h.update(featuresBuf); if (labelsBuf) h.update(labelsBuf);
-    h.update(JSON.stringify({ record, sample, symbol }));
-    hash = `sha256:${h.digest('hex')}`;
+    hash = datasetContentHash(windowsBuf, featuresBuf, labelsBuf ?? new Uint8Array(0), JSON.stringify({ record, sample: Array.from(sample), symbol }));
   }
   return { dir, count, windowLength, samplesBefore, fsHz, featureNames, featureCount, classes, windows, features, labels, record, sample, symbol, hasSymbols, hash, manifest };
+}
+
+/**
+ * The content hash of a dataset: sha256 over windows.f32, features.f32, labels.u8 and the beats.json text, in that
+ * order, as `sha256:<hex>`. One definition for the writer, the loader and the builder's staleness check.
+ */
+export function datasetContentHash(windows: Uint8Array, features: Uint8Array, labels: Uint8Array, beatsJson: string): string {
+  return `sha256:${createHash('sha256').update(windows).update(features).update(labels).update(beatsJson).digest('hex')}`;
 }
 
 /** What {@link writeDataset} needs. */
@@ -205,9 +210,7 @@ export async function writeDataset(dir: string, content: DatasetContent): Promis
   const featuresBuf = le(content.features);
   const labels = content.labels ?? Uint8Array.from(content.symbol, (s) => { const k = BEAT_CLASSES.indexOf(s as never); return k >= 0 ? k : 255; });
   const beats = { record: content.record, sample: Array.from(content.sample), symbol: content.symbol };
-  const h = createHash('sha256');
-  h.update(windowsBuf); h.update(featuresBuf); h.update(labels); h.update(JSON.stringify(beats));
-  const hash = `sha256:${h.digest('hex')}`;
+  const hash = datasetContentHash(windowsBuf, featuresBuf, labels, JSON.stringify(beats));
   await writeFile(join(dir, 'windows.f32'), windowsBuf);
   await writeFile(join(dir, 'features.f32'), featuresBuf);
   await writeFile(join(dir, 'labels.u8'), labels);
