@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { BenchSuite } from '../cli/commands/bench.js';
+import { parseRecords } from '../cli/commands/benchSignal.js';
 import { MITDB_RECORDS, mitdbDir } from '../config.js';
 import { readHeader } from '../wfdb/header.js';
 import { readRecord } from '../wfdb/record.js';
@@ -153,7 +154,7 @@ export const decodeBenchSuite: BenchSuite<{ dir?: string; records: string; repet
   run: (flags, io) =>
     benchDecode(flags.dir ?? mitdbDir(io.env), {
       repetitions: Number(flags.repetitions),
-      records: flags.records === 'all' ? MITDB_RECORDS : flags.records.split(',').map((r) => r.trim()).filter((r) => r !== ''),
+      records: parseRecords(flags.records),
     }),
   table: decodeBenchTable,
 };

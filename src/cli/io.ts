@@ -16,6 +16,11 @@ export function newCommand(name: string, io: CliIo): Command {
     .configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) });
 }
 
+/** Splits a comma-separated option value (`100, 101,`) into its trimmed, non-empty items. */
+export function commaList(value: string): string[] {
+  return value.split(',').map((item) => item.trim()).filter((item) => item !== '');
+}
+
 /** Parses a positive number option, for commander's `argParser` (a bad value is a usage error, exit 2). */
 export function positiveNumber(name: string): (value: string) => number {
   return (value) => {

@@ -3,7 +3,7 @@ import { InvalidArgumentError, type Command } from 'commander';
 import { runSignalBench, type SignalBenchResult } from '../../bench/signal.js';
 import { MITDB_RECORDS, mitdbDir } from '../../config.js';
 import { log } from '../../log.js';
-import { newCommand, type CliIo } from '../io.js';
+import { commaList, newCommand, type CliIo } from '../io.js';
 import type { BenchSuite } from './bench.js';
 
 export interface SignalBenchFlags {
@@ -21,7 +21,7 @@ const positiveInteger = (value: string): number => {
 
 /** Parses `all` or a comma-separated record list. */
 export function parseRecords(value: string): readonly string[] {
-  return value === 'all' ? MITDB_RECORDS : value.split(',').map((r) => r.trim()).filter((r) => r !== '');
+  return value === 'all' ? MITDB_RECORDS : commaList(value);
 }
 
 /** The signal benchmark as a bench suite: flags in, table and JSON out. */

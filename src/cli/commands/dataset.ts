@@ -3,7 +3,7 @@ import { defaultDatasetDir, mitdbDir } from '../../config.js';
 import { buildDataset } from '../../dataset/buildDataset.js';
 import type { BeatPositions } from '../../dataset/extractBeats.js';
 import { ConfigError } from '../../errors.js';
-import { newCommand, progressLine, type CliIo } from '../io.js';
+import { commaList, newCommand, progressLine, type CliIo } from '../io.js';
 import { listRecords } from '../../eval/qrsDatabase.js';
 
 /** `ecg-monitor dataset build`: beat windows for training, cut by replaying records through the live operators. */
@@ -26,7 +26,7 @@ export function datasetCommand(io: CliIo): Command {
           }
           const positions = opts.positions as BeatPositions;
           const dir = opts.dir ?? mitdbDir(io.env);
-          const records = opts.records === 'all' ? await listRecords(dir) : opts.records.split(',').map((r) => r.trim()).filter(Boolean);
+          const records = opts.records === 'all' ? await listRecords(dir) : commaList(opts.records);
           const out = opts.out ?? defaultDatasetDir(positions, io.env);
           const started = Date.now();
           const result = await buildDataset({

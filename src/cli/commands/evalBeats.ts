@@ -7,7 +7,7 @@ import type { BeatPositions } from '../../dataset/extractBeats.js';
 import { PROTOCOLS, type Protocol } from '../../dataset/splits.js';
 import type { BeatsEvaluation } from '../../eval/beatsEvaluation.js';
 import { prepareEvaluationInputs } from '../../eval/evaluationInputs.js';
-import { newCommand, progressLine, type CliIo } from '../io.js';
+import { commaList, newCommand, progressLine, type CliIo } from '../io.js';
 
 interface EvalBeatsFlags {
   model: string;
@@ -49,7 +49,7 @@ export function evalBeatsCommand(io: CliIo): Command {
       const splitSeed = classifier.manifest.training.splitSeed;
       const { dir, datasetDir: datasetOut, dataset, test, reused } = await prepareEvaluationInputs({
         protocol, positions, splitSeed: typeof splitSeed === 'number' ? splitSeed : undefined, lead: flags.lead, env: io.env,
-        dir: flags.dir, records: flags.records === 'all' ? 'all' : flags.records.split(',').map((r) => r.trim()).filter(Boolean),
+        dir: flags.dir, records: flags.records === 'all' ? 'all' : commaList(flags.records),
         onRecord: (done, total, record) => progressLine(io, `beats of ${record} (${done}/${total})`),
       });
       if (!reused && io.stderr.isTTY) io.stderr.write('\n');

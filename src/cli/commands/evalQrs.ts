@@ -5,7 +5,7 @@ import { mitdbDir } from '../../config.js';
 import { evaluateQrs, type DetectRecord, type QrsEvaluation } from '../../eval/qrsDatabase.js';
 import type { QrsRecordScore } from '../../eval/qrs.js';
 import { log } from '../../log.js';
-import { newCommand, type CliIo } from '../io.js';
+import { commaList, newCommand, type CliIo } from '../io.js';
 
 /** What `eval qrs` needs besides its flags; tests may inject a detector. */
 export interface EvalQrsDeps {
@@ -97,7 +97,7 @@ export function evalQrsCommand(io: CliIo, deps: EvalQrsDeps = {}): Command {
     .option('--json <file>', 'write the summary as JSON')
     .addHelpText('after', helpText())
     .action(async (flags: EvalQrsFlags) => {
-      const records = flags.records === 'all' ? 'all' : flags.records.split(',').map((r) => r.trim()).filter(Boolean);
+      const records = flags.records === 'all' ? 'all' : commaList(flags.records);
       io.stdout.write(row(['record', 'fs_Hz', 'TP', 'FN', 'FP', 'Se%', '+P%']));
       const result = await evaluateQrs({
         dir: flags.dir,

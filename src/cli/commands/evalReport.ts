@@ -4,7 +4,7 @@ import { dirname, join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { packageRoot } from '../../config.js';
 import { ConfigError } from '../../errors.js';
-import { newCommand, progressLine, type CliIo } from '../io.js';
+import { commaList, newCommand, progressLine, type CliIo } from '../io.js';
 
 interface EvalReportFlags {
   models?: string;
@@ -51,14 +51,14 @@ export function evalReportCommand(io: CliIo): Command {
       let modelDirs: string[];
       let skipped: { dir: string; reason: string }[] = [];
       if (flags.models !== undefined) {
-        modelDirs = flags.models.split(',').map((m) => m.trim()).filter(Boolean).map((m) => (existsSync(join(modelsRoot, m)) ? join(modelsRoot, m) : resolve(m)));
+        modelDirs = commaList(flags.models).map((m) => (existsSync(join(modelsRoot, m)) ? join(modelsRoot, m) : resolve(m)));
         for (const d of modelDirs) if (!existsSync(d)) throw new ConfigError('ECG_ERR_USAGE', `--models: no model folder ${d}`);
       } else {
         ({ dirs: modelDirs, skipped } = await findModelDirs(modelsRoot));
         if (modelDirs.length === 0) throw new ConfigError('ECG_ERR_USAGE', `no trained model (folder with manifest.json) under ${modelsRoot}`);
       }
       await initBackend(undefined, io.env);
-      const records = flags.records === 'all' ? 'all' : flags.records.split(',').map((r) => r.trim()).filter(Boolean);
+      const records = flags.records === 'all' ? 'all' : commaList(flags.records);
       const source = mitdbSource({
         env: io.env, dir: flags.dir === undefined ? undefined : resolve(flags.dir), records, lead: flags.lead,
         onRecord: (done, total, record) => progressLine(io, `beats of ${record} (${done}/${total})`),

@@ -4,7 +4,7 @@ import { InvalidArgumentError, type Command } from 'commander';
 import { mitdbDir } from '../../config.js';
 import { EcgMonitorError } from '../../errors.js';
 import { fetchDatabase, MITDB_BASE_URL, verifyDatabase, type RecordCheck } from '../../wfdb/mitdb.js';
-import { newCommand, type CliIo } from '../io.js';
+import { commaList, newCommand, type CliIo } from '../io.js';
 
 /** Help text kept beside the code (src/cli/help/mitdb-*.txt; copied to dist by `npm run build`). */
 function helpText(name: string): string {
@@ -17,7 +17,7 @@ function helpText(name: string): string {
 
 const recordList = (value: string): string[] | undefined => {
   if (value === 'all') return undefined;
-  const names = value.split(',').map((s) => s.trim()).filter((s) => s !== '');
+  const names = commaList(value);
   if (names.length === 0 || names.some((n) => !/^[A-Za-z0-9_][A-Za-z0-9_.-]*$/.test(n))) {
     throw new InvalidArgumentError(`must be 'all' or comma-separated record names, got "${value}"`);
   }
