@@ -59,6 +59,28 @@ export interface RrFeatures {
   nextRrMs: number;
   localMeanRrMs: number;
   recordMeanRrMs: number;
+  /**
+   * Mean absolute difference of successive RR intervals over the local window: high in atrial fibrillation, where a
+   * short RR does not make a beat supraventricular ectopic.
+   */
+  localVariationRrMs: number;
+}
+
+/**
+ * How one beat compares with its stream's recent usual beat (src/pipeline/compareToTemplate.ts); NaN when unknown
+ * (too few beats yet, or a flat region).
+ */
+export interface TemplateFeatures {
+  /** Pearson correlation with the template over the QRS complex (±80 ms). */
+  qrsCorrelation: number;
+  /** Over the P wave (250-70 ms before the R-peak). */
+  pCorrelation: number;
+  /** Over the T wave (110-420 ms after the R-peak). */
+  tCorrelation: number;
+  /** QRS peak-to-peak amplitude over the template's. */
+  qrsAmplitudeRatio: number;
+  /** RMS of beat minus template over the QRS, relative to the template's QRS peak-to-peak. */
+  qrsResidual: number;
 }
 
 /** The samples around one R-peak, the classifier's input. */
@@ -71,6 +93,8 @@ export interface BeatWindow {
   samples: Float32Array;
   samplesBefore: number;
   rr: RrFeatures;
+  /** Comparison with the stream's usual beat, once compareToTemplate has run (monitorPipeline runs it). */
+  template?: TemplateFeatures;
   /** How many of `samples` were padded (window past the stream's start or end, or over a gap), 0 for a clean window. */
   paddedSamples: number;
   /** Copied from the RPeak: the reference label when the beat comes from an annotated record, else undefined. */

@@ -4,13 +4,13 @@ import { readFile, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { log } from '../log.js';
 import { datasetContentHash, loadDataset, writeDataset } from '../model/dataset.js';
-import { RR_FEATURE_COUNT, RR_FEATURE_NAMES, rrFeatureVector } from '../pipeline/rrFeatures.js';
+import { BEAT_FEATURE_COUNT, BEAT_FEATURE_NAMES, beatFeatureVector } from '../pipeline/beatFeatures.js';
 import { BEAT_CLASSES } from '../types.js';
 import { aamiClassOf } from './aamiClasses.js';
 import { extractBeats, type BeatPositions } from './extractBeats.js';
 
 /** Bumped whenever the builder's output for the same input changes, so old caches are rebuilt. */
-export const DATASET_BUILDER_VERSION = 1;
+export const DATASET_BUILDER_VERSION = 2;
 
 export interface BuildDatasetOptions {
   /** WFDB database folder (MITDB_DIR). */
@@ -58,7 +58,7 @@ export interface BuildDatasetResult {
  */
 export async function buildDataset(options: BuildDatasetOptions): Promise<BuildDatasetResult> {
   const { dir, records, out, positions = 'reference', lead = 'MLII', force = false, onRecord } = options;
-  const inputHash = await hashInputs(dir, records, { positions, lead, version: DATASET_BUILDER_VERSION, featureNames: RR_FEATURE_NAMES });
+  const inputHash = await hashInputs(dir, records, { positions, lead, version: DATASET_BUILDER_VERSION, featureNames: BEAT_FEATURE_NAMES });
 
   if (!force && existsSync(join(out, 'manifest.json'))) {
     try {
@@ -82,11 +82,11 @@ export async function buildDataset(options: BuildDatasetOptions): Promise<BuildD
   let windowLength = 0;
   for (const [k, record] of records.entries()) {
     const extracted = await extractBeats(dir, record, { positions, lead });
-    const features = new Float32Array(extracted.beats.length * RR_FEATURE_COUNT);
+    const features = new Float32Array(extracted.beats.length * BEAT_FEATURE_COUNT);
     extracted.beats.forEach((beat, i) => {
       windowLength ||= beat.samples.length;
       windowsParts.push(beat.samples);
-      rrFeatureVector(beat.rr, features, i * RR_FEATURE_COUNT);
+      beatFeatureVector(beat, features, i * BEAT_FEATURE_COUNT);
       recordOfBeat.push(record);
       sampleOfBeat.push(extracted.recordSamples[i]);
     });
@@ -105,7 +105,7 @@ export async function buildDataset(options: BuildDatasetOptions): Promise<BuildD
   await rm(staging, { recursive: true, force: true });
   const hash = await writeDataset(staging, {
     windowLength,
-    featureNames: [...RR_FEATURE_NAMES],
+    featureNames: [...BEAT_FEATURE_NAMES],
     windows: concat(windowsParts),
     features: concat(featureParts),
     record: recordOfBeat,

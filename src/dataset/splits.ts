@@ -43,7 +43,19 @@ export interface SplitOptions {
   testFraction?: number;
   /** Seed protocol: beats per class after resampling with replacement. Default 2546 (the reference notebook). */
   seedBeatsPerClass?: number;
+  /**
+   * Inter-patient: where validation beats come from — `beats`, a stratified share of all DS1 beats (default), or
+   * `records`, whole DS1 records held out (INTER_VALIDATION_RECORDS), so that early stopping rewards what carries over
+   * to patients the model has not seen, as the DS2 test asks.
+   */
+  interValidation?: 'beats' | 'records';
 }
+
+/**
+ * DS1 records held out for patient-wise validation: between them they hold S beats (118, 220, 223), V beats (223)
+ * and a few F beats (223), while 209 (most of DS1's S beats) and 208 (most of its F beats) stay in training.
+ */
+export const INTER_VALIDATION_RECORDS: readonly string[] = ['118', '220', '223'];
 
 /**
  * Splits the stored beats for one protocol.
@@ -53,7 +65,7 @@ export interface SplitOptions {
  *   z-scored per beat, random 80/20 split; `testLeakFree` drops test beats that also landed in training.
  */
 export function splitBeats(beats: readonly SplitBeat[], protocol: Protocol, options: SplitOptions = {}): ProtocolSplit {
-  const { seed = 20260127, validationFraction = 0.1, testFraction = 0.2, seedBeatsPerClass = 2546 } = options;
+  const { seed = 20260127, validationFraction = 0.1, testFraction = 0.2, seedBeatsPerClass = 2546, interValidation = 'beats' } = options;
   for (const [name, value] of Object.entries({ validationFraction, testFraction })) {
     if (!(value > 0 && value < 1)) throw new ConfigError('ECG_ERR_BAD_OPTION', `splitBeats: ${name}=${value} must be in (0, 1)`);
   }
@@ -97,6 +109,15 @@ export function splitBeats(beats: readonly SplitBeat[], protocol: Protocol, opti
     const ds2 = new Set(DS2_RECORDS);
     const trainAll = indicesWhere(labels, (l, i) => l >= 0 && ds1.has(beats[i].record));
     const test = indicesWhere(labels, (l, i) => l >= 0 && ds2.has(beats[i].record));
+    if (interValidation === 'records') {
+      const held = new Set(INTER_VALIDATION_RECORDS);
+      return {
+        protocol, classes: BEAT_CLASSES, labels, test, beatNormalisation: 'none', seed,
+        train: trainAll.filter((i) => !held.has(beats[i].record)),
+        validation: trainAll.filter((i) => held.has(beats[i].record)),
+        description: `de Chazal inter-patient: train DS1 (validation: DS1 records ${INTER_VALIDATION_RECORDS.join(', ')} held out), test DS2; AAMI classes; paced records out`,
+      };
+    }
     const [validation, train] = stratifiedSplit(trainAll, labels, validationFraction, random);
     return {
       protocol, classes: BEAT_CLASSES, labels, train, validation, test, beatNormalisation: 'none', seed,

@@ -1,4 +1,5 @@
 import { mkdir } from 'node:fs/promises';
+import { featureColumns } from '../pipeline/beatFeatures.js';
 import { join } from 'node:path';
 import { splitBeats, type Protocol, type ProtocolSplit } from '../dataset/splits.js';
 import { ConfigError } from '../errors.js';
@@ -66,6 +67,7 @@ export async function evaluateBeats(options: EvaluateBeatsOptions): Promise<Beat
   const notes: string[] = [];
   const L = dataset.windowLength;
   const F = dataset.featureCount;
+  const columns = featureColumns(dataset.featureNames, classifier.manifest.input.usesRr ? classifier.manifest.input.featureNames : [], `${dataset.dir}`);
   if (L !== classifier.manifest.input.windowLength) {
     throw new ConfigError('ECG_ERR_BAD_OPTION', `dataset windows are ${L} samples, the model expects ${classifier.manifest.input.windowLength}`);
   }
@@ -87,10 +89,10 @@ export async function evaluateBeats(options: EvaluateBeatsOptions): Promise<Beat
   // Classify the test beats (duplicates of the seed protocol's resampling classified once each).
   const unique = [...new Set(testIndices)].sort((a, b) => a - b);
   const windows = new Float32Array(unique.length * L);
-  const features = new Float32Array(unique.length * F);
+  const features = new Float32Array(unique.length * columns.length);
   unique.forEach((i, k) => {
     windows.set(dataset.windows.subarray(i * L, (i + 1) * L), k * L);
-    features.set(dataset.features.subarray(i * F, (i + 1) * F), k * F);
+    columns.forEach((c, j) => (features[k * columns.length + j] = dataset.features[i * F + c]));
   });
   const predictedRows = argmaxRows(classifyBatch(classifier, windows, features, { batchSize: 256 }), classes.length);
   const predicted = new Map<number, number>();

@@ -13,13 +13,21 @@ export function usesRr(kind: ModelKind): boolean {
   return kind !== 'mshan-norr';
 }
 
-/** Builds a fresh, seeded model of `kind` for `featureCount` RR features. */
-export function buildModel(kind: ModelKind, featureCount: number, seed = 1): tf.LayersModel {
+/** Layer sizes of MSHAN that `train` may change (the defaults are the cost-sized network of src/model/mshan.ts). */
+export interface ModelSize {
+  /** Filters per convolution branch. */
+  filters?: number;
+  /** GRU units. */
+  gruUnits?: number;
+}
+
+/** Builds a fresh, seeded model of `kind` for `featureCount` RR features; `size` applies to MSHAN only. */
+export function buildModel(kind: ModelKind, featureCount: number, seed = 1, size: ModelSize = {}): tf.LayersModel {
   const f = usesRr(kind) ? featureCount : 0;
   switch (kind) {
     case 'mshan':
     case 'mshan-norr':
-      return buildMshan({ featureCount: f, seed });
+      return buildMshan({ featureCount: f, seed, ...size });
     case 'cnn':
       return buildCnn({ featureCount: f, seed });
     case 'mlp':

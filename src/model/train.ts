@@ -26,7 +26,8 @@ import { splitBeats, type Protocol, type ProtocolSplit } from '../dataset/splits
 import { ConfigError, ModelError } from '../errors.js';
 import { log } from '../log.js';
 import { loadDataset, type BeatDataset } from './dataset.js';
-import { buildModel, MODEL_KINDS, usesRr, type ModelKind } from './models.js';
+import { featureColumns, selectColumns } from '../pipeline/beatFeatures.js';
+import { buildModel, MODEL_KINDS, usesRr, type ModelKind, type ModelSize } from './models.js';
 import { saveModel, type ClassMetrics, type InputNormalisation, type ModelManifest, type SplitMetrics } from './modelIo.js';
 import { normaliseFeatures, normaliseWindows } from './predict.js';
 
@@ -87,6 +88,12 @@ export interface TrainOptions {
   progress?: { write(text: string): unknown; isTTY?: boolean };
   /** The dataset, when already in memory (tests); else read from datasetDir. */
   dataset?: BeatDataset;
+  /** Inter-patient protocol: validation from DS1 beats (default) or from held-out DS1 records (see splitBeats). */
+  interValidation?: 'beats' | 'records';
+  /** Names of the dataset's features the model gets (default all of them); see src/pipeline/beatFeatures.ts. */
+  features?: readonly string[];
+  /** MSHAN layer sizes (filters per branch, GRU units); default the cost-sized network of src/model/mshan.ts. */
+  size?: ModelSize;
   /** Model-builder override (tests use tiny models). */
   buildOverride?: (featureCount: number, seed: number) => tf.LayersModel;
 }
@@ -172,6 +179,13 @@ interface PreparedInputs {
   windowLength: number;
   featureCount: number;
   normalisation: InputNormalisation;
+}
+
+/** The dataset with only the named feature columns (all when `names` is undefined). */
+function withFeatures(ds: BeatDataset, names: readonly string[] | undefined): BeatDataset {
+  if (!names) return ds;
+  const columns = featureColumns(ds.featureNames, names, `train: ${ds.dir}`);
+  return { ...ds, featureNames: [...names], featureCount: names.length, features: selectColumns(ds.features, ds.featureCount, columns) };
 }
 
 function prepareInputs(ds: BeatDataset, split: ProtocolSplit, windowMode: 'zscore' | 'scale'): PreparedInputs {
@@ -419,8 +433,8 @@ export async function trainModel(options: TrainOptions): Promise<TrainResult> {
   }
   const balance: Balance = options.balance ?? (protocol === 'seed' ? 'none' : 'sampling');
 
-  const ds = options.dataset ?? (await loadDataset(datasetDir));
-  const split = splitBeats(ds.record.map((record, i) => ({ record, symbol: ds.symbol[i] })), protocol, splitSeed === undefined ? {} : { seed: splitSeed });
+  const ds = withFeatures(options.dataset ?? (await loadDataset(datasetDir)), options.features);
+  const split = splitBeats(ds.record.map((record, i) => ({ record, symbol: ds.symbol[i] })), protocol, { ...(splitSeed === undefined ? {} : { seed: splitSeed }), interValidation: options.interValidation });
   if (split.train.length === 0) throw new ModelError('ECG_ERR_MODEL', `${ds.dir}: no training beats for protocol ${protocol}`);
   if (protocol === 'seed' && !ds.hasSymbols) log.warn('dataset has no MIT-BIH symbols: the seed protocol sees AAMI class names only (N, V)');
   const classQuota = options.classQuota;
@@ -431,10 +445,10 @@ export async function trainModel(options: TrainOptions): Promise<TrainResult> {
   const weights = classWeights(split, balance);
   const k = split.classes.length;
 
-  const model = options.buildOverride ? options.buildOverride(withRr ? ds.featureCount : 0, seed) : buildModel(kind, ds.featureCount, seed);
+  const model = options.buildOverride ? options.buildOverride(withRr ? ds.featureCount : 0, seed) : buildModel(kind, ds.featureCount, seed, options.size);
   const optimizer = tf.train.adam(learningRate);
   const varList = model.trainableWeights.map((w) => w.read() as tf.Variable);
-  const fingerprint = JSON.stringify({ kind, protocol, seed, learningRate, batchSize, balance, perClassPerEpoch, maxOversample, majorityFactor, classQuota: classQuota ?? null, augment: augment ?? null, windowMode, lrDecay, splitSeed: splitSeed ?? null, hash: ds.hash, params: model.countParams() });
+  const fingerprint = JSON.stringify({ kind, protocol, seed, learningRate, batchSize, balance, perClassPerEpoch, maxOversample, majorityFactor, classQuota: classQuota ?? null, features: ds.featureNames, augment: augment ?? null, windowMode, lrDecay, splitSeed: splitSeed ?? null, interValidation: options.interValidation ?? null, hash: ds.hash, params: model.countParams() });
   const ckptDir = join(outDir, 'checkpoint');
 
   const rng = new Rng(seed * 0x9e3779b1);
@@ -528,6 +542,7 @@ export async function trainModel(options: TrainOptions): Promise<TrainResult> {
     normalisation: withRr ? inp.normalisation : { ...inp.normalisation, featureMean: [], featureStd: [] },
     dataset: { dir: ds.dir, hash: ds.hash, counts: { train: split.train.length, validation: split.validation.length, test: split.test.length } },
     training: {
+      size: options.size ?? null,
       epochsRun: history.length ? history[history.length - 1].epoch : 0, bestEpoch, stoppedBy, maxEpochs: epochs, batchSize, seed, learningRate,
       optimizer: 'adam', lrDecay, finalLearningRate: currentLr, loss: 'categorical cross-entropy', balance,
       balanceDescription: balance === 'sampling'

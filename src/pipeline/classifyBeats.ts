@@ -2,12 +2,13 @@ import { map, type OperatorFunction } from 'rxjs';
 import { ConfigError } from '../errors.js';
 import { classifyBeat, type Classifier } from '../model/predict.js';
 import { BEAT_CLASSES, type BeatClass, type BeatClassification, type BeatWindow } from '../types.js';
-import { RR_FEATURE_COUNT, RR_FEATURE_NAMES, rrFeatureVector } from './rrFeatures.js';
+import { BEAT_FEATURE_NAMES, beatFeatureVector, featureColumns } from './beatFeatures.js';
 
 /**
  * Classifies each beat window into the AAMI classes with a loaded model (see src/model/predict.ts), one beat at a
  * time as beats arrive: on one wasm thread a beat costs about 2 ms, far below the ~800 ms between beats, so batching
- * would only add latency. The RR features are built by the same function the training set used (rrFeatures.ts).
+ * would only add latency. The features (RR, and the comparison with the stream's usual beat) are built by the same function the training
+ * set used (beatFeatures.ts), and the model's own subset of them is passed.
  * Tensors are created and disposed inside the call: `tf.memory().numTensors` does not grow with the stream.
  *
  * ## Example
@@ -23,15 +24,14 @@ export function classifyBeats(classifier: Classifier): OperatorFunction<BeatWind
     throw new ConfigError('ECG_ERR_BAD_OPTION', `classifyBeats: ${classifier.dir} predicts ${classes.join(' ')}, not the AAMI classes ${BEAT_CLASSES.join(' ')}`);
   }
   const { input, name } = classifier.manifest;
-  if (input.usesRr && input.featureNames.join() !== RR_FEATURE_NAMES.join()) {
-    throw new ConfigError('ECG_ERR_BAD_OPTION', `classifyBeats: ${classifier.dir} was trained on RR features ${input.featureNames.join(', ')}, the stream makes ${RR_FEATURE_NAMES.join(', ')}`);
-  }
+  const columns = featureColumns(BEAT_FEATURE_NAMES, input.usesRr ? input.featureNames : [], `classifyBeats: ${classifier.dir}`);
   if (input.fsHz !== 360 || input.windowLength !== 360) {
     throw new ConfigError('ECG_ERR_BAD_OPTION', `classifyBeats: ${classifier.dir} expects ${input.windowLength}-sample windows at ${input.fsHz} Hz, the stream cuts 360 at 360 Hz`);
   }
   const model = name;
   return map((beat) => {
-    const features = rrFeatureVector(beat.rr, new Float32Array(RR_FEATURE_COUNT));
+    const all = beatFeatureVector(beat);
+    const features = Float32Array.from(columns, (k) => all[k]);
     const probabilities = Array.from(classifyBeat(classifier, beat.samples, features));
     let best = 0;
     for (let c = 1; c < probabilities.length; c++) if (probabilities[c] > probabilities[best]) best = c;

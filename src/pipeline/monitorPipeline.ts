@@ -1,6 +1,7 @@
 import { connect, type Observable, type OperatorFunction } from 'rxjs';
 import type { BeatWindow, RPeak, SampleChunk } from '../types.js';
 import { bandpass, type BandpassOptions } from './bandpass.js';
+import { compareToTemplate, type CompareToTemplateOptions } from './compareToTemplate.js';
 import { detectRPeaks, type DetectRPeaksOptions } from './detectRPeaks.js';
 import { resample } from './resample.js';
 import { windowBeats, type WindowBeatsOptions } from './windowBeats.js';
@@ -11,6 +12,7 @@ export interface MonitorPipelineOptions {
   bandpass?: BandpassOptions;
   detect?: DetectRPeaksOptions;
   window?: WindowBeatsOptions;
+  template?: CompareToTemplateOptions;
   /**
    * Where the R-peaks come from, given the band-passed stream at `fsHz`. Default: `detectRPeaks(detect)`.
    * The dataset builder passes the reference annotations here to cut beats exactly where they are annotated.
@@ -33,5 +35,6 @@ export function monitorPipeline(options: MonitorPipelineOptions = {}): OperatorF
       bandpass(options.bandpass), // 0.5-40 Hz Butterworth: baseline wander and mains out; also the anti-alias filter
       resample({ toHz: fsHz }), // front-ends at 250 or 500 Hz -> the classifier's 360 Hz (a pass-through at 360 Hz)
       connect((filtered$) => filtered$.pipe(windowBeats(rPeaks(filtered$), options.window))), // R-peaks, then 180 + 180 samples around each
+      compareToTemplate(options.template), // each beat against the median of the stream's recent beats
     );
 }

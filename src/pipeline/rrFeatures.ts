@@ -7,7 +7,7 @@ import type { RrFeatures } from '../types.js';
  */
 export const RR_FEATURE_NAMES = [
   'previousRrS', 'nextRrS', 'localMeanRrS', 'recordMeanRrS',
-  'previousOverLocal', 'nextOverLocal', 'previousOverNext', 'localOverRecord',
+  'previousOverLocal', 'nextOverLocal', 'previousOverNext', 'localOverRecord', 'localVariationOverLocal',
 ] as const;
 
 export const RR_FEATURE_COUNT = RR_FEATURE_NAMES.length;
@@ -23,5 +23,6 @@ export function rrFeatureVector(rr: RrFeatures, out = new Float32Array(RR_FEATUR
   out[offset + 5] = ratio(rr.nextRrMs, rr.localMeanRrMs);
   out[offset + 6] = ratio(rr.previousRrMs, rr.nextRrMs);
   out[offset + 7] = ratio(rr.localMeanRrMs, rr.recordMeanRrMs);
+  out[offset + 8] = ratio(rr.localVariationRrMs, rr.localMeanRrMs);
   return out;
 }

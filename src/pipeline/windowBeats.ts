@@ -7,7 +7,7 @@ export interface WindowBeatsOptions {
   samplesBefore?: number;
   /** Samples kept from the R-peak on (the R-peak included). Default 180. */
   samplesAfter?: number;
-  /** RR intervals averaged for `localMeanRrMs`. Default 10 (about 8 s of sinus rhythm). */
+  /** RR intervals averaged for `localMeanRrMs` and `localVariationRrMs`. Default 10 (about 8 s of sinus rhythm). */
   localBeats?: number;
   /**
    * Samples kept behind the newest one for peaks that arrive late (the detector's latency, search-back).
@@ -139,13 +139,14 @@ export function windowBeats(rPeaks$: Observable<RPeak>, options: WindowBeatsOpti
         const nextRrMs = toMs(nextRr ?? previousRr ?? 0);
         const localMeanRrMs = recentRrSamples.length > 0 ? toMs(mean(recentRrSamples)) : nextRrMs;
         const recordMeanRrMs = rrCount > 0 ? toMs(rrSumSamples / rrCount) : nextRrMs;
+        const localVariationRrMs = toMs(meanAbsoluteSuccessiveDifference(recentRrSamples));
         const beat: BeatWindow = {
           streamId: peak.streamId,
           sampleIndex: peak.sampleIndex,
           fsHz: fs,
           samples,
           samplesBefore,
-          rr: { previousRrMs, nextRrMs, localMeanRrMs, recordMeanRrMs },
+          rr: { previousRrMs, nextRrMs, localMeanRrMs, recordMeanRrMs, localVariationRrMs },
           paddedSamples: padded,
         };
         if (peak.label !== undefined) beat.label = peak.label;
@@ -204,6 +205,13 @@ export function windowBeats(rPeaks$: Observable<RPeak>, options: WindowBeatsOpti
         chunksSubscription.unsubscribe();
       };
     });
+}
+
+/** Mean of |x[k] - x[k-1]|; 0 for fewer than two values. */
+function meanAbsoluteSuccessiveDifference(values: readonly number[]): number {
+  let sum = 0;
+  for (let k = 1; k < values.length; k++) sum += Math.abs(values[k] - values[k - 1]);
+  return values.length > 1 ? sum / (values.length - 1) : 0;
 }
 
 function mean(values: readonly number[]): number {

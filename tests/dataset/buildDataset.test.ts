@@ -7,7 +7,7 @@ import { buildDataset } from '../../src/dataset/buildDataset.js';
 import { extractBeats } from '../../src/dataset/extractBeats.js';
 import { loadDataset } from '../../src/model/dataset.js';
 import { bandpass } from '../../src/pipeline/bandpass.js';
-import { RR_FEATURE_COUNT } from '../../src/pipeline/rrFeatures.js';
+import { BEAT_FEATURE_NAMES } from '../../src/pipeline/beatFeatures.js';
 import { recordSource } from '../../src/sources/recordSource.js';
 import { isBeatCode } from '../../src/wfdb/annotationCodes.js';
 import { readAnnotations } from '../../src/wfdb/annotations.js';
@@ -62,7 +62,13 @@ describe.skipIf(skipWithoutMitdb())('dataset from the stream (MIT-BIH)', () => {
     const dataset = await loadDataset(out);
     expect(dataset.count).toBe(first.count);
     expect(dataset.windowLength).toBe(360);
-    expect(dataset.featureCount).toBe(RR_FEATURE_COUNT);
+    expect(dataset.featureNames).toEqual([...BEAT_FEATURE_NAMES]);
+    // Template features: unknown for the first beats of each record, then finite; record 100's N beats match it.
+    const F = dataset.featureCount, qrs = BEAT_FEATURE_NAMES.indexOf('templateQrsCorrelation');
+    const qrsCorrelations = dataset.record.flatMap((r, i) => (r === '100' && dataset.symbol[i] === 'N' ? [dataset.features[i * F + qrs]] : []));
+    expect(qrsCorrelations.slice(0, 8).every(Number.isNaN)).toBe(true);
+    expect(qrsCorrelations.slice(8).every(Number.isFinite)).toBe(true);
+    expect(qrsCorrelations.slice(8).sort((a, b) => a - b)[Math.floor((qrsCorrelations.length - 8) / 2)]).toBeGreaterThan(0.98);
     expect(dataset.hash).toBe(first.hash);
     const counts = (r: string) => dataset.record.filter((x) => x === r).length;
     expect(counts('100')).toBe(2273);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { aamiClassOf, DS1_RECORDS, DS2_RECORDS, PACED_RECORDS } from '../../src/dataset/aamiClasses.js';
-import { splitBeats, type SplitBeat } from '../../src/dataset/splits.js';
+import { INTER_VALIDATION_RECORDS, splitBeats, type SplitBeat } from '../../src/dataset/splits.js';
 import { MITDB_RECORDS } from '../../src/config.js';
 
 /** A synthetic beat list over all 48 records, with every MIT-BIH beat symbol and a few non-beats. */
@@ -43,6 +43,18 @@ describe('splitBeats', () => {
     }
     const used = beats.filter((b) => !PACED_RECORDS.includes(b.record) && aamiClassOf(b.symbol) !== undefined).length;
     expect(all.length).toBe(used);
+  });
+
+  it('inter with validation by records: whole DS1 records held out, no patient on two sides, the same test set', () => {
+    const byBeats = splitBeats(beats, 'inter');
+    const split = splitBeats(beats, 'inter', { interValidation: 'records' });
+    const recordsOf = (ids: number[]) => [...new Set(ids.map((i) => beats[i].record))].sort();
+    expect(recordsOf(split.validation)).toEqual([...INTER_VALIDATION_RECORDS].sort());
+    expect(recordsOf(split.train).filter((r) => INTER_VALIDATION_RECORDS.includes(r))).toEqual([]);
+    expect(recordsOf(split.train)).toHaveLength(DS1_RECORDS.length - INTER_VALIDATION_RECORDS.length);
+    expect(split.test).toEqual(byBeats.test);
+    expect([...split.train, ...split.validation].sort((a, b) => a - b)).toEqual([...byBeats.train, ...byBeats.validation].sort((a, b) => a - b));
+    for (const r of INTER_VALIDATION_RECORDS) expect(DS1_RECORDS).toContain(r);
   });
 
   it('intra: stratified 80/20 with no beat in both halves, reproducible from the seed', () => {

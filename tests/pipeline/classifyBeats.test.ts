@@ -22,7 +22,7 @@ function beatsFromDataset(count: number): BeatWindow[] {
     return {
       streamId: 'test', sampleIndex: 1000 + 300 * i, fsHz: 360, samplesBefore: 180, paddedSamples: 0,
       samples: dataset.windows.slice(i * 360, (i + 1) * 360),
-      rr: { previousRrMs: f[0] * 1000, nextRrMs: f[1] * 1000, localMeanRrMs: f[2] * 1000, recordMeanRrMs: f[3] * 1000 },
+      rr: { previousRrMs: f[0] * 1000, nextRrMs: f[1] * 1000, localMeanRrMs: f[2] * 1000, recordMeanRrMs: f[3] * 1000, localVariationRrMs: 0 },
     };
   });
 }

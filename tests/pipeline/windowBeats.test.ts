@@ -40,15 +40,17 @@ describe('windowBeats', () => {
       expect(beat.label).toBe('N');
     }
     // First beat: previous RR repeats the next one; last beat: next RR repeats the previous one.
-    expect(beats[0].rr).toEqual({ previousRrMs: 1000, nextRrMs: 1000, localMeanRrMs: 1000, recordMeanRrMs: 1000 });
+    expect(beats[0].rr).toEqual({ previousRrMs: 1000, nextRrMs: 1000, localMeanRrMs: 1000, recordMeanRrMs: 1000, localVariationRrMs: 0 });
     expect(beats[2].rr.previousRrMs).toBe(1000);
     expect(beats[2].rr.nextRrMs).toBe(1500);
-    expect(beats[3].rr).toEqual({ previousRrMs: 1500, nextRrMs: 1500, localMeanRrMs: (1000 + 1000 + 1500) / 3, recordMeanRrMs: (1000 + 1000 + 1500) / 3 });
+    expect(beats[3].rr).toEqual({ previousRrMs: 1500, nextRrMs: 1500, localMeanRrMs: (1000 + 1000 + 1500) / 3, recordMeanRrMs: (1000 + 1000 + 1500) / 3, localVariationRrMs: (0 + 500) / 2 });
   });
 
-  it('averages only the last localBeats RR intervals for localMeanRrMs', async () => {
+  it('averages only the last localBeats RR intervals for localMeanRrMs and localVariationRrMs', async () => {
     const positions = [400, 760, 1120, 1840, 2560]; // RR 360, 360, 720, 720 samples
     const beats = await run(rampChunks(3000), positions.map((s) => peak(s)), { localBeats: 2 });
+    expect(beats[3].rr.localVariationRrMs).toBe(1000); // |720 - 360| samples
+    expect(beats[4].rr.localVariationRrMs).toBe(0);
     expect(beats[4].rr.localMeanRrMs).toBe(2000);
     expect(beats[4].rr.recordMeanRrMs).toBe(1500);
   });

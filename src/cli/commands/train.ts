@@ -4,7 +4,8 @@ import { defaultDatasetDir } from '../../config.js';
 import { PROTOCOLS, type Protocol } from '../../dataset/splits.js';
 import { BACKEND_NAMES, MODEL_KINDS, type BackendName, type ModelKind } from '../../model/names.js';
 import type { Balance } from '../../model/train.js';
-import { newCommand, type CliIo } from '../io.js';
+import { FEATURE_GROUPS } from '../../pipeline/beatFeatures.js';
+import { commaList, newCommand, type CliIo } from '../io.js';
 
 /** Where `train` reads the dataset when --dataset is not given: env ECG_DATASET_DIR, else `dataset build`'s default output. */
 export function trainDatasetDir(env: NodeJS.ProcessEnv): string {
@@ -28,6 +29,10 @@ interface TrainFlags {
   augment?: boolean;
   windowNorm?: 'zscore' | 'scale';
   patience: number;
+  features?: string[];
+  validation?: 'beats' | 'records';
+  filters?: number;
+  gruUnits?: number;
   maxMinutes: number;
   resume?: boolean;
   keepCheckpoints?: boolean;
@@ -58,6 +63,8 @@ const quotaArg = (value: string): Record<string, number> => {
   }
   return out;
 };
+const featureList = (value: string): string[] =>
+  [...new Set(commaList(value).flatMap((name) => FEATURE_GROUPS[name] ?? [name]))];
 const positive = (value: string): number => {
   const n = Number(value);
   if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError(`must be a positive number, got "${value}"`);
@@ -95,6 +102,10 @@ export function trainCommand(io: CliIo): Command {
     .option('--class-quota <list>', 'balanced sampling: beats per epoch per class, e.g. N=9000,S=3000,V=3000,F=400,Q=50 (overrides --per-class)', quotaArg)
     .option('--augment', 'augment training windows: amplitude x[0.8, 1.2], shift up to 5 samples, noise 0.03 (seeded)')
     .option('--window-norm <how>', 'window normalisation: zscore (per beat) | scale (one global factor) (default: zscore for seed, scale otherwise)', oneOf('--window-norm', ['zscore', 'scale'] as const))
+    .option('--validation <from>', 'inter-patient validation: beats (a share of DS1 beats) | records (DS1 records 118, 220, 223 held out) (default: beats)', oneOf('--validation', ['beats', 'records'] as const))
+    .option('--features <list>', `features joined before the head: groups (${Object.keys(FEATURE_GROUPS).join(', ')}) or names, comma-separated (default: all the dataset has)`, featureList)
+    .option('--filters <n>', 'MSHAN: filters per convolution branch (default 16)', positiveInt)
+    .option('--gru-units <n>', 'MSHAN: GRU units (default 32)', positiveInt)
     .option('--patience <n>', 'early stopping: epochs without a better validation macro F1', positiveInt, 8)
     .option('--max-minutes <min>', 'start no epoch that would end after this many minutes', positive, 28)
     .option('--resume', 'continue from OUT/checkpoint after an interruption')
@@ -112,6 +123,8 @@ export function trainCommand(io: CliIo): Command {
         model: flags.model, protocol: flags.protocol, datasetDir: flags.dataset, outDir, epochs: flags.epochs, batchSize: flags.batchSize,
         seed: flags.seed, learningRate: flags.learningRate, balance: flags.balance, perClassPerEpoch: flags.perClass, maxOversample: flags.maxOversample, majorityFactor: flags.majorityFactor, classQuota: flags.classQuota,
         augment: flags.augment ? { amplitude: 0.2, shiftSamples: 5, noise: 0.03 } : undefined, windowNormalisation: flags.windowNorm, patience: flags.patience,
+        features: flags.features, interValidation: flags.validation,
+        size: flags.filters || flags.gruUnits ? { filters: flags.filters, gruUnits: flags.gruUnits } : undefined,
         maxMinutes: flags.maxMinutes, resume: flags.resume ?? false, keepCheckpoints: flags.keepCheckpoints ?? false, progress: stderr,
       });
       const m = result.manifest;
