@@ -9,7 +9,7 @@ import { evaluateBeats } from '../../src/eval/beatsEvaluation.js';
 import { confusionMatrixSvg } from '../../src/eval/confusionPlot.js';
 import { trySetBackend } from '../../src/model/backend.js';
 import { loadDataset, syntheticDataset, writeDataset, type BeatDataset } from '../../src/model/dataset.js';
-import { loadClassifier, type Classifier } from '../../src/model/predict.js';
+import { argmaxRows, classifyBatch, loadClassifier, type Classifier } from '../../src/model/predict.js';
 import { trainModel } from '../../src/model/train.js';
 import { BEAT_CLASSES } from '../../src/types.js';
 import { readAnnotations } from '../../src/wfdb/annotations.js';
@@ -65,6 +65,23 @@ describe.skipIf(skipWithoutMitdb())('evaluateBeats (MIT-BIH 100, 232 and a tiny 
       expect(rescored.veb.tp).toBeGreaterThanOrEqual(0);
       expect(e.ec57!.bxb.gross.matrix.V.V).toBeGreaterThanOrEqual(rescored.veb.tp);
     }
+  });
+
+  it('feeds the model its own features out of the dataset\'s wider rows (8 RR of 14)', async () => {
+    expect(dataset.featureCount).toBeGreaterThan(classifier.manifest.input.featureNames.length);
+    const e = await evaluateBeats({ classifier, dataset, dir: join(work, 'db'), test: { kind: 'records', records } });
+    const names = classifier.manifest.input.featureNames;
+    const rows = Float32Array.from({ length: dataset.count * names.length }, (_, k) =>
+      dataset.features[Math.floor(k / names.length) * dataset.featureCount + dataset.featureNames.indexOf(names[k % names.length])]);
+    const predicted = argmaxRows(classifyBatch(classifier, dataset.windows, rows), 5);
+    const confusion = BEAT_CLASSES.map(() => BEAT_CLASSES.map(() => 0));
+    predicted.forEach((p, i) => { if (dataset.labels[i] < 5) confusion[dataset.labels[i]][p]++; });
+    expect(e.classification!.confusion).toEqual(confusion);
+    // The same dataset with its columns in reverse order scores the same: columns are found by name, not position.
+    const F = dataset.featureCount;
+    const reversed = { ...dataset, featureNames: [...dataset.featureNames].reverse(), features: dataset.features.map((_, k) => dataset.features[k - (k % F) + F - 1 - (k % F)]) };
+    const r = await evaluateBeats({ classifier, dataset: reversed, dir: join(work, 'db'), test: { kind: 'records', records } });
+    expect(r.classification!.confusion).toEqual(confusion);
   });
 
   it('intra protocol: EC57 on the test beats only, so every test beat is matched and nothing else is missed', async () => {

@@ -79,6 +79,21 @@ describe('trainModel', () => {
     expect(await weightsOf(join(root, 'a'))).toEqual(await weightsOf(join(root, 'b')));
     expect(await weightsOf(join(root, 'a'))).not.toEqual(await weightsOf(join(root, 'c')));
   });
+
+  it('trains on the named feature subset and size, recorded in the manifest; an unknown feature name is refused', async () => {
+    const subset = ['previousOverLocal', 'nextRrS'];
+    const result = await trainModel({ ...base('subset'), epochs: 1, features: subset, size: { filters: 4, gruUnits: 6 } });
+    expect(result.manifest.input.featureNames).toEqual(subset);
+    expect(result.manifest.training.size).toEqual({ filters: 4, gruUnits: 6 });
+    expect(result.model.inputs[1].shape).toEqual([null, 2]);
+    expect(result.model.getLayer('gru').getWeights()[1].shape).toEqual([6, 18]);
+    // The subset's normalisation is that of those two columns of the full rows.
+    const column = dataset.featureNames.indexOf('nextRrS');
+    const values = Array.from({ length: dataset.count }, (_, i) => dataset.features[i * dataset.featureCount + column]);
+    expect(result.manifest.normalisation.featureMean[1]).toBeGreaterThan(Math.min(...values));
+    expect(result.manifest.normalisation.featureMean[1]).toBeLessThan(Math.max(...values));
+    await expect(trainModel({ ...base('unknown'), epochs: 1, features: ['noSuchFeature'] })).rejects.toMatchObject({ code: 'ECG_ERR_BAD_OPTION' });
+  });
 });
 
 describe('metricsFromConfusion', () => {

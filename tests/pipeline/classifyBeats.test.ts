@@ -55,13 +55,19 @@ describe('classifyBeats', () => {
     });
   });
 
+  it('feeds a model the features it names (8 of the stream\'s), and refuses one that needs a feature the stream does not make', () => {
+    expect(classifier.manifest.input.featureNames).toHaveLength(8); // the synthetic dataset's RR features; the test above checks the values
+    const alien = { ...classifier, manifest: { ...classifier.manifest, input: { ...classifier.manifest.input, featureNames: ['previousRrS', 'qtIntervalS'] } } };
+    expect(() => classifyBeats(alien)).toThrow(expect.objectContaining({ code: 'ECG_ERR_BAD_OPTION', message: expect.stringMatching(/qtIntervalS/) }));
+  });
+
   it('refuses a model whose classes are not the AAMI classes', () => {
     const seedLike = { ...classifier, manifest: { ...classifier.manifest, classes: ['N', 'L', 'R', 'A', 'V'] } };
     expect(() => classifyBeats(seedLike)).toThrow(expect.objectContaining({ code: 'ECG_ERR_BAD_OPTION' }));
   });
 });
 
-/** The feature rows classifyBeats builds for these beats, via the same rrFeatureVector. */
+/** The feature rows the model needs for these beats, computed here independently of rrFeatures.ts. */
 function rrRows(beats: BeatWindow[]): Float32Array {
   return Float32Array.from(beats.flatMap((b) => {
     const { previousRrMs: p, nextRrMs: n, localMeanRrMs: l, recordMeanRrMs: r } = b.rr;
