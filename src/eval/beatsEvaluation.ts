@@ -1,5 +1,5 @@
 import { mkdir } from 'node:fs/promises';
-import { featureColumns } from '../pipeline/beatFeatures.js';
+import { featureColumns, selectColumns } from '../pipeline/beatFeatures.js';
 import { join } from 'node:path';
 import { splitBeats, type Protocol, type ProtocolSplit } from '../dataset/splits.js';
 import { ConfigError } from '../errors.js';
@@ -89,11 +89,12 @@ export async function evaluateBeats(options: EvaluateBeatsOptions): Promise<Beat
   // Classify the test beats (duplicates of the seed protocol's resampling classified once each).
   const unique = [...new Set(testIndices)].sort((a, b) => a - b);
   const windows = new Float32Array(unique.length * L);
-  const features = new Float32Array(unique.length * columns.length);
+  const rows = new Float32Array(unique.length * F);
   unique.forEach((i, k) => {
     windows.set(dataset.windows.subarray(i * L, (i + 1) * L), k * L);
-    columns.forEach((c, j) => (features[k * columns.length + j] = dataset.features[i * F + c]));
+    rows.set(dataset.features.subarray(i * F, (i + 1) * F), k * F);
   });
+  const features = selectColumns(rows, F, columns); // the model's own features, by name
   const predictedRows = argmaxRows(classifyBatch(classifier, windows, features, { batchSize: 256 }), classes.length);
   const predicted = new Map<number, number>();
   unique.forEach((i, k) => predicted.set(i, predictedRows[k]));
