@@ -11,6 +11,7 @@
  * classification of heartbeats using ECG morphology and heartbeat interval features. IEEE TBME 2004;51(7):1196-1206
  * (inter-patient DS1/DS2 split and the literature's class map).
  */
+import { FEATURE_GROUPS } from '../pipeline/beatFeatures.js';
 import { existsSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import { basename, join, relative, resolve } from 'node:path';
@@ -114,6 +115,8 @@ export interface ReportModel {
   parameters: number;
   backend: string;
   usesRr: boolean;
+  /** The features joined before the head, by group (describeFeatures), e.g. "9 rr + 5 template". */
+  features: string;
   trainingSeconds?: number;
   epochsRun?: number;
   bestEpoch?: number;
@@ -196,9 +199,21 @@ function describeModel(dir: string, manifest: ModelManifest, modelsRoot: string)
   return {
     name: basename(resolve(dir)), dir, modelArg: inRoot ? basename(dir) : dir, kind: manifest.model, protocol: manifest.protocol as Protocol,
     classes: manifest.classes, parameters: manifest.parameters, backend: manifest.backend, usesRr: manifest.input.usesRr,
+    features: describeFeatures(manifest.input.usesRr ? manifest.input.featureNames : []),
     trainingSeconds: num(t.totalSeconds), epochsRun: num(t.epochsRun), bestEpoch: num(t.bestEpoch), stoppedBy: str(t.stoppedBy),
     beatsPerMinute: num(t.beatsPerMinute), balance: str(t.balanceDescription), datasetHash: manifest.dataset.hash, createdAt: manifest.createdAt,
   };
+}
+
+/** "8 RR + 5 template" style summary of a model's feature names, by FEATURE_GROUPS; names outside them listed. */
+export function describeFeatures(names: readonly string[]): string {
+  if (names.length === 0) return 'none';
+  const parts = Object.entries(FEATURE_GROUPS).flatMap(([group, members]) => {
+    const n = names.filter((name) => members.includes(name)).length;
+    return n > 0 ? [`${n} ${group}`] : [];
+  });
+  const other = names.filter((name) => !Object.values(FEATURE_GROUPS).some((members) => members.includes(name)));
+  return [...parts, ...other].join(' + ');
 }
 
 const isAami = (classes: readonly string[]): boolean => classes.join() === BEAT_CLASSES.join();
@@ -344,6 +359,7 @@ export function formatModelReport(report: ModelReport, options: FormatReportOpti
     }
     const info = (r: ReportRun): ReportModel | undefined => modelByName.get(r.model);
     rows.push(['model kind', (r) => `${info(r)?.kind ?? DASH}${info(r)?.usesRr === false ? ' (no RR)' : ''}`]);
+    rows.push(['features', (r) => info(r)?.features ?? DASH]);
     rows.push(['parameters', (r) => info(r)?.parameters.toLocaleString('en-US') ?? DASH]);
     rows.push(['training time', (r) => {
       const m = info(r);

@@ -8,7 +8,7 @@ import { DS1_RECORDS, DS2_RECORDS } from '../../src/dataset/aamiClasses.js';
 import { ConfigError } from '../../src/errors.js';
 import { buildDataset } from '../../src/dataset/buildDataset.js';
 import { evaluateBeats, type BeatsEvaluation } from '../../src/eval/beatsEvaluation.js';
-import { buildModelReport, findModelDirs, formatModelReport, REPORT_BEGIN, REPORT_END, spliceReport, type EvaluationSource, type ModelReport } from '../../src/eval/modelReport.js';
+import { buildModelReport, describeFeatures, findModelDirs, formatModelReport, REPORT_BEGIN, REPORT_END, spliceReport, type EvaluationSource, type ModelReport } from '../../src/eval/modelReport.js';
 import { trySetBackend } from '../../src/model/backend.js';
 import { loadDataset, syntheticDataset, writeDataset, type BeatDataset } from '../../src/model/dataset.js';
 import { loadManifest } from '../../src/model/modelIo.js';
@@ -116,6 +116,7 @@ describe.skipIf(skipWithoutMitdb())('eval report (MIT-BIH 100, 232 and two tiny 
     for (const [k, name] of order.entries()) {
       const manifest = await loadManifest(join(modelsDir, name));
       expect(tableRow(md, heading, 'parameters')[k]).toBe(manifest.parameters.toLocaleString('en-US'));
+      expect(tableRow(md, heading, 'features')[k]).toBe('8 rr'); // the synthetic dataset's 8 RR features
       expect(tableRow(md, heading, 'training time')[k]).toMatch(new RegExp(`^${((manifest.training.totalSeconds as number) / 60).toFixed(1)} min, 1 epoch \\(best 1, stopped: epochs\\), wasm$`));
       expect(tableRow(md, heading, 'reproduce')[k]).toBe(`\`ecg-monitor eval beats --model ${name} --dir ${db}\``);
     }
@@ -173,7 +174,7 @@ describe.skipIf(skipWithoutMitdb())('eval report (MIT-BIH 100, 232 and two tiny 
     const evaluation: BeatsEvaluation = { model: 'x', classes, test: { kind: 'protocol', protocol: 'seed' }, beats: 50, classification: leaky, classificationLeakFree: leakFree, notes: [] };
     const fake: ModelReport = {
       generatedAt: '', skipped: [],
-      models: [{ name: 'mshan-seed', dir: '/m/mshan-seed', modelArg: 'mshan-seed', kind: 'mshan', protocol: 'seed', classes, parameters: 11409, backend: 'wasm', usesRr: true, trainingSeconds: 540, epochsRun: 12, bestEpoch: 9, stoppedBy: 'early-stopping', datasetHash: 'h', createdAt: '' }],
+      models: [{ name: 'mshan-seed', dir: '/m/mshan-seed', modelArg: 'mshan-seed', kind: 'mshan', protocol: 'seed', classes, parameters: 11409, backend: 'wasm', usesRr: true, features: '8 rr', trainingSeconds: 540, epochsRun: 12, bestEpoch: 9, stoppedBy: 'early-stopping', datasetHash: 'h', createdAt: '' }],
       runs: [{ model: 'mshan-seed', protocol: 'seed', positions: 'reference', description: 'seed test split', command: 'ecg-monitor eval beats --model mshan-seed', evaluation, warnings: ['w1'] }],
     };
     const md = formatModelReport(fake);
@@ -184,6 +185,14 @@ describe.skipIf(skipWithoutMitdb())('eval report (MIT-BIH 100, 232 and two tiny 
     expect(tableRow(md, 'Seed protocol', 'training time')).toEqual(['9.0 min, 12 epochs (best 9, stopped: early-stopping), wasm']);
     expect(md).not.toContain('VEB Se');
     expect(md).toContain('- mshan-seed: **w1**');
+  });
+});
+
+describe('describeFeatures', () => {
+  it('counts a model\'s features by group and lists the others by name', () => {
+    expect(describeFeatures([])).toBe('none');
+    expect(describeFeatures(['previousRrS', 'templatePCorrelation', 'nextRrS'])).toBe('2 rr + 1 template');
+    expect(describeFeatures(['nextRrS', 'qtIntervalS'])).toBe('1 rr + qtIntervalS');
   });
 });
 
