@@ -432,6 +432,7 @@ export async function trainModel(options: TrainOptions): Promise<TrainResult> {
     if (!Number.isInteger(v) || v < 1) throw new ConfigError('ECG_ERR_BAD_OPTION', `train: ${name}=${v} must be a positive integer`);
   }
   const balance: Balance = options.balance ?? (protocol === 'seed' ? 'none' : 'sampling');
+  if (options.size && !kind.startsWith('mshan')) throw new ConfigError('ECG_ERR_BAD_OPTION', `train: --filters and --gru-units size MSHAN only, not ${kind}`);
 
   const ds = withFeatures(options.dataset ?? (await loadDataset(datasetDir)), options.features);
   const split = splitBeats(ds.record.map((record, i) => ({ record, symbol: ds.symbol[i] })), protocol, { ...(splitSeed === undefined ? {} : { seed: splitSeed }), interValidation: options.interValidation });

@@ -7,8 +7,8 @@ import { BEAT_FEATURE_NAMES, beatFeatureVector, featureColumns } from './beatFea
 /**
  * Classifies each beat window into the AAMI classes with a loaded model (see src/model/predict.ts), one beat at a
  * time as beats arrive: on one wasm thread a beat costs about 2 ms, far below the ~800 ms between beats, so batching
- * would only add latency. The features (RR, and the comparison with the stream's usual beat) are built by the same function the training
- * set used (beatFeatures.ts), and the model's own subset of them is passed.
+ * would only add latency. The features (RR, and the comparison with the stream's usual beat) are built by the same
+ * function the training set used (beatFeatures.ts), and the model gets the ones its manifest names.
  * Tensors are created and disposed inside the call: `tf.memory().numTensors` does not grow with the stream.
  *
  * ## Example

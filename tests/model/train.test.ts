@@ -80,7 +80,7 @@ describe('trainModel', () => {
     expect(await weightsOf(join(root, 'a'))).not.toEqual(await weightsOf(join(root, 'c')));
   });
 
-  it('trains on the named feature subset and size, recorded in the manifest; an unknown feature name is refused', async () => {
+  it('trains on the named feature subset and size, recorded in the manifest; an unknown feature name or a size for a baseline is refused', async () => {
     const subset = ['previousOverLocal', 'nextRrS'];
     const result = await trainModel({ ...base('subset'), epochs: 1, features: subset, size: { filters: 4, gruUnits: 6 } });
     expect(result.manifest.input.featureNames).toEqual(subset);
@@ -93,6 +93,7 @@ describe('trainModel', () => {
     expect(result.manifest.normalisation.featureMean[1]).toBeGreaterThan(Math.min(...values));
     expect(result.manifest.normalisation.featureMean[1]).toBeLessThan(Math.max(...values));
     await expect(trainModel({ ...base('unknown'), epochs: 1, features: ['noSuchFeature'] })).rejects.toMatchObject({ code: 'ECG_ERR_BAD_OPTION' });
+    await expect(trainModel({ ...base('sized-cnn'), model: 'cnn', epochs: 1, size: { filters: 4 } })).rejects.toMatchObject({ code: 'ECG_ERR_BAD_OPTION' });
   });
 });
 
