@@ -48,6 +48,8 @@ export interface BenchClassifyResult {
   singleBeatP50Ms?: number;
   beatsPerSecondBatch1?: number;
   trainingBeatsPerMinute?: number | null;
+  /** CPU cost of a beat's features in the live stream (compareToTemplate + beatFeatureVector), microseconds. */
+  featuresMicrosPerBeat: number;
   model: { dir: string | null; name: string; parameters: number };
   backends: BackendBench[];
   machine: { cpus: number; cpuModel?: string; node: string; wasmThreads: number };
@@ -144,14 +146,34 @@ export async function benchClassify(flags: BenchClassifyFlags, io: CliIo): Promi
     classifier.model.dispose();
   }
   await trySetBackend(defaultBackend);
+  const featuresMicrosPerBeat = await timeBeatFeatures(data.windows, flags.seconds);
   const main = results.find((r) => r.backend === defaultBackend) ?? results[0];
   return {
     defaultBackend, beatsPerSecondBatch64: main?.beatsPerSecondBatch64, singleBeatP99Ms: main?.singleBeatP99Ms, singleBeatP50Ms: main?.singleBeatP50Ms,
     beatsPerSecondBatch1: main?.beatsPerSecondBatch1, trainingBeatsPerMinute: main?.trainingBeatsPerMinute,
-    model: modelInfo, backends: results,
+    featuresMicrosPerBeat, model: modelInfo, backends: results,
     machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model, node: process.version, wasmThreads: 1 },
     createdAt: new Date().toISOString(),
   };
+}
+
+/** Microseconds per beat of the stream's feature stage, over `seconds`, on windows cycled from `windows`. */
+async function timeBeatFeatures(windows: Float32Array, seconds: number): Promise<number> {
+  const { from, lastValueFrom, count, map } = await import('rxjs');
+  const { compareToTemplate } = await import('../../pipeline/compareToTemplate.js');
+  const { beatFeatureVector } = await import('../../pipeline/beatFeatures.js');
+  const available = windows.length / 360;
+  const beats = Array.from({ length: 2000 }, (_, i) => ({
+    streamId: 'bench', sampleIndex: 1000 + 300 * i, fsHz: 360, samplesBefore: 180, paddedSamples: 0,
+    samples: windows.slice((i % available) * 360, (i % available + 1) * 360),
+    rr: { previousRrMs: 800, nextRrMs: 800, localMeanRrMs: 800, recordMeanRrMs: 800, localVariationRrMs: 0 },
+  }));
+  let done = 0;
+  const t0 = performance.now();
+  while (performance.now() - t0 < seconds * 1000 || done === 0) {
+    done += await lastValueFrom(from(beats).pipe(compareToTemplate(), map((beat) => beatFeatureVector(beat)), count()));
+  }
+  return ((performance.now() - t0) * 1000) / done;
 }
 
 /** The people's table of a {@link BenchClassifyResult}. */
@@ -162,7 +184,7 @@ export function benchClassifyTable(r: BenchClassifyResult): string {
   for (const b of r.backends) {
     out += line([b.backend, b.beatsPerSecondBatch64.toFixed(0), b.beatsPerSecondBatch1.toFixed(0), b.singleBeatP50Ms.toFixed(2), b.singleBeatP99Ms.toFixed(2), b.trainingBeatsPerMinute === null ? '-' : b.trainingBeatsPerMinute.toFixed(0), b.rssMb.toFixed(0)]);
   }
-  return out;
+  return out + `features (template + RR) per beat: ${r.featuresMicrosPerBeat.toFixed(0)} us\n`;
 }
 
 /** `bench classify` as a suite of `ecg-monitor bench` (main.ts: `benchCommand(io, [...DEFAULT_BENCH_SUITES, classifyBenchSuite])`). */
