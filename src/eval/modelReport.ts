@@ -205,7 +205,7 @@ function describeModel(dir: string, manifest: ModelManifest, modelsRoot: string)
   };
 }
 
-/** "8 RR + 5 template" style summary of a model's feature names, by FEATURE_GROUPS; names outside them listed. */
+/** "8 rr + 5 template" style summary of a model's feature names, by FEATURE_GROUPS; names outside them listed. */
 export function describeFeatures(names: readonly string[]): string {
   if (names.length === 0) return 'none';
   const parts = Object.entries(FEATURE_GROUPS).flatMap(([group, members]) => {
