@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -31,6 +32,15 @@ export const MITDB_RECORDS: readonly string[] = [
 export function packageRoot(): string {
   const here = dirname(fileURLToPath(import.meta.url));
   return resolve(here, here.includes(`${join('dist', 'src')}`) ? '../..' : '..');
+}
+
+/**
+ * A model given by name or folder: the folder of that name under `modelsRoot` (the package's models/ by default)
+ * when there is one, else the path as given (resolved). Whether it holds a model is for the caller to check.
+ */
+export function resolveModelDir(nameOrDir: string, modelsRoot = join(packageRoot(), 'models')): string {
+  const named = join(modelsRoot, nameOrDir);
+  return existsSync(named) ? named : resolve(nameOrDir);
 }
 
 /** The model the live monitor uses unless told otherwise: MSHAN trained inter-patient (DS1), shipped in models/. */

@@ -3,6 +3,7 @@ import { writeFile } from 'node:fs/promises';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { InvalidArgumentError, type Command } from 'commander';
+import { defaultModelDir } from '../../config.js';
 import { BACKEND_NAMES, type BackendName } from '../../model/names.js';
 import { newCommand, type CliIo } from '../io.js';
 import type { BenchSuite } from './bench.js';
@@ -70,7 +71,7 @@ export async function benchClassify(flags: BenchClassifyFlags, io: CliIo): Promi
   const defaultBackend = await initBackend(undefined, io.env);
   const wanted = flags.backends?.split(',').map((s) => s.trim()) as BackendName[] | undefined;
   const backends = (await availableBackends()).filter((b) => !wanted || wanted.includes(b));
-  const modelDir = flags.model ?? (existsSync(join('models', 'mshan-inter', 'model.json')) ? join('models', 'mshan-inter') : undefined);
+  const modelDir = flags.model ?? (existsSync(join(defaultModelDir(), 'model.json')) ? defaultModelDir() : undefined);
   const data = syntheticDataset({ beatsPerRecord: 64, records: ['100', '101'], seed: 7 });
   const results: BackendBench[] = [];
   let modelInfo: { dir: string | null; name: string; parameters: number } = { dir: null, name: 'mshan (untrained)', parameters: 0 };

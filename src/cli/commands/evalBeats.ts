@@ -1,8 +1,7 @@
-import { existsSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { Option, type Command } from 'commander';
-import { packageRoot } from '../../config.js';
+import { resolveModelDir } from '../../config.js';
 import type { BeatPositions } from '../../dataset/extractBeats.js';
 import { PROTOCOLS, type Protocol } from '../../dataset/splits.js';
 import type { BeatsEvaluation } from '../../eval/beatsEvaluation.js';
@@ -36,7 +35,7 @@ export function evalBeatsCommand(io: CliIo): Command {
     .option('--plot <file>', 'write the confusion matrix as SVG (vega-lite)')
     .addHelpText('after', '\nExamples:\n  ecg-monitor eval beats --model mshan-inter --out out/cls\n  ecg-monitor eval beats --model mshan-inter --positions detector\n  ecg-monitor eval beats --model mshan-intra --protocol intra --json intra.json\n')
     .action(async (flags: EvalBeatsFlags) => {
-      const modelDir = existsSync(flags.model) ? resolve(flags.model) : join(packageRoot(), 'models', flags.model);
+      const modelDir = resolveModelDir(flags.model);
       // TensorFlow.js and vega load here, not at CLI start-up, so other commands start in a tenth of the time.
       const [{ initBackend }, { loadClassifier }, { evaluateBeats }, { confusionMatrixSvg }] = await Promise.all([
         import('../../model/backend.js'), import('../../model/predict.js'), import('../../eval/beatsEvaluation.js'), import('../../eval/confusionPlot.js'),

@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import type { Command } from 'commander';
-import { packageRoot } from '../../config.js';
+import { packageRoot, resolveModelDir } from '../../config.js';
 import { ConfigError } from '../../errors.js';
 import { commaList, newCommand, progressLine, type CliIo } from '../io.js';
 
@@ -51,7 +51,7 @@ export function evalReportCommand(io: CliIo): Command {
       let modelDirs: string[];
       let skipped: { dir: string; reason: string }[] = [];
       if (flags.models !== undefined) {
-        modelDirs = commaList(flags.models).map((m) => (existsSync(join(modelsRoot, m)) ? join(modelsRoot, m) : resolve(m)));
+        modelDirs = commaList(flags.models).map((m) => resolveModelDir(m, modelsRoot));
         for (const d of modelDirs) if (!existsSync(d)) throw new ConfigError('ECG_ERR_USAGE', `--models: no model folder ${d}`);
       } else {
         ({ dirs: modelDirs, skipped } = await findModelDirs(modelsRoot));
