@@ -4,10 +4,9 @@ import { matchBeats } from '../eval/ec57.js';
 import { monitorPipeline } from '../pipeline/monitorPipeline.js';
 import { recordSource } from '../sources/recordSource.js';
 import type { BeatWindow, RPeak } from '../types.js';
-import { ConfigError } from '../errors.js';
 import { isBeatCode } from '../wfdb/annotationCodes.js';
 import { readAnnotations } from '../wfdb/annotations.js';
-import { readHeader } from '../wfdb/header.js';
+import { chooseLeadIndex, readHeader } from '../wfdb/header.js';
 
 /** The classifier's input rate: windows of 180 + 180 samples at 360 Hz. */
 const WINDOW_FS_HZ = 360;
@@ -52,12 +51,7 @@ export interface RecordBeats {
 export async function extractBeats(dir: string, record: string, options: ExtractBeatsOptions = {}): Promise<RecordBeats> {
   const { positions = 'reference', lead = 'MLII', annotator = 'atr' } = options;
   const header = await readHeader(join(dir, `${record}.hea`));
-  const leadIndex = typeof lead === 'number' ? lead : header.signals.findIndex((s) => s.description === lead);
-  // MLII is a preference (most MIT-BIH records have it first); any other name the user gave must exist.
-  if (leadIndex < 0 && lead !== 'MLII') {
-    throw new ConfigError('ECG_ERR_BAD_OPTION', `extractBeats: record ${record} has no lead "${lead}" (it has ${header.signals.map((s) => s.description).join(', ')})`);
-  }
-  const signalIndex = Math.max(0, leadIndex);
+  const signalIndex = chooseLeadIndex(header, lead, `extractBeats: record ${record}`);
   const leadName = header.signals[signalIndex]?.description ?? String(signalIndex);
   const annotations = await readAnnotations(join(dir, `${record}.${annotator}`));
   const referenceBeats = annotations.filter((a) => isBeatCode(a.code));

@@ -1,4 +1,4 @@
-import { RecordFormatError } from '../errors.js';
+import { ConfigError, RecordFormatError } from '../errors.js';
 import { readFileOrThrow } from './files.js';
 import { FORMAT_INFO, isKnownFormat, SUPPORTED_FORMATS } from './signalFormats.js';
 
@@ -333,6 +333,28 @@ function intField(tok: string, what: string, bad: (what: string, value: string, 
  * Reads and parses a header file, e.g. `readHeader('/data/mitdb/100.hea')`.
  * @throws RecordFormatError ECG_ERR_FILE_NOT_FOUND naming the file, or any error of {@link parseHeader}
  */
+/** The lead the shipped classifiers were trained on. */
+export const PREFERRED_LEAD = 'MLII';
+
+/**
+ * Index of the signal to use as the monitored lead: `lead` by header index or name. With no lead, or the preferred
+ * MLII, the record's MLII is used when it has one (it is the second signal in MIT-BIH record 114), else its first
+ * signal: MLII is a preference, not every database has it. Any other name must exist.
+ */
+export function chooseLeadIndex(header: RecordHeader, lead: string | number | undefined, context: string): number {
+  if (typeof lead === 'number') {
+    if (!Number.isInteger(lead) || lead < 0 || lead >= header.signals.length) {
+      throw new ConfigError('ECG_ERR_BAD_OPTION', `${context}: lead index ${lead} out of range (the record has ${header.signals.length} signals)`);
+    }
+    return lead;
+  }
+  const name = lead ?? PREFERRED_LEAD;
+  const index = header.signals.findIndex((s) => s.description === name);
+  if (index >= 0) return index;
+  if (name === PREFERRED_LEAD) return 0;
+  throw new ConfigError('ECG_ERR_BAD_OPTION', `${context}: no lead "${name}" (the record has ${header.signals.map((s) => s.description).join(', ')})`);
+}
+
 export async function readHeader(path: string): Promise<RecordHeader> {
   const bytes = await readFileOrThrow(path);
   return parseHeader(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('latin1'), path);

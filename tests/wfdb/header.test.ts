@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { RecordFormatError } from '../../src/errors.js';
-import { parseHeader, toChecksum16, type RecordHeader } from '../../src/wfdb/header.js';
+import { chooseLeadIndex, parseHeader, toChecksum16, type RecordHeader } from '../../src/wfdb/header.js';
 import { MITDB_DIR, skipWithoutMitdb } from '../helpers/mitdb.js';
 
 const errorOf = (text: string, file = 'mitdb/100.hea'): RecordFormatError => {
@@ -113,6 +113,21 @@ describe('parseHeader errors name the file and line', () => {
       expect(e.message).toBe(`mitdb/100.hea:${line}: ${message}`);
     });
   }
+});
+
+describe('chooseLeadIndex', () => {
+  const twoLeads = (first: string, second: string) => parseHeader(`r 2 360 10\nr.dat 212 200 11 1024 0 0 0 ${first}\nr.dat 212 200 11 1024 0 0 0 ${second}\n`, 'r.hea');
+  it('prefers MLII wherever it is, else the first signal; takes other names and indices as given', () => {
+    expect(chooseLeadIndex(twoLeads('V5', 'MLII'), undefined, 'test')).toBe(1); // record 114's order
+    expect(chooseLeadIndex(twoLeads('MLII', 'V1'), 'MLII', 'test')).toBe(0);
+    expect(chooseLeadIndex(twoLeads('ECG1', 'ECG2'), undefined, 'test')).toBe(0);
+    expect(chooseLeadIndex(twoLeads('ECG1', 'ECG2'), 'ECG2', 'test')).toBe(1);
+    expect(chooseLeadIndex(twoLeads('MLII', 'V1'), 1, 'test')).toBe(1);
+  });
+  it('refuses a lead name the record lacks and an index out of range', () => {
+    expect(() => chooseLeadIndex(twoLeads('MLII', 'V1'), 'V5', 'serve: record r')).toThrow(/serve: record r: no lead "V5" \(the record has MLII, V1\)/);
+    expect(() => chooseLeadIndex(twoLeads('MLII', 'V1'), 2, 'test')).toThrow(expect.objectContaining({ code: 'ECG_ERR_BAD_OPTION' }));
+  });
 });
 
 describe.skipIf(skipWithoutMitdb())('all 48 MIT-BIH headers', () => {

@@ -7,7 +7,7 @@ import { log } from '../../log.js';
 import { monitorPipeline } from '../../pipeline/monitorPipeline.js';
 import { recordSource } from '../../sources/recordSource.js';
 import { RecordFormatError } from '../../errors.js';
-import { readHeader } from '../../wfdb/header.js';
+import { chooseLeadIndex, readHeader } from '../../wfdb/header.js';
 import { newCommand, nonNegativeInteger, type CliIo } from '../io.js';
 
 interface ServeFlags {
@@ -45,7 +45,7 @@ export function serveCommand(io: CliIo): Command {
       const fsHz = 360;
       const source$ = recordSource(dir, flags.record, {
         speed: flags.speed,
-        lead: flags.lead === undefined ? await preferredLead(dir, flags.record) : /^\d+$/.test(flags.lead) ? Number(flags.lead) : flags.lead,
+        lead: chooseLeadIndex(await readHeader(join(dir, `${flags.record}.hea`)), flags.lead !== undefined && /^\d+$/.test(flags.lead) ? Number(flags.lead) : flags.lead, `serve: record ${flags.record}`),
         fromSample: flags.fromS * fsHz,
         toSample: flags.toS === undefined ? undefined : flags.toS * fsHz,
       });
@@ -75,10 +75,4 @@ function speedFactor(value: string): number {
   const n = Number(value);
   if (!Number.isFinite(n) || n < 0) throw new InvalidArgumentError(`--speed must be a number >= 0, got "${value}"`);
   return n;
-}
-
-/** MLII when the record has it (the lead the classifier was trained on), else the first signal. */
-async function preferredLead(dir: string, record: string): Promise<string | number> {
-  const header = await readHeader(join(dir, `${record}.hea`));
-  return header.signals.some((s) => s.description === 'MLII') ? 'MLII' : 0;
 }
