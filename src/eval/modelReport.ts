@@ -121,6 +121,8 @@ export interface ReportModel {
   epochsRun?: number;
   bestEpoch?: number;
   stoppedBy?: string;
+  /** Set when the model was refit on training + validation beats (train --refit) after a search run. */
+  refit?: { searchSeconds?: number; searchEpochsRun?: number; searchStoppedBy?: string };
   beatsPerMinute?: number;
   balance?: string;
   datasetHash: string;
@@ -201,8 +203,15 @@ function describeModel(dir: string, manifest: ModelManifest, modelsRoot: string)
     classes: manifest.classes, parameters: manifest.parameters, backend: manifest.backend, usesRr: manifest.input.usesRr,
     features: describeFeatures(manifest.input.usesRr ? manifest.input.featureNames : []),
     trainingSeconds: num(t.totalSeconds), epochsRun: num(t.epochsRun), bestEpoch: num(t.bestEpoch), stoppedBy: str(t.stoppedBy),
+    refit: describeRefit(t.refit),
     beatsPerMinute: num(t.beatsPerMinute), balance: str(t.balanceDescription), datasetHash: manifest.dataset.hash, createdAt: manifest.createdAt,
   };
+}
+
+function describeRefit(refit: unknown): ReportModel['refit'] {
+  if (typeof refit !== 'object' || refit === null) return undefined;
+  const r = refit as Record<string, unknown>;
+  return { searchSeconds: num(r.totalSeconds), searchEpochsRun: num(r.epochsRun), searchStoppedBy: str(r.stoppedBy) };
 }
 
 /** "8 rr + 5 template" style summary of a model's feature names, by FEATURE_GROUPS; names outside them listed. */
@@ -364,6 +373,10 @@ export function formatModelReport(report: ModelReport, options: FormatReportOpti
     rows.push(['training time', (r) => {
       const m = info(r);
       if (!m) return DASH;
+      if (m.refit) {
+        const total = m.trainingSeconds === undefined || m.refit.searchSeconds === undefined ? undefined : m.trainingSeconds + m.refit.searchSeconds;
+        return `${minutes(total)}: search ${minutes(m.refit.searchSeconds)}, ${m.refit.searchEpochsRun ?? DASH} epochs (best ${m.bestEpoch ?? DASH}, stopped: ${m.refit.searchStoppedBy ?? DASH}), then refit on training + validation ${minutes(m.trainingSeconds)}, ${m.epochsRun ?? DASH} epochs, ${m.backend}`;
+      }
       const epochs = m.epochsRun === undefined ? '' : `, ${m.epochsRun} epoch${m.epochsRun === 1 ? '' : 's'} (best ${m.bestEpoch ?? DASH}, stopped: ${m.stoppedBy ?? DASH})`;
       return `${minutes(m.trainingSeconds)}${epochs}, ${m.backend}`;
     }]);

@@ -96,6 +96,18 @@ export interface TrainOptions {
   size?: ModelSize;
   /** Model-builder override (tests use tiny models). */
   buildOverride?: (featureCount: number, seed: number) => tf.LayersModel;
+  /**
+   * Refit (set by {@link trainWithRefit}): train from scratch on the training *and* validation beats for a fixed
+   * learning-rate schedule, one rate per epoch, taken from a finished search run; no early stopping, the last epoch's
+   * weights are kept. The search run's validation metrics are the model's (nothing is left to validate on).
+   */
+  refit?: RefitPlan;
+}
+
+export interface RefitPlan {
+  /** Learning rate of each epoch: the search run's rates up to its best epoch. */
+  learningRates: number[];
+  search: { bestEpoch: number; epochsRun: number; stoppedBy: string; totalSeconds?: number; validation?: SplitMetrics; test?: SplitMetrics; testLeakFree?: SplitMetrics };
 }
 
 export interface EpochRecord {
@@ -103,6 +115,8 @@ export interface EpochRecord {
   loss: number;
   beats: number;
   seconds: number;
+  /** Learning rate the epoch was trained with (the refit replays these). */
+  learningRate: number;
   validation: SplitMetrics;
 }
 
@@ -423,10 +437,11 @@ function formatSeconds(s: number): string {
 /** Trains one model on one protocol; see the module comment. Resolves when the model directory is written. */
 export async function trainModel(options: TrainOptions): Promise<TrainResult> {
   const {
-    model: kind, protocol, datasetDir, outDir, epochs = 40, batchSize = 64, seed = 1, learningRate = 1e-3,
+    model: kind, protocol, datasetDir, outDir, refit, batchSize = 64, seed = 1, learningRate = 1e-3,
     perClassPerEpoch = 4000, maxOversample = 20, majorityFactor = 1, augment, patience = 8, lrDecay = { factor: 0.5, patience: 3, min: 1e-5 }, maxMinutes = 28, resume = false, keepCheckpoints = false,
     splitSeed, stopAfterEpoch, progress,
   } = options;
+  const epochs = refit ? refit.learningRates.length : options.epochs ?? 40;
   if (!options.buildOverride && !MODEL_KINDS.includes(kind)) throw new ConfigError('ECG_ERR_BAD_OPTION', `unknown model "${kind}" (expected ${MODEL_KINDS.join(', ')})`);
   for (const [name, v] of Object.entries({ epochs, batchSize, perClassPerEpoch, maxOversample, patience })) {
     if (!Number.isInteger(v) || v < 1) throw new ConfigError('ECG_ERR_BAD_OPTION', `train: ${name}=${v} must be a positive integer`);
@@ -435,7 +450,10 @@ export async function trainModel(options: TrainOptions): Promise<TrainResult> {
   if (options.size && !kind.startsWith('mshan')) throw new ConfigError('ECG_ERR_BAD_OPTION', `train: --filters and --gru-units size MSHAN only, not ${kind}`);
 
   const ds = withFeatures(options.dataset ?? (await loadDataset(datasetDir)), options.features);
-  const split = splitBeats(ds.record.map((record, i) => ({ record, symbol: ds.symbol[i] })), protocol, { ...(splitSeed === undefined ? {} : { seed: splitSeed }), interValidation: options.interValidation });
+  const protocolSplit = splitBeats(ds.record.map((record, i) => ({ record, symbol: ds.symbol[i] })), protocol, { ...(splitSeed === undefined ? {} : { seed: splitSeed }), interValidation: options.interValidation });
+  // The refit trains on the validation beats too; the test set (and the seed protocol's leak-free subset, which
+  // already excludes validation beats) is unchanged.
+  const split: ProtocolSplit = refit ? { ...protocolSplit, train: [...protocolSplit.train, ...protocolSplit.validation], validation: [] } : protocolSplit;
   if (split.train.length === 0) throw new ModelError('ECG_ERR_MODEL', `${ds.dir}: no training beats for protocol ${protocol}`);
   if (protocol === 'seed' && !ds.hasSymbols) log.warn('dataset has no MIT-BIH symbols: the seed protocol sees AAMI class names only (N, V)');
   const classQuota = options.classQuota;
@@ -449,7 +467,7 @@ export async function trainModel(options: TrainOptions): Promise<TrainResult> {
   const model = options.buildOverride ? options.buildOverride(withRr ? ds.featureCount : 0, seed) : buildModel(kind, ds.featureCount, seed, options.size);
   const optimizer = tf.train.adam(learningRate);
   const varList = model.trainableWeights.map((w) => w.read() as tf.Variable);
-  const fingerprint = JSON.stringify({ kind, protocol, seed, learningRate, batchSize, balance, perClassPerEpoch, maxOversample, majorityFactor, classQuota: classQuota ?? null, features: ds.featureNames, augment: augment ?? null, windowMode, lrDecay, splitSeed: splitSeed ?? null, interValidation: options.interValidation ?? null, hash: ds.hash, params: model.countParams() });
+  const fingerprint = JSON.stringify({ kind, protocol, seed, learningRate, batchSize, balance, perClassPerEpoch, maxOversample, majorityFactor, classQuota: classQuota ?? null, features: ds.featureNames, augment: augment ?? null, windowMode, lrDecay, splitSeed: splitSeed ?? null, interValidation: options.interValidation ?? null, refit: refit?.learningRates ?? null, hash: ds.hash, params: model.countParams() });
   const ckptDir = join(outDir, 'checkpoint');
 
   const rng = new Rng(seed * 0x9e3779b1);
@@ -475,6 +493,8 @@ export async function trainModel(options: TrainOptions): Promise<TrainResult> {
   const classWeightTensor = tf.tensor1d(weights);
   for (let epoch = startEpoch; epoch <= epochs; epoch++) {
     const epochStart = performance.now();
+    if (refit) setLearningRate(refit.learningRates[epoch - 1]);
+    const epochLearningRate = currentLr;
     const indices = epochIndices(split, balance, quotaOf, maxOversample, rng);
     let lossSum = 0, lossCount = 0;
     const steps = Math.ceil(indices.length / batchSize);
@@ -500,9 +520,13 @@ export async function trainModel(options: TrainOptions): Promise<TrainResult> {
     }
     const validation = evaluateIndices(model, inp, split, split.validation, withRr);
     const seconds = (performance.now() - epochStart) / 1000;
-    const record: EpochRecord = { epoch, loss: lossSum / Math.max(1, lossCount), beats: lossCount, seconds, validation };
+    const record: EpochRecord = { epoch, loss: lossSum / Math.max(1, lossCount), beats: lossCount, seconds, learningRate: epochLearningRate, validation };
     history.push(record);
-    if (validation.macroF1 > bestMetric) {
+    if (refit) {
+      // Fixed schedule: every epoch is "best", so the last one is kept.
+      bestEpoch = epoch;
+      best = model.getWeights().map((w) => w.dataSync().slice() as Float32Array);
+    } else if (validation.macroF1 > bestMetric) {
       bestMetric = validation.macroF1; bestEpoch = epoch; stale = 0;
       best = model.getWeights().map((w) => w.dataSync().slice() as Float32Array);
     } else {
@@ -515,13 +539,14 @@ export async function trainModel(options: TrainOptions): Promise<TrainResult> {
     const elapsed = elapsedBefore + (performance.now() - started) / 1000;
     const meanEpoch = history.reduce((a, h) => a + h.seconds, 0) / history.length;
     const classes = split.classes.map((c) => `${c} ${pct(validation.perClass[c].se)}/${pct(validation.perClass[c].ppv)}`).join('  ');
-    progress?.write(`${progress.isTTY ? '\r' : ''}epoch ${epoch}/${epochs} loss ${record.loss.toFixed(4)} | val Se/+P % ${classes} | macroF1 ${validation.macroF1.toFixed(4)}${epoch === bestEpoch ? ' *' : ''} | ${Math.round((lossCount / seconds) * 60)} beats/min, ${formatSeconds(seconds)}/epoch, ETA ${formatSeconds(meanEpoch * (epochs - epoch))}\n`);
+    const scores = refit ? `refit on training + validation, lr ${epochLearningRate.toExponential(2)}` : `val Se/+P % ${classes} | macroF1 ${validation.macroF1.toFixed(4)}${epoch === bestEpoch ? ' *' : ''}`;
+    progress?.write(`${progress.isTTY ? '\r' : ''}epoch ${epoch}/${epochs} loss ${record.loss.toFixed(4)} | ${scores} | ${Math.round((lossCount / seconds) * 60)} beats/min, ${formatSeconds(seconds)}/epoch, ETA ${formatSeconds(meanEpoch * (epochs - epoch))}\n`);
     log.debug({ epoch, loss: record.loss, macroF1: validation.macroF1, seconds }, 'epoch');
     await mkdir(ckptDir, { recursive: true });
     await saveCheckpoint(ckptDir, model, optimizer, best, { fingerprint, epoch, rngState: rng.state, bestMetric, bestEpoch, epochsWithoutImprovement: stale, elapsedSeconds: elapsed, learningRate: currentLr, history });
     if (stopAfterEpoch !== undefined && epoch >= stopAfterEpoch) { stoppedBy = 'interrupted'; break; }
     if (stale >= patience) { stoppedBy = 'early-stopping'; break; }
-    if (epoch < epochs && elapsed + meanEpoch > maxMinutes * 60) { stoppedBy = 'time-budget'; log.warn({ elapsed, maxMinutes }, 'time budget reached'); break; }
+    if (!refit && epoch < epochs && elapsed + meanEpoch > maxMinutes * 60) { stoppedBy = 'time-budget'; log.warn({ elapsed, maxMinutes }, 'time budget reached'); break; }
   }
   classWeightTensor.dispose();
 
@@ -530,7 +555,7 @@ export async function trainModel(options: TrainOptions): Promise<TrainResult> {
     return { outDir, manifest: undefined as unknown as ModelManifest, history, bestEpoch, stoppedBy, model };
   }
   const metrics: ModelManifest['metrics'] = {
-    validation: history.find((h) => h.epoch === bestEpoch)?.validation,
+    validation: refit ? refit.search.validation : history.find((h) => h.epoch === bestEpoch)?.validation,
     test: split.test.length > 0 ? evaluateIndices(model, inp, split, split.test, withRr) : undefined,
   };
   if (split.testLeakFree) metrics.testLeakFree = evaluateIndices(model, inp, split, split.testLeakFree, withRr);
@@ -550,9 +575,10 @@ export async function trainModel(options: TrainOptions): Promise<TrainResult> {
         ? `class-balanced sampling: per epoch up to ${split.classes.map((c, i) => `${quotaOf(i)} ${c}`).join(', ')} training beats (each class repeated at most ${maxOversample}x), no class weights`
         : balance === 'weights' ? 'every training beat once per epoch, inverse-frequency class weights in the loss'
         : protocol === 'seed' ? 'every training beat once per epoch (balanced by the protocol)' : 'every training beat once per epoch, natural class frequencies (no balancing)',
-      classWeights: weights, perClassPerEpoch, maxOversample, majorityFactor, classQuota: split.classes.map((c, i) => quotaOf(i)), augment: augment ?? null, windowNormalisation: windowMode, patience, earlyStopping: 'validation macro F1', splitSeed: split.seed,
+      classWeights: weights, perClassPerEpoch, maxOversample, majorityFactor, classQuota: split.classes.map((c, i) => quotaOf(i)), augment: augment ?? null, windowNormalisation: windowMode, patience, earlyStopping: refit ? 'none (refit for a fixed number of epochs)' : 'validation macro F1', splitSeed: split.seed,
       splitDescription: split.description, totalSeconds, trainedBeats, beatsPerMinute: totalSeconds > 0 ? (trainedBeats / totalSeconds) * 60 : 0,
-      history: history.map((h) => ({ epoch: h.epoch, loss: h.loss, seconds: h.seconds, beats: h.beats, macroF1: h.validation.macroF1, accuracy: h.validation.accuracy })),
+      history: history.map((h) => ({ epoch: h.epoch, loss: h.loss, seconds: h.seconds, beats: h.beats, learningRate: h.learningRate, ...(refit ? {} : { macroF1: h.validation.macroF1, accuracy: h.validation.accuracy }) })),
+      refit: refit ? { ...refit.search, learningRates: refit.learningRates, description: `refit from scratch on training + validation beats for the search run's ${refit.learningRates.length} epochs and learning rates; validation metrics are the search run's` } : null,
     },
     metrics, backend: tf.getBackend(), parameters: model.countParams(), createdAt: new Date().toISOString(),
   };
@@ -560,4 +586,43 @@ export async function trainModel(options: TrainOptions): Promise<TrainResult> {
   if (!keepCheckpoints) await rm(ckptDir, { recursive: true, force: true });
   log.info({ outDir, bestEpoch, stoppedBy, totalSeconds: Math.round(totalSeconds) }, 'model written');
   return { outDir, manifest, history, bestEpoch, stoppedBy, model };
+}
+
+/**
+ * Search, then refit: a normal run (early stopping on validation) into `<outDir>/search` picks the number of epochs
+ * and the learning-rate schedule, then {@link trainModel} with `refit` trains a fresh model on training + validation
+ * beats with that schedule into `<outDir>`. The validation beats thus also train the shipped model, which is what the
+ * seed notebook does (it trains on its whole 80 %) and what small splits need most; the test beats stay unseen.
+ * With `resume`, a finished search (its manifest.json) is reused and an interrupted phase continues from its
+ * checkpoint. The search directory is removed once the refit is written.
+ */
+export async function trainWithRefit(options: TrainOptions): Promise<TrainResult> {
+  const searchDir = join(options.outDir, 'search');
+  const searchManifest = join(searchDir, 'manifest.json');
+  let search: ModelManifest;
+  if (options.resume && existsSync(searchManifest)) {
+    search = JSON.parse(await readFile(searchManifest, 'utf8')) as ModelManifest;
+    const t = search.training as { seed?: number };
+    if (search.model !== options.model || search.protocol !== options.protocol || t.seed !== (options.seed ?? 1)) {
+      throw new ModelError('ECG_ERR_MODEL', `${searchManifest}: search run of another model, protocol or seed; remove ${searchDir} or train without --resume`);
+    }
+    options.progress?.write(`search run already finished (best epoch ${(search.training as { bestEpoch: number }).bestEpoch}): refitting\n`);
+  } else {
+    const result = await trainModel({ ...options, outDir: searchDir, refit: undefined });
+    if (result.stoppedBy === 'interrupted') return result;
+    result.model.dispose();
+    search = result.manifest;
+  }
+  const t = search.training as { bestEpoch: number; epochsRun: number; stoppedBy: string; totalSeconds?: number; history: { epoch: number; learningRate?: number }[] };
+  const learningRates = t.history.filter((h) => h.epoch <= t.bestEpoch).map((h) => h.learningRate ?? Number.NaN);
+  if (learningRates.length !== t.bestEpoch || learningRates.some((lr) => !Number.isFinite(lr))) {
+    throw new ModelError('ECG_ERR_MODEL', `${searchManifest}: no learning rate recorded for each of the ${t.bestEpoch} epochs to refit`);
+  }
+  options.progress?.write(`refit: ${t.bestEpoch} epochs on training + validation beats\n`);
+  const result = await trainModel({
+    ...options,
+    refit: { learningRates, search: { bestEpoch: t.bestEpoch, epochsRun: t.epochsRun, stoppedBy: t.stoppedBy, totalSeconds: t.totalSeconds, ...search.metrics } },
+  });
+  if (result.stoppedBy !== 'interrupted') await rm(searchDir, { recursive: true, force: true });
+  return result;
 }

@@ -185,6 +185,9 @@ describe.skipIf(skipWithoutMitdb())('eval report (MIT-BIH 100, 232 and two tiny 
     expect(tableRow(md, 'Seed protocol', 'training time')).toEqual(['9.0 min, 12 epochs (best 9, stopped: early-stopping), wasm']);
     expect(md).not.toContain('VEB Se');
     expect(md).toContain('- mshan-seed: **w1**');
+    // A refit model (train --refit): the search run and the refit, each with its time, and their sum.
+    const refit = formatModelReport({ ...fake, models: [{ ...fake.models[0], trainingSeconds: 240, epochsRun: 9, refit: { searchSeconds: 540, searchEpochsRun: 12, searchStoppedBy: 'early-stopping' } }] });
+    expect(tableRow(refit, 'Seed protocol', 'training time')).toEqual(['13.0 min: search 9.0 min, 12 epochs (best 9, stopped: early-stopping), then refit on training + validation 4.0 min, 9 epochs, wasm']);
   });
 });
 

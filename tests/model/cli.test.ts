@@ -38,6 +38,19 @@ describe('ecg-monitor train', () => {
     expect(JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8')).training.balance).toBe('sampling');
   });
 
+  it('--refit: a search run, then a fresh model on training + validation beats; the search folder is gone at the end', async () => {
+    const io = fakeIo();
+    const out = join(root, 'mlp-refit');
+    const code = await main(['train', '--model', 'mlp', '--protocol', 'inter', '--dataset', join(root, 'data'), '--out', out, '--epochs', '2', '--per-class', '20', '--refit', '--backend', 'wasm'], io);
+    expect(code, io.err()).toBe(0);
+    expect(io.err()).toMatch(/refit: \d epochs on training \+ validation beats/);
+    expect(io.err()).toMatch(/refit on training \+ validation, lr 1\.00e-3/);
+    const manifest = JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8'));
+    expect(manifest.training.refit).toMatchObject({ epochsRun: 2, learningRates: expect.any(Array) });
+    expect(manifest.dataset.counts.validation).toBe(0);
+    expect(existsSync(join(out, 'search'))).toBe(false);
+  });
+
   it('exits 2 on a bad --model, 1 with ECG_ERR_MODEL on a missing dataset', async () => {
     const bad = fakeIo();
     expect(await main(['train', '--model', 'resnet'], bad)).toBe(2);

@@ -11,7 +11,7 @@ import { DS1_RECORDS, DS2_RECORDS } from '../../src/dataset/aamiClasses.js';
 import { trySetBackend } from '../../src/model/backend.js';
 import { loadDataset, syntheticDataset, writeDataset, type BeatDataset } from '../../src/model/dataset.js';
 import { loadModel } from '../../src/model/modelIo.js';
-import { metricsFromConfusion, trainModel, type TrainOptions } from '../../src/model/train.js';
+import { metricsFromConfusion, trainModel, trainWithRefit, type TrainOptions } from '../../src/model/train.js';
 
 let root: string;
 let dataset: BeatDataset;
@@ -94,6 +94,44 @@ describe('trainModel', () => {
     expect(result.manifest.normalisation.featureMean[1]).toBeLessThan(Math.max(...values));
     await expect(trainModel({ ...base('unknown'), epochs: 1, features: ['noSuchFeature'] })).rejects.toMatchObject({ code: 'ECG_ERR_BAD_OPTION' });
     await expect(trainModel({ ...base('sized-cnn'), model: 'cnn', epochs: 1, size: { filters: 4 } })).rejects.toMatchObject({ code: 'ECG_ERR_BAD_OPTION' });
+  });
+
+  it('refit: a fresh model trained on training + validation beats for the epochs and learning rates of the search run', async () => {
+    const lines: string[] = [];
+    const options: TrainOptions = { ...base('refit'), progress: { write: (t: string) => lines.push(t) } };
+    const search = await trainModel({ ...options, outDir: join(root, 'refit-search-alone') });
+    const refit = await trainWithRefit(options);
+    expect(existsSync(join(root, 'refit', 'search'))).toBe(false);
+    const b = search.bestEpoch;
+    expect(refit.history.map((h) => h.learningRate)).toEqual(search.history.slice(0, b).map((h) => h.learningRate));
+    const { counts } = refit.manifest.dataset;
+    expect(counts.validation).toBe(0);
+    expect(counts.train).toBe(search.manifest.dataset.counts.train + search.manifest.dataset.counts.validation);
+    expect(counts.test).toBe(search.manifest.dataset.counts.test);
+    expect(refit.manifest.training).toMatchObject({ bestEpoch: b, epochsRun: b, refit: { bestEpoch: b, epochsRun: 3 } });
+    // The model is chosen by the search run's validation figures: those are the ones reported.
+    expect(refit.manifest.metrics.validation).toEqual(search.manifest.metrics.validation);
+    expect(refit.manifest.metrics.test!.count).toBe(search.manifest.metrics.test!.count);
+    expect(await weightsOf(join(root, 'refit'))).not.toEqual(await weightsOf(join(root, 'refit-search-alone')));
+
+    // --resume reuses a finished search, and the same search gives the same refit.
+    await trainModel({ ...options, outDir: join(root, 'refit-again', 'search') });
+    const again = await trainWithRefit({ ...options, outDir: join(root, 'refit-again'), resume: true });
+    expect(lines.some((l) => l.startsWith('search run already finished'))).toBe(true);
+    expect(again.history.length).toBe(b);
+    expect(await weightsOf(join(root, 'refit-again'))).toEqual(await weightsOf(join(root, 'refit')));
+
+    await trainModel({ ...options, epochs: 1, outDir: join(root, 'refit-other', 'search') });
+    await expect(trainWithRefit({ ...options, seed: 3, outDir: join(root, 'refit-other'), resume: true })).rejects.toMatchObject({ code: 'ECG_ERR_MODEL' });
+  });
+
+  it('refit: killed then resumed, it ends with the same weights', async () => {
+    const plan = { learningRates: [1e-3, 5e-4, 2.5e-4], search: { bestEpoch: 3, epochsRun: 5, stoppedBy: 'early-stopping' } };
+    const straight = await trainModel({ ...base('refit-straight'), refit: plan });
+    expect(straight.history.map((h) => h.learningRate)).toEqual(plan.learningRates);
+    await trainModel({ ...base('refit-resumed'), refit: plan, stopAfterEpoch: 1 });
+    await trainModel({ ...base('refit-resumed'), refit: plan, resume: true });
+    expect(await weightsOf(join(root, 'refit-resumed'))).toEqual(await weightsOf(join(root, 'refit-straight')));
   });
 });
 

@@ -34,6 +34,7 @@ interface TrainFlags {
   filters?: number;
   gruUnits?: number;
   maxMinutes: number;
+  refit?: boolean;
   resume?: boolean;
   keepCheckpoints?: boolean;
   backend?: BackendName;
@@ -108,6 +109,7 @@ export function trainCommand(io: CliIo): Command {
     .option('--gru-units <n>', 'MSHAN: GRU units (default 32)', positiveInt)
     .option('--patience <n>', 'early stopping: epochs without a better validation macro F1', positiveInt, 8)
     .option('--max-minutes <min>', 'start no epoch that would end after this many minutes', positive, 28)
+    .option('--refit', 'after early stopping, train a fresh model on training + validation beats for the epochs and learning rates the search run chose')
     .option('--resume', 'continue from OUT/checkpoint after an interruption')
     .option('--keep-checkpoints', 'keep OUT/checkpoint after the run')
     .option('--backend <name>', `force a TensorFlow.js backend: ${BACKEND_NAMES.join(' | ')} (default: env ECG_TF_BACKEND, else the best available)`, oneOf('--backend', BACKEND_NAMES))
@@ -115,11 +117,11 @@ export function trainCommand(io: CliIo): Command {
     .action(async (flags: TrainFlags) => {
       // TensorFlow.js loads only when a model is trained, not for every CLI start.
       const { initBackend } = await import('../../model/backend.js');
-      const { trainModel } = await import('../../model/train.js');
+      const { trainModel, trainWithRefit } = await import('../../model/train.js');
       const backend = await initBackend(flags.backend, io.env);
       const outDir = flags.out ?? `models/${flags.model}-${flags.protocol}`;
       const stderr = io.stderr as { write(text: string): unknown; isTTY?: boolean };
-      const result = await trainModel({
+      const result = await (flags.refit ? trainWithRefit : trainModel)({
         model: flags.model, protocol: flags.protocol, datasetDir: flags.dataset, outDir, epochs: flags.epochs, batchSize: flags.batchSize,
         seed: flags.seed, learningRate: flags.learningRate, balance: flags.balance, perClassPerEpoch: flags.perClass, maxOversample: flags.maxOversample, majorityFactor: flags.majorityFactor, classQuota: flags.classQuota,
         augment: flags.augment ? { amplitude: 0.2, shiftSamples: 5, noise: 0.03 } : undefined, windowNormalisation: flags.windowNorm, patience: flags.patience,
