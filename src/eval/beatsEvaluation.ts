@@ -21,7 +21,11 @@ import { scoreBeatClasses, summarizeBeatClasses, type BeatClassSummary, formatBx
 export type TestSelection = { kind: 'protocol'; protocol: Protocol; splitSeed?: number } | { kind: 'records'; records: readonly string[] };
 
 export interface EvaluateBeatsOptions {
-  classifier: Classifier;
+  /**
+   * The classifier; several (an ensemble, for research) are scored on the mean of their class probabilities, each
+   * fed its own features. They must predict the same classes from windows of the same length.
+   */
+  classifier: Classifier | readonly Classifier[];
   /** Beats of the database, as `dataset build` stores them (reference or detector positions). */
   dataset: BeatDataset;
   /** Folder of the WFDB records the dataset was built from (for the reference annotations and headers). */
@@ -62,15 +66,24 @@ const CLASS_CODE: Record<BeatClass, number> = { N: symbolToCode('N'), S: symbolT
  * the full `.atr` would count the training beats as missed.
  */
 export async function evaluateBeats(options: EvaluateBeatsOptions): Promise<BeatsEvaluation> {
-  const { classifier, dataset, dir, test, outDir, annotator = 'atr' } = options;
-  const classes = classifier.manifest.classes;
+  const { dataset, dir, test, outDir, annotator = 'atr' } = options;
+  const members = ([] as readonly Classifier[]).concat(options.classifier);
+  if (members.length === 0) throw new ConfigError('ECG_ERR_BAD_OPTION', 'evaluateBeats: no classifier');
+  const classes = members[0].manifest.classes;
   const notes: string[] = [];
   const L = dataset.windowLength;
   const F = dataset.featureCount;
-  const columns = featureColumns(dataset.featureNames, classifier.manifest.input.usesRr ? classifier.manifest.input.featureNames : [], `${dataset.dir}`);
-  if (L !== classifier.manifest.input.windowLength) {
-    throw new ConfigError('ECG_ERR_BAD_OPTION', `dataset windows are ${L} samples, the model expects ${classifier.manifest.input.windowLength}`);
+  for (const { manifest } of members) {
+    if (L !== manifest.input.windowLength) {
+      throw new ConfigError('ECG_ERR_BAD_OPTION', `dataset windows are ${L} samples, model ${manifest.name} expects ${manifest.input.windowLength}`);
+    }
+    if (manifest.classes.join() !== classes.join()) {
+      throw new ConfigError('ECG_ERR_BAD_OPTION', `an ensemble needs the same classes: ${manifest.name} predicts ${manifest.classes.join(' ')}, ${members[0].manifest.name} ${classes.join(' ')}`);
+    }
   }
+  const columnsOf = (c: Classifier) => featureColumns(dataset.featureNames, c.manifest.input.usesRr ? c.manifest.input.featureNames : [], `${dataset.dir}`);
+  const memberColumns = members.map(columnsOf);
+  if (members.length > 1) notes.push(`ensemble of ${members.length} models: each beat takes the class of the mean of their probabilities`);
 
   let split: ProtocolSplit | undefined;
   let testIndices: number[];
@@ -94,8 +107,13 @@ export async function evaluateBeats(options: EvaluateBeatsOptions): Promise<Beat
     windows.set(dataset.windows.subarray(i * L, (i + 1) * L), k * L);
     rows.set(dataset.features.subarray(i * F, (i + 1) * F), k * F);
   });
-  const features = selectColumns(rows, F, columns); // the model's own features, by name
-  const predictedRows = argmaxRows(classifyBatch(classifier, windows, features, { batchSize: 256 }), classes.length);
+  // Each model gets its own features, by name; an ensemble averages the probabilities.
+  const probabilities = new Float32Array(unique.length * classes.length);
+  members.forEach((member, m) => {
+    const p = classifyBatch(member, windows, selectColumns(rows, F, memberColumns[m]), { batchSize: 256 });
+    for (let j = 0; j < p.length; j++) probabilities[j] += p[j] / members.length;
+  });
+  const predictedRows = argmaxRows(probabilities, classes.length);
   const predicted = new Map<number, number>();
   unique.forEach((i, k) => predicted.set(i, predictedRows[k]));
 
@@ -155,6 +173,6 @@ export async function evaluateBeats(options: EvaluateBeatsOptions): Promise<Beat
   }
 
   return {
-    model: classifier.manifest.name, classes, test, beats: testIndices.length, classification, classificationLeakFree, ec57, notes,
+    model: members.map((c) => c.manifest.name).join(' + '), classes, test, beats: testIndices.length, classification, classificationLeakFree, ec57, notes,
   };
 }

@@ -84,6 +84,35 @@ describe.skipIf(skipWithoutMitdb())('evaluateBeats (MIT-BIH 100, 232 and a tiny 
     expect(r.classification!.confusion).toEqual(confusion);
   });
 
+  it('an ensemble takes the class of the mean probabilities, each model fed its own features; mismatched classes are refused', async () => {
+    // A second tiny model with other features (RR names in another order, plus no template) and another seed.
+    const features = ['nextRrS', 'previousRrS', 'previousOverLocal'];
+    await trainModel({ model: 'mlp', protocol: 'inter', datasetDir: join(work, 'synthetic'), outDir: join(work, 'model-b'), epochs: 1, batchSize: 16, perClassPerEpoch: 30, maxMinutes: 1e6, seed: 7, features });
+    const second = await loadClassifier(join(work, 'model-b'));
+    const test = { kind: 'records', records } as const;
+    const e = await evaluateBeats({ classifier: [classifier, second], dataset, dir: join(work, 'db'), test });
+    const rowsFor = (c: Classifier) => {
+      const names = c.manifest.input.featureNames;
+      return Float32Array.from({ length: dataset.count * names.length }, (_, k) =>
+        dataset.features[Math.floor(k / names.length) * dataset.featureCount + dataset.featureNames.indexOf(names[k % names.length])]);
+    };
+    const a = classifyBatch(classifier, dataset.windows, rowsFor(classifier));
+    const b = classifyBatch(second, dataset.windows, rowsFor(second));
+    const predicted = argmaxRows(a.map((p, j) => p / 2 + b[j] / 2), 5);
+    const confusion = BEAT_CLASSES.map(() => BEAT_CLASSES.map(() => 0));
+    predicted.forEach((p, i) => { if (dataset.labels[i] < 5) confusion[dataset.labels[i]][p]++; });
+    expect(e.classification!.confusion).toEqual(confusion);
+    expect(e.model).toBe('model + model-b');
+    expect(e.notes.join()).toMatch(/ensemble of 2 models/);
+    // The ensemble differs from each member somewhere, or the test would not tell them apart.
+    const alone = [classifier, second].map((c) => argmaxRows(c === classifier ? a : b, 5));
+    expect(alone.every((p) => p.some((x, i) => x !== predicted[i]))).toBe(true);
+
+    const seedClasses = { ...second, manifest: { ...second.manifest, classes: ['N', 'L', 'R', 'A', 'V'] } };
+    await expect(evaluateBeats({ classifier: [classifier, seedClasses], dataset, dir: join(work, 'db'), test })).rejects.toMatchObject({ code: 'ECG_ERR_BAD_OPTION' });
+    second.model.dispose();
+  });
+
   it('intra protocol: EC57 on the test beats only, so every test beat is matched and nothing else is missed', async () => {
     const e = await evaluateBeats({ classifier, dataset, dir: join(work, 'db'), test: { kind: 'protocol', protocol: 'intra' } });
     const gross = e.ec57!.aami.gross;

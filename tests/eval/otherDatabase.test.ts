@@ -206,6 +206,25 @@ describe.skipIf(skipWithoutMitdb())('eval beats --dir on a 250 Hz format-16 data
     }
   }, 180_000);
 
+  it('(c) `eval beats --model A,A`: an ensemble of a model with itself scores as the model; models of another protocol are refused', async () => {
+    const summaryOf = async (models: string) => {
+      const json = join(work, 'ensemble.json');
+      const io = fakeIo(join(work, 'cache-ref'));
+      expect(await main(['eval', 'beats', '--model', models, '--dir', db, '--json', json], io), io.err.join('')).toBe(0);
+      return JSON.parse(readFileSync(json, 'utf8'));
+    };
+    const one = await summaryOf(modelDir);
+    const twice = await summaryOf(`${modelDir},${modelDir}`);
+    expect(twice.classification.confusion).toEqual(one.classification.confusion);
+    expect(twice.model).toBe('model + model');
+    expect(twice.notes.join()).toMatch(/ensemble of 2 models/);
+    const intra = join(work, 'model-intra');
+    await trainModel({ model: 'mlp', protocol: 'intra', datasetDir: join(work, 'synthetic'), outDir: intra, epochs: 1, batchSize: 16, perClassPerEpoch: 30, maxMinutes: 1e6 });
+    const bad = fakeIo(join(work, 'cache-ref'));
+    expect(await main(['eval', 'beats', '--model', `${modelDir},${intra}`, '--dir', db], bad)).toBe(2);
+    expect(bad.err.join('')).toMatch(/an ensemble's models must share protocol and split: model is inter, .* model-intra intra/);
+  }, 180_000);
+
   it('(c) `eval beats --positions detector --dir`: the detector finds the beats of the 250 Hz records (QRS Se > 95 %)', async () => {
     const json = join(work, 'det.json');
     const io = fakeIo(join(work, 'cache-det'));

@@ -4,6 +4,7 @@ import { Option, type Command } from 'commander';
 import { resolveModelDir } from '../../config.js';
 import type { BeatPositions } from '../../dataset/extractBeats.js';
 import { PROTOCOLS, type Protocol } from '../../dataset/splits.js';
+import { ConfigError } from '../../errors.js';
 import type { BeatsEvaluation } from '../../eval/beatsEvaluation.js';
 import { prepareEvaluationInputs } from '../../eval/evaluationInputs.js';
 import { commaList, newCommand, progressLine, type CliIo } from '../io.js';
@@ -24,7 +25,7 @@ interface EvalBeatsFlags {
 export function evalBeatsCommand(io: CliIo): Command {
   return newCommand('beats', io)
     .description('score a beat classifier: confusion matrix, per-class Se/+P/F1, accuracy, macro F1, EC57 VEB and SVEB')
-    .option('--model <name|dir>', 'model folder, or a name under models/', 'mshan-inter')
+    .option('--model <name|dir>', 'model folder, or a name under models/; several, comma-separated, are scored as an ensemble (mean of their probabilities)', 'mshan-inter')
     .addOption(new Option('--protocol <name>', "test split (default: the model's own protocol)").choices([...PROTOCOLS]))
     .addOption(new Option('--positions <kind>', 'beats at the reference annotations, or found by the detector (end to end: whole DS2 records)').choices(['reference', 'detector']).default('reference'))
     .option('--dir <path>', 'evaluate every beat of another WFDB database (resampled to 360 Hz) instead of an MIT-BIH protocol')
@@ -35,13 +36,21 @@ export function evalBeatsCommand(io: CliIo): Command {
     .option('--plot <file>', 'write the confusion matrix as SVG (vega-lite)')
     .addHelpText('after', '\nExamples:\n  ecg-monitor eval beats --model mshan-inter --out out/cls\n  ecg-monitor eval beats --model mshan-inter --positions detector\n  ecg-monitor eval beats --model mshan-intra --protocol intra --json intra.json\n')
     .action(async (flags: EvalBeatsFlags) => {
-      const modelDir = resolveModelDir(flags.model);
+      const modelDirs = commaList(flags.model).map((name) => resolveModelDir(name));
       // TensorFlow.js and vega load here, not at CLI start-up, so other commands start in a tenth of the time.
       const [{ initBackend }, { loadClassifier }, { evaluateBeats }, { confusionMatrixSvg }] = await Promise.all([
         import('../../model/backend.js'), import('../../model/predict.js'), import('../../eval/beatsEvaluation.js'), import('../../eval/confusionPlot.js'),
       ]);
       await initBackend(undefined, io.env);
-      const classifier = await loadClassifier(modelDir);
+      const classifiers = await Promise.all(modelDirs.map((d) => loadClassifier(d)));
+      const [classifier] = classifiers;
+      // Members trained on other splits would see each other's test beats in training.
+      const trainedOn = (c: typeof classifier) => `${c.manifest.protocol}, split seed ${String(c.manifest.training.splitSeed)}`;
+      const other = classifiers.find((c) => trainedOn(c) !== trainedOn(classifier));
+      if (other) {
+        classifiers.forEach((c) => c.model.dispose());
+        throw new ConfigError('ECG_ERR_BAD_OPTION', `--model: an ensemble's models must share protocol and split: ${classifier.manifest.name} is ${trainedOn(classifier)}, ${other.manifest.name} ${trainedOn(other)}`);
+      }
       const protocol = flags.protocol ?? (classifier.manifest.protocol as Protocol);
       const positions = flags.positions;
 
@@ -52,11 +61,11 @@ export function evalBeatsCommand(io: CliIo): Command {
         onRecord: (done, total, record) => progressLine(io, `beats of ${record} (${done}/${total})`),
       });
       if (!reused && io.stderr.isTTY) io.stderr.write('\n');
-      const evaluation = await evaluateBeats({ classifier, dataset, dir, test, outDir: flags.out });
-      classifier.model.dispose();
+      const evaluation = await evaluateBeats({ classifier: classifiers, dataset, dir, test, outDir: flags.out });
+      classifiers.forEach((c) => c.model.dispose());
 
       io.stdout.write(formatEvaluation(evaluation, positions));
-      const summary = JSON.stringify({ ...evaluation, positions, modelDir, dataset: { dir: datasetOut, hash: dataset.hash } }, null, 2) + '\n';
+      const summary = JSON.stringify({ ...evaluation, positions, modelDir: modelDirs.join(','), dataset: { dir: datasetOut, hash: dataset.hash } }, null, 2) + '\n';
       const confusion = evaluation.classification?.confusion ?? ec57Confusion(evaluation);
       const svg = confusion ? await confusionMatrixSvg(confusion, evaluation.classes, `${evaluation.model}: ${describeTest(evaluation, positions)}`) : undefined;
       if (flags.out) {
