@@ -1,12 +1,12 @@
 import { mkdir } from 'node:fs/promises';
-import { featureColumns, selectColumns } from '../pipeline/beatFeatures.js';
 import { join } from 'node:path';
 import { splitBeats, type Protocol, type ProtocolSplit } from '../dataset/splits.js';
 import { ConfigError } from '../errors.js';
 import type { BeatDataset } from '../model/dataset.js';
 import { argmaxRows, classifyBatch, type Classifier } from '../model/predict.js';
-import type { SplitMetrics } from '../model/modelIo.js';
+import type { ModelManifest, SplitMetrics } from '../model/modelIo.js';
 import { macroClassesFor, metricsFromConfusion } from '../model/train.js';
+import { featureColumns, selectColumns } from '../pipeline/beatFeatures.js';
 import { BEAT_CLASSES, type BeatClass } from '../types.js';
 import { isBeatCode, symbolToCode } from '../wfdb/annotationCodes.js';
 import { readAnnotations, writeAnnotations, type Annotation } from '../wfdb/annotations.js';
@@ -23,7 +23,8 @@ export type TestSelection = { kind: 'protocol'; protocol: Protocol; splitSeed?: 
 export interface EvaluateBeatsOptions {
   /**
    * The classifier; several (an ensemble, for research) are scored on the mean of their class probabilities, each
-   * fed its own features. They must predict the same classes from windows of the same length.
+   * fed its own features. They must predict the same classes from windows of the same length, and share protocol and
+   * split (a member trained on another split may have trained on the test beats).
    */
   classifier: Classifier | readonly Classifier[];
   /** Beats of the database, as `dataset build` stores them (reference or detector positions). */
@@ -73,12 +74,16 @@ export async function evaluateBeats(options: EvaluateBeatsOptions): Promise<Beat
   const notes: string[] = [];
   const L = dataset.windowLength;
   const F = dataset.featureCount;
+  const trainedOn = (m: ModelManifest) => `${m.protocol}, split seed ${String(m.training.splitSeed)}`;
   for (const { manifest } of members) {
     if (L !== manifest.input.windowLength) {
       throw new ConfigError('ECG_ERR_BAD_OPTION', `dataset windows are ${L} samples, model ${manifest.name} expects ${manifest.input.windowLength}`);
     }
     if (manifest.classes.join() !== classes.join()) {
       throw new ConfigError('ECG_ERR_BAD_OPTION', `an ensemble needs the same classes: ${manifest.name} predicts ${manifest.classes.join(' ')}, ${members[0].manifest.name} ${classes.join(' ')}`);
+    }
+    if (trainedOn(manifest) !== trainedOn(members[0].manifest)) {
+      throw new ConfigError('ECG_ERR_BAD_OPTION', `an ensemble's models must share protocol and split: ${members[0].manifest.name} is ${trainedOn(members[0].manifest)}, ${manifest.name} ${trainedOn(manifest)}`);
     }
   }
   const columnsOf = (c: Classifier) => featureColumns(dataset.featureNames, c.manifest.input.usesRr ? c.manifest.input.featureNames : [], `${dataset.dir}`);

@@ -110,6 +110,8 @@ describe.skipIf(skipWithoutMitdb())('evaluateBeats (MIT-BIH 100, 232 and a tiny 
 
     const seedClasses = { ...second, manifest: { ...second.manifest, classes: ['N', 'L', 'R', 'A', 'V'] } };
     await expect(evaluateBeats({ classifier: [classifier, seedClasses], dataset, dir: join(work, 'db'), test })).rejects.toMatchObject({ code: 'ECG_ERR_BAD_OPTION' });
+    const otherSplit = { ...second, manifest: { ...second.manifest, protocol: 'intra' } };
+    await expect(evaluateBeats({ classifier: [classifier, otherSplit], dataset, dir: join(work, 'db'), test })).rejects.toMatchObject({ code: 'ECG_ERR_BAD_OPTION', message: expect.stringMatching(/must share protocol and split/) });
     second.model.dispose();
   });
 
