@@ -11,7 +11,6 @@
  * classification of heartbeats using ECG morphology and heartbeat interval features. IEEE TBME 2004;51(7):1196-1206
  * (inter-patient DS1/DS2 split and the literature's class map).
  */
-import { FEATURE_GROUPS } from '../pipeline/beatFeatures.js';
 import { existsSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import { basename, join, relative, resolve } from 'node:path';
@@ -22,6 +21,7 @@ import { loadManifest, type ModelManifest, type SplitMetrics } from '../model/mo
 import { loadClassifier } from '../model/predict.js';
 import { packageRoot } from '../config.js';
 import { ConfigError } from '../errors.js';
+import { FEATURE_GROUPS } from '../pipeline/beatFeatures.js';
 import { BEAT_CLASSES } from '../types.js';
 import { evaluateBeats, type BeatsEvaluation, type TestSelection } from './beatsEvaluation.js';
 import type { BeatClassSummary } from './beats.js';

@@ -2,7 +2,7 @@ import { map, type OperatorFunction } from 'rxjs';
 import { ConfigError } from '../errors.js';
 import { classifyBeat, type Classifier } from '../model/predict.js';
 import { BEAT_CLASSES, type BeatClass, type BeatClassification, type BeatWindow } from '../types.js';
-import { BEAT_FEATURE_NAMES, beatFeatureVector, featureColumns } from './beatFeatures.js';
+import { BEAT_FEATURE_COUNT, BEAT_FEATURE_NAMES, beatFeatureVector, featureColumns, selectColumns } from './beatFeatures.js';
 
 /**
  * Classifies each beat window into the AAMI classes with a loaded model (see src/model/predict.ts), one beat at a
@@ -30,8 +30,7 @@ export function classifyBeats(classifier: Classifier): OperatorFunction<BeatWind
   }
   const model = name;
   return map((beat) => {
-    const all = beatFeatureVector(beat);
-    const features = Float32Array.from(columns, (k) => all[k]);
+    const features = selectColumns(beatFeatureVector(beat), BEAT_FEATURE_COUNT, columns);
     const probabilities = Array.from(classifyBeat(classifier, beat.samples, features));
     let best = 0;
     for (let c = 1; c < probabilities.length; c++) if (probabilities[c] > probabilities[best]) best = c;

@@ -10,6 +10,7 @@ import { extractBeats } from '../../src/dataset/extractBeats.js';
 import { trySetBackend } from '../../src/model/backend.js';
 import { syntheticDataset, writeDataset } from '../../src/model/dataset.js';
 import { trainModel } from '../../src/model/train.js';
+import { correlation } from '../../src/pipeline/compareToTemplate.js';
 import { isBeatCode } from '../../src/wfdb/annotationCodes.js';
 import { encodeAnnotations, readAnnotations, type Annotation } from '../../src/wfdb/annotations.js';
 import { toChecksum16 } from '../../src/wfdb/header.js';
@@ -91,19 +92,6 @@ function fakeIo(cacheHome: string): CliIo & { out: string[]; err: string[] } {
   };
 }
 
-/** Pearson correlation of two equal-length arrays. */
-function correlation(a: Float32Array, b: Float32Array): number {
-  let ma = 0, mb = 0;
-  for (let i = 0; i < a.length; i++) { ma += a[i]!; mb += b[i]!; }
-  ma /= a.length; mb /= b.length;
-  let sab = 0, saa = 0, sbb = 0;
-  for (let i = 0; i < a.length; i++) {
-    const da = a[i]! - ma, db = b[i]! - mb;
-    sab += da * db; saa += da * da; sbb += db * db;
-  }
-  return sab / Math.sqrt(saa * sbb);
-}
-
 describe.skipIf(skipWithoutMitdb())('eval beats --dir on a 250 Hz format-16 database (MIT-BIH 100 and 119, first 5 min)', () => {
   let work: string;
   let db: string;
@@ -179,7 +167,7 @@ describe.skipIf(skipWithoutMitdb())('eval beats --dir on a 250 Hz format-16 data
       const shift = beat.sampleIndex - o.sampleIndex; // beat.samples[j] is o's sample j + shift
       expect(Math.abs(shift)).toBeLessThanOrEqual(1);
       const n = 360 - Math.abs(shift);
-      return correlation(beat.samples.subarray(Math.max(0, -shift), Math.max(0, -shift) + n), o.samples.subarray(Math.max(0, shift), Math.max(0, shift) + n));
+      return correlation(beat.samples.subarray(Math.max(0, -shift), Math.max(0, -shift) + n), o.samples.subarray(Math.max(0, shift), Math.max(0, shift) + n), 0, n);
     });
     expect(Math.min(...correlations)).toBeGreaterThan(0.99);
   }, 60_000);

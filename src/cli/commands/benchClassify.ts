@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { InvalidArgumentError, type Command } from 'commander';
 import { defaultModelDir } from '../../config.js';
 import { BACKEND_NAMES, type BackendName } from '../../model/names.js';
-import { newCommand, type CliIo } from '../io.js';
+import { commaList, newCommand, type CliIo } from '../io.js';
 import type { BenchSuite } from './bench.js';
 
 export interface BenchClassifyFlags {
@@ -69,7 +69,7 @@ export async function benchClassify(flags: BenchClassifyFlags, io: CliIo): Promi
   const { buildModel } = await import('../../model/models.js');
   const { syntheticDataset } = await import('../../model/dataset.js');
   const defaultBackend = await initBackend(undefined, io.env);
-  const wanted = flags.backends?.split(',').map((s) => s.trim()) as BackendName[] | undefined;
+  const wanted = flags.backends === undefined ? undefined : (commaList(flags.backends) as BackendName[]);
   const backends = (await availableBackends()).filter((b) => !wanted || wanted.includes(b));
   const modelDir = flags.model ?? (existsSync(join(defaultModelDir(), 'model.json')) ? defaultModelDir() : undefined);
   const data = syntheticDataset({ beatsPerRecord: 64, records: ['100', '101'], seed: 7 });
