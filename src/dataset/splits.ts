@@ -49,6 +49,12 @@ export interface SplitOptions {
    * to patients the model has not seen, as the DS2 test asks.
    */
   interValidation?: 'beats' | 'records';
+  /**
+   * Which share of the training pool is the validation set: fold k of the round(1 / validationFraction) disjoint
+   * shares (1-based; default 1, the split every earlier model used). Cross-validation trains one run per fold to judge
+   * flags on more validation beats than one share holds; the test set is the same for every fold.
+   */
+  validationFold?: number;
 }
 
 /**
@@ -65,10 +71,18 @@ export const INTER_VALIDATION_RECORDS: readonly string[] = ['118', '220', '223']
  *   z-scored per beat, random 80/20 split; `testLeakFree` drops test beats that also landed in training.
  */
 export function splitBeats(beats: readonly SplitBeat[], protocol: Protocol, options: SplitOptions = {}): ProtocolSplit {
-  const { seed = 20260127, validationFraction = 0.1, testFraction = 0.2, seedBeatsPerClass = 2546, interValidation = 'beats' } = options;
+  const { seed = 20260127, validationFraction = 0.1, testFraction = 0.2, seedBeatsPerClass = 2546, interValidation = 'beats', validationFold = 1 } = options;
   for (const [name, value] of Object.entries({ validationFraction, testFraction })) {
     if (!(value > 0 && value < 1)) throw new ConfigError('ECG_ERR_BAD_OPTION', `splitBeats: ${name}=${value} must be in (0, 1)`);
   }
+  const folds = validationFoldCount(validationFraction);
+  if (!Number.isInteger(validationFold) || validationFold < 1 || validationFold > folds) {
+    throw new ConfigError('ECG_ERR_BAD_OPTION', `splitBeats: validationFold=${validationFold} must be an integer in 1..${folds} (validation share ${validationFraction})`);
+  }
+  if (validationFold !== 1 && protocol === 'inter' && interValidation === 'records') {
+    throw new ConfigError('ECG_ERR_BAD_OPTION', 'splitBeats: validation folds apply to validation beats, not to the held-out validation records');
+  }
+  const foldSuffix = validationFold === 1 ? '' : `; validation fold ${validationFold} of ${folds}`;
   if (!Number.isInteger(seedBeatsPerClass) || seedBeatsPerClass < 1) {
     throw new ConfigError('ECG_ERR_BAD_OPTION', `splitBeats: seedBeatsPerClass=${seedBeatsPerClass} must be a positive integer`);
   }
@@ -87,14 +101,14 @@ export function splitBeats(beats: readonly SplitBeat[], protocol: Protocol, opti
     const testCount = Math.round(resampled.length * testFraction);
     const test = resampled.slice(0, testCount);
     const trainAll = resampled.slice(testCount);
-    const validationCount = Math.round(trainAll.length * validationFraction);
-    const validation = trainAll.slice(0, validationCount);
-    const train = trainAll.slice(validationCount);
+    const [start, end] = foldBounds(trainAll.length, validationFraction, validationFold);
+    const validation = trainAll.slice(start, end);
+    const train = [...trainAll.slice(0, start), ...trainAll.slice(end)];
     const seen = new Set([...train, ...validation]);
     return {
       protocol, classes: SEED_SYMBOLS, labels, train, validation, test, testLeakFree: test.filter((i) => !seen.has(i)),
       beatNormalisation: 'zscore', seed,
-      description: `MSHAN notebook: N L R A V from all records, ${seedBeatsPerClass} per class resampled with replacement, per-beat z-score, random ${Math.round((1 - testFraction) * 100)}/${Math.round(testFraction * 100)} split`,
+      description: `MSHAN notebook: N L R A V from all records, ${seedBeatsPerClass} per class resampled with replacement, per-beat z-score, random ${Math.round((1 - testFraction) * 100)}/${Math.round(testFraction * 100)} split${foldSuffix}`,
     };
   }
 
@@ -118,20 +132,20 @@ export function splitBeats(beats: readonly SplitBeat[], protocol: Protocol, opti
         description: `de Chazal inter-patient: train DS1 (validation: DS1 records ${INTER_VALIDATION_RECORDS.join(', ')} held out), test DS2; AAMI classes; paced records out`,
       };
     }
-    const [validation, train] = stratifiedSplit(trainAll, labels, validationFraction, random);
+    const [validation, train] = stratifiedSplit(trainAll, labels, validationFraction, random, validationFold);
     return {
       protocol, classes: BEAT_CLASSES, labels, train, validation, test, beatNormalisation: 'none', seed,
-      description: "de Chazal inter-patient: train DS1 (validation from DS1 beats), test DS2; AAMI classes; paced records out",
+      description: `de Chazal inter-patient: train DS1 (validation from DS1 beats), test DS2; AAMI classes; paced records out${foldSuffix}`,
     };
   }
 
   if (protocol === 'intra') {
     const all = indicesWhere(labels, (l) => l >= 0);
     const [test, trainAll] = stratifiedSplit(all, labels, testFraction, random);
-    const [validation, train] = stratifiedSplit(trainAll, labels, validationFraction, random);
+    const [validation, train] = stratifiedSplit(trainAll, labels, validationFraction, random, validationFold);
     return {
       protocol, classes: BEAT_CLASSES, labels, train, validation, test, beatNormalisation: 'none', seed,
-      description: `intra-patient: stratified random ${Math.round((1 - testFraction) * 100)}/${Math.round(testFraction * 100)} beat split of the 44 non-paced records; AAMI classes`,
+      description: `intra-patient: stratified random ${Math.round((1 - testFraction) * 100)}/${Math.round(testFraction * 100)} beat split of the 44 non-paced records; AAMI classes${foldSuffix}`,
     };
   }
   throw new ConfigError('ECG_ERR_BAD_OPTION', `splitBeats: unknown protocol "${String(protocol)}" (expected ${['inter', 'intra', 'seed'].join(', ')})`);
@@ -143,8 +157,21 @@ function indicesWhere(labels: Int8Array, keep: (label: number, index: number) =>
   return out;
 }
 
-/** Splits `indices` into [a `fraction` share, the rest], the same share of every class, order kept within each part. */
-function stratifiedSplit(indices: readonly number[], labels: Int8Array, fraction: number, random: () => number): [number[], number[]] {
+/** How many disjoint validation folds a validation share gives (10 for the default 0.1). */
+export function validationFoldCount(validationFraction: number): number {
+  return Math.max(1, Math.floor(1 / validationFraction + 1e-9));
+}
+
+/** Positions [start, end) of validation fold `fold` (1-based) in a pool of `length`: fold 1 is the first share. */
+function foldBounds(length: number, fraction: number, fold: number): [number, number] {
+  return [Math.round(length * fraction * (fold - 1)), Math.round(length * fraction * fold)];
+}
+
+/**
+ * Splits `indices` into [a `fraction` share, the rest], the same share of every class, order kept within each part.
+ * `fold` k picks the k-th such share of each class's shuffled members (the shuffle is the same for every fold).
+ */
+function stratifiedSplit(indices: readonly number[], labels: Int8Array, fraction: number, random: () => number, fold = 1): [number[], number[]] {
   const byClass = new Map<number, number[]>();
   for (const i of indices) {
     const members = byClass.get(labels[i]) ?? [];
@@ -154,7 +181,7 @@ function stratifiedSplit(indices: readonly number[], labels: Int8Array, fraction
   const picked = new Set<number>();
   for (const label of [...byClass.keys()].sort((a, b) => a - b)) {
     const members = shuffleInPlace([...byClass.get(label)!], random);
-    for (const i of members.slice(0, Math.round(members.length * fraction))) picked.add(i);
+    for (const i of members.slice(...foldBounds(members.length, fraction, fold))) picked.add(i);
   }
   return [indices.filter((i) => picked.has(i)), indices.filter((i) => !picked.has(i))];
 }

@@ -90,6 +90,8 @@ export interface TrainOptions {
   dataset?: BeatDataset;
   /** Inter-patient protocol: validation from DS1 beats (default) or from held-out DS1 records (see splitBeats). */
   interValidation?: 'beats' | 'records';
+  /** Validation fold k of the training pool (cross-validation; see splitBeats). Default 1. */
+  validationFold?: number;
   /** Names of the dataset's features the model gets (default all of them); see src/pipeline/beatFeatures.ts. */
   features?: readonly string[];
   /** MSHAN layer sizes (filters per branch, GRU units); default the cost-sized network of src/model/mshan.ts. */
@@ -450,7 +452,7 @@ export async function trainModel(options: TrainOptions): Promise<TrainResult> {
   if (options.size && !kind.startsWith('mshan')) throw new ConfigError('ECG_ERR_BAD_OPTION', `train: --filters and --gru-units size MSHAN only, not ${kind}`);
 
   const ds = withFeatures(options.dataset ?? (await loadDataset(datasetDir)), options.features);
-  const protocolSplit = splitBeats(ds.record.map((record, i) => ({ record, symbol: ds.symbol[i] })), protocol, { ...(splitSeed === undefined ? {} : { seed: splitSeed }), interValidation: options.interValidation });
+  const protocolSplit = splitBeats(ds.record.map((record, i) => ({ record, symbol: ds.symbol[i] })), protocol, { ...(splitSeed === undefined ? {} : { seed: splitSeed }), interValidation: options.interValidation, validationFold: options.validationFold });
   // The refit trains on the validation beats too; the test set (and the seed protocol's leak-free subset, which
   // already excludes validation beats) is unchanged.
   const split: ProtocolSplit = refit ? { ...protocolSplit, train: [...protocolSplit.train, ...protocolSplit.validation], validation: [] } : protocolSplit;
@@ -467,7 +469,7 @@ export async function trainModel(options: TrainOptions): Promise<TrainResult> {
   const model = options.buildOverride ? options.buildOverride(withRr ? ds.featureCount : 0, seed) : buildModel(kind, ds.featureCount, seed, options.size);
   const optimizer = tf.train.adam(learningRate);
   const varList = model.trainableWeights.map((w) => w.read() as tf.Variable);
-  const fingerprint = JSON.stringify({ kind, protocol, seed, learningRate, batchSize, balance, perClassPerEpoch, maxOversample, majorityFactor, classQuota: classQuota ?? null, features: ds.featureNames, augment: augment ?? null, windowMode, lrDecay, splitSeed: splitSeed ?? null, interValidation: options.interValidation ?? null, refit: refit?.learningRates ?? null, hash: ds.hash, params: model.countParams() });
+  const fingerprint = JSON.stringify({ kind, protocol, seed, learningRate, batchSize, balance, perClassPerEpoch, maxOversample, majorityFactor, classQuota: classQuota ?? null, features: ds.featureNames, augment: augment ?? null, windowMode, lrDecay, splitSeed: splitSeed ?? null, interValidation: options.interValidation ?? null, validationFold: options.validationFold ?? 1, refit: refit?.learningRates ?? null, hash: ds.hash, params: model.countParams() });
   const ckptDir = join(outDir, 'checkpoint');
 
   const rng = new Rng(seed * 0x9e3779b1);
@@ -575,7 +577,7 @@ export async function trainModel(options: TrainOptions): Promise<TrainResult> {
         ? `class-balanced sampling: per epoch up to ${split.classes.map((c, i) => `${quotaOf(i)} ${c}`).join(', ')} training beats (each class repeated at most ${maxOversample}x), no class weights`
         : balance === 'weights' ? 'every training beat once per epoch, inverse-frequency class weights in the loss'
         : protocol === 'seed' ? 'every training beat once per epoch (balanced by the protocol)' : 'every training beat once per epoch, natural class frequencies (no balancing)',
-      classWeights: weights, perClassPerEpoch, maxOversample, majorityFactor, classQuota: split.classes.map((c, i) => quotaOf(i)), augment: augment ?? null, windowNormalisation: windowMode, patience, earlyStopping: refit ? 'none (refit for a fixed number of epochs)' : 'validation macro F1', splitSeed: split.seed,
+      classWeights: weights, perClassPerEpoch, maxOversample, majorityFactor, classQuota: split.classes.map((c, i) => quotaOf(i)), augment: augment ?? null, windowNormalisation: windowMode, patience, earlyStopping: refit ? 'none (refit for a fixed number of epochs)' : 'validation macro F1', splitSeed: split.seed, validationFold: options.validationFold ?? 1,
       splitDescription: split.description, totalSeconds, trainedBeats, beatsPerMinute: totalSeconds > 0 ? (trainedBeats / totalSeconds) * 60 : 0,
       history: history.map((h) => ({ epoch: h.epoch, loss: h.loss, seconds: h.seconds, beats: h.beats, learningRate: h.learningRate, ...(refit ? {} : { macroF1: h.validation.macroF1, accuracy: h.validation.accuracy }) })),
       refit: refit ? { ...refit.search, learningRates: refit.learningRates, description: `refit from scratch on training + validation beats for the search run's ${refit.learningRates.length} epochs and learning rates; validation metrics are the search run's` } : null,
@@ -602,9 +604,9 @@ export async function trainWithRefit(options: TrainOptions): Promise<TrainResult
   let search: ModelManifest;
   if (options.resume && existsSync(searchManifest)) {
     search = JSON.parse(await readFile(searchManifest, 'utf8')) as ModelManifest;
-    const t = search.training as { seed?: number };
-    if (search.model !== options.model || search.protocol !== options.protocol || t.seed !== (options.seed ?? 1)) {
-      throw new ModelError('ECG_ERR_MODEL', `${searchManifest}: search run of another model, protocol or seed; remove ${searchDir} or train without --resume`);
+    const t = search.training as { seed?: number; validationFold?: number };
+    if (search.model !== options.model || search.protocol !== options.protocol || t.seed !== (options.seed ?? 1) || (t.validationFold ?? 1) !== (options.validationFold ?? 1)) {
+      throw new ModelError('ECG_ERR_MODEL', `${searchManifest}: search run of another model, protocol, seed or validation fold; remove ${searchDir} or train without --resume`);
     }
     options.progress?.write(`search run already finished (best epoch ${(search.training as { bestEpoch: number }).bestEpoch}): refitting\n`);
   } else {

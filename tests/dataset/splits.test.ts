@@ -83,7 +83,43 @@ describe('splitBeats', () => {
     expect(split.testLeakFree!.some((i) => training.has(i))).toBe(false);
   });
 
+  it.each(['seed', 'intra', 'inter'] as const)('%s: validation folds are disjoint shares of one training pool, with the same test set; fold 1 is the default split', (protocol) => {
+    const options = protocol === 'seed' ? { seedBeatsPerClass: 100 } : {};
+    const first = splitBeats(beats, protocol, options);
+    const sorted = (ids: number[]) => [...ids].sort((a, b) => a - b);
+    const pool = sorted([...first.train, ...first.validation]);
+    const seen = new Set<number>();
+    for (let fold = 1; fold <= 10; fold++) {
+      const split = splitBeats(beats, protocol, { ...options, validationFold: fold });
+      if (fold === 1) expect(split).toEqual(first);
+      expect(split.test).toEqual(first.test);
+      expect(split.testLeakFree).toEqual(first.testLeakFree);
+      expect(sorted([...split.train, ...split.validation])).toEqual(pool);
+      expect(Math.abs(split.validation.length - first.validation.length)).toBeLessThanOrEqual(5); // rounding, per class
+      // Seed-protocol beats repeat (resampling with replacement), so there folds are disjoint by position (next test).
+      if (protocol !== 'seed') for (const i of split.validation) {
+        expect(split.train).not.toContain(i);
+        expect(seen.has(i)).toBe(false);
+        seen.add(i);
+      }
+    }
+    if (protocol !== 'seed') expect(seen.size).toBe(pool.length); // ten tenths cover the pool
+    expect(splitBeats(beats, protocol, { ...options, validationFold: 2 }).description).toMatch(/validation fold 2 of 10$/);
+  });
+
+  it('seed: fold k validates on the k-th tenth of the shuffled training pool', () => {
+    const first = splitBeats(beats, 'seed', { seedBeatsPerClass: 100 });
+    const poolInOrder = [...first.validation, ...first.train];
+    const third = splitBeats(beats, 'seed', { seedBeatsPerClass: 100, validationFold: 3 });
+    expect(third.validation).toEqual(poolInOrder.slice(80, 120));
+    expect(third.train).toEqual([...poolInOrder.slice(0, 80), ...poolInOrder.slice(120)]);
+  });
+
   it('rejects bad options with ConfigError', () => {
+    for (const validationFold of [0, 11, 1.5]) {
+      expect(() => splitBeats(beats, 'intra', { validationFold })).toThrow(expect.objectContaining({ code: 'ECG_ERR_BAD_OPTION', message: expect.stringMatching(/1\.\.10/) }));
+    }
+    expect(() => splitBeats(beats, 'inter', { interValidation: 'records', validationFold: 2 })).toThrow(/held-out validation records/);
     expect(() => splitBeats(beats, 'intra', { testFraction: 1.5 })).toThrow(expect.objectContaining({ code: 'ECG_ERR_BAD_OPTION' }));
     expect(() => splitBeats(beats, 'bogus' as never)).toThrow(/unknown protocol/);
   });

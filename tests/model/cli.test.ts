@@ -51,6 +51,45 @@ describe('ecg-monitor train', () => {
     expect(existsSync(join(out, 'search'))).toBe(false);
   });
 
+  it('--validation-fold k trains on another tenth of DS1 beats for validation; `eval folds` pools the folds\' validation results', async () => {
+    const runFold = async (fold: number, extra: string[] = []) => {
+      const io = fakeIo();
+      const out = join(root, `mlp-fold${fold}${extra.length ? '-other' : ''}`);
+      const code = await main(['train', '--model', 'mlp', '--protocol', 'inter', '--dataset', join(root, 'data'), '--out', out, '--epochs', '1', '--per-class', '20', '--validation-fold', String(fold), ...extra, '--backend', 'wasm'], io);
+      expect(code, io.err()).toBe(0);
+      return { out, manifest: JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8')) };
+    };
+    const first = join(root, 'mlp-inter'); // fold 1, from the first test
+    const [second, third] = [await runFold(2), await runFold(3)];
+    const firstManifest = JSON.parse(readFileSync(join(first, 'manifest.json'), 'utf8'));
+    expect(firstManifest.training.validationFold).toBe(1);
+    expect(second.manifest.training.validationFold).toBe(2);
+    expect(second.manifest.training.splitDescription).toMatch(/validation fold 2 of 10/);
+    expect(second.manifest.dataset.counts.test).toBe(firstManifest.dataset.counts.test);
+
+    const io = fakeIo();
+    const json = join(root, 'folds.json');
+    expect(await main(['eval', 'folds', '--model', [third.out, first, second.out].join(','), '--json', json], io), io.err()).toBe(0);
+    const summary = JSON.parse(readFileSync(json, 'utf8'));
+    const runs = [firstManifest, second.manifest, third.manifest];
+    expect(summary.runs.map((r: { fold: number }) => r.fold)).toEqual([1, 2, 3]);
+    expect(summary.pooled.count).toBe(runs.reduce((a, m) => a + m.metrics.validation.count, 0));
+    const summed = runs[0].metrics.validation.confusion.map((row: number[], t: number) => row.map((_: number, p: number) => runs.reduce((a, m) => a + m.metrics.validation.confusion[t][p], 0)));
+    expect(summary.pooled.confusion).toEqual(summed);
+    expect(io.out()).toMatch(/pooled over 3 folds: \d+ beats, accuracy \d+\.\d\d %, macro F1 \d\.\d{4}/);
+
+    const sameFold = fakeIo();
+    expect(await main(['eval', 'folds', '--model', `${first},${join(root, 'mlp-refit')}`], sameFold)).toBe(1);
+    expect(sameFold.err()).toMatch(/both validated on fold 1.*ECG_ERR_MODEL/);
+    const other = await runFold(4, ['--seed', '2']);
+    const otherFlags = fakeIo();
+    expect(await main(['eval', 'folds', '--model', `${first},${other.out}`], otherFlags)).toBe(1);
+    expect(otherFlags.err()).toMatch(/trained with other flags/);
+    const badFold = fakeIo();
+    expect(await main(['train', '--model', 'mlp', '--dataset', join(root, 'data'), '--out', join(root, 'x'), '--validation-fold', '11', '--backend', 'wasm'], badFold)).toBe(2);
+    expect(badFold.err()).toMatch(/validationFold=11 must be an integer in 1\.\.10/);
+  });
+
   it('exits 2 on a bad --model, 1 with ECG_ERR_MODEL on a missing dataset', async () => {
     const bad = fakeIo();
     expect(await main(['train', '--model', 'resnet'], bad)).toBe(2);

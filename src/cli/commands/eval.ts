@@ -1,14 +1,16 @@
 import type { Command } from 'commander';
 import { newCommand, type CliIo } from '../io.js';
 import { evalBeatsCommand } from './evalBeats.js';
+import { evalFoldsCommand } from './evalFolds.js';
 import { evalQrsCommand } from './evalQrs.js';
 import { evalReportCommand } from './evalReport.js';
 
-/** `ecg-monitor eval <qrs|beats|report>`: scoring against reference annotations, EC57 style. */
+/** `ecg-monitor eval <qrs|beats|report|folds>`: scoring against reference annotations, EC57 style. */
 export function evalCommand(io: CliIo): Command {
   return newCommand('eval', io)
     .description('score detections or beat classes against reference annotations (EC57)')
     .addCommand(evalQrsCommand(io))
     .addCommand(evalBeatsCommand(io))
-    .addCommand(evalReportCommand(io));
+    .addCommand(evalReportCommand(io))
+    .addCommand(evalFoldsCommand(io));
 }

@@ -31,6 +31,7 @@ interface TrainFlags {
   patience: number;
   features?: string[];
   validation?: 'beats' | 'records';
+  validationFold?: number;
   filters?: number;
   gruUnits?: number;
   maxMinutes: number;
@@ -104,6 +105,7 @@ export function trainCommand(io: CliIo): Command {
     .option('--augment', 'augment training windows: amplitude x[0.8, 1.2], shift up to 5 samples, noise 0.03 (seeded)')
     .option('--window-norm <how>', 'window normalisation: zscore (per beat) | scale (one global factor) (default: zscore for seed, scale otherwise)', oneOf('--window-norm', ['zscore', 'scale'] as const))
     .option('--validation <from>', 'inter-patient validation: beats (a share of DS1 beats) | records (DS1 records 118, 220, 223 held out) (default: beats)', oneOf('--validation', ['beats', 'records'] as const))
+    .option('--validation-fold <k>', 'validation beats: the k-th tenth of the training beats (cross-validation; default 1); not with --validation records', positiveInt)
     .option('--features <list>', `features joined before the head: groups (${Object.keys(FEATURE_GROUPS).join(', ')}) or names, comma-separated (default: all the dataset has)`, featureList)
     .option('--filters <n>', 'MSHAN: filters per convolution branch (default 16)', positiveInt)
     .option('--gru-units <n>', 'MSHAN: GRU units (default 32)', positiveInt)
@@ -125,7 +127,7 @@ export function trainCommand(io: CliIo): Command {
         model: flags.model, protocol: flags.protocol, datasetDir: flags.dataset, outDir, epochs: flags.epochs, batchSize: flags.batchSize,
         seed: flags.seed, learningRate: flags.learningRate, balance: flags.balance, perClassPerEpoch: flags.perClass, maxOversample: flags.maxOversample, majorityFactor: flags.majorityFactor, classQuota: flags.classQuota,
         augment: flags.augment ? { amplitude: 0.2, shiftSamples: 5, noise: 0.03 } : undefined, windowNormalisation: flags.windowNorm, patience: flags.patience,
-        features: flags.features, interValidation: flags.validation,
+        features: flags.features, interValidation: flags.validation, validationFold: flags.validationFold,
         size: flags.filters || flags.gruUnits ? { filters: flags.filters, gruUnits: flags.gruUnits } : undefined,
         maxMinutes: flags.maxMinutes, resume: flags.resume ?? false, keepCheckpoints: flags.keepCheckpoints ?? false, progress: stderr,
       });

@@ -1,0 +1,89 @@
+/**
+ * Cross-validation by validation folds: runs of one recipe trained with `train --validation-fold 1..k` differ only in
+ * which tenth of the training beats validated them, so their validation confusion matrices can be summed. A pooled
+ * figure over k folds rests on k times the validation beats of one run, which is what comparing two recipes needs
+ * when one validation share holds a thousand beats and the recipes differ by a handful of them. The test set is the
+ * same for every fold and plays no part here.
+ */
+import { ModelError } from '../errors.js';
+import type { ModelManifest, SplitMetrics } from './modelIo.js';
+import { macroClassesFor, metricsFromConfusion } from './train.js';
+
+export interface FoldRun {
+  dir: string;
+  fold: number;
+  /** The epoch early stopping kept (for a refit model: its search run's). */
+  bestEpoch: number;
+  validation: SplitMetrics;
+}
+
+export interface CrossValidationSummary {
+  model: string;
+  protocol: string;
+  classes: string[];
+  runs: FoldRun[];
+  /** Metrics of the summed validation confusion matrices. */
+  pooled: SplitMetrics;
+  /** Mean and sample standard deviation of the runs' validation macro F1 (sd 0 for one run). */
+  macroF1Mean: number;
+  macroF1Sd: number;
+}
+
+/** What must match for two runs to be folds of one recipe: everything but the validation fold (and epoch counts). */
+function recipeOf(m: ModelManifest): string {
+  const t = m.training;
+  return JSON.stringify({
+    model: m.model, protocol: m.protocol, classes: m.classes, features: m.input.featureNames, dataset: m.dataset.hash,
+    ...Object.fromEntries(['size', 'batchSize', 'seed', 'learningRate', 'lrDecay', 'balance', 'classQuota', 'augment', 'windowNormalisation', 'patience', 'splitSeed'].map((k) => [k, t[k] ?? null])),
+  });
+}
+
+function foldRunOf(dir: string, m: ModelManifest): FoldRun {
+  const t = m.training as { validationFold?: number; bestEpoch?: number; refit?: { bestEpoch?: number; validation?: SplitMetrics } | null };
+  // A refit model trained on its validation beats too; its search run's validation figures are kept in training.refit.
+  const validation = t.refit ? t.refit.validation : m.metrics.validation;
+  const bestEpoch = t.refit ? t.refit.bestEpoch : t.bestEpoch;
+  if (!validation || validation.count === 0 || bestEpoch === undefined) throw new ModelError('ECG_ERR_MODEL', `${dir}: manifest.json holds no validation metrics`);
+  return { dir, fold: t.validationFold ?? 1, bestEpoch, validation };
+}
+
+/**
+ * Pools the validation results of runs of one recipe on different validation folds.
+ * Refuses (ECG_ERR_MODEL) runs of different recipes, two runs of the same fold, and manifests without validation.
+ */
+export function poolValidationFolds(runs: readonly { dir: string; manifest: ModelManifest }[]): CrossValidationSummary {
+  if (runs.length === 0) throw new ModelError('ECG_ERR_MODEL', 'no run to pool');
+  const [first] = runs;
+  const recipe = recipeOf(first.manifest);
+  for (const run of runs.slice(1)) {
+    if (recipeOf(run.manifest) !== recipe) {
+      throw new ModelError('ECG_ERR_MODEL', `${run.dir}: trained with other flags, data or protocol than ${first.dir}; only folds of one recipe pool`);
+    }
+  }
+  const foldRuns = runs.map(({ dir, manifest }) => foldRunOf(dir, manifest)).sort((a, b) => a.fold - b.fold);
+  for (let i = 1; i < foldRuns.length; i++) {
+    if (foldRuns[i].fold === foldRuns[i - 1].fold) throw new ModelError('ECG_ERR_MODEL', `${foldRuns[i - 1].dir} and ${foldRuns[i].dir}: both validated on fold ${foldRuns[i].fold}`);
+  }
+  const { classes } = first.manifest;
+  const summed = classes.map((_, t) => classes.map((__, p) => foldRuns.reduce((a, r) => a + r.validation.confusion[t][p], 0)));
+  const f1s = foldRuns.map((r) => r.validation.macroF1);
+  const mean = f1s.reduce((a, b) => a + b, 0) / f1s.length;
+  const sd = f1s.length > 1 ? Math.sqrt(f1s.reduce((a, b) => a + (b - mean) ** 2, 0) / (f1s.length - 1)) : 0;
+  return {
+    model: first.manifest.model, protocol: first.manifest.protocol, classes, runs: foldRuns,
+    pooled: metricsFromConfusion(summed, classes, macroClassesFor(classes)), macroF1Mean: mean, macroF1Sd: sd,
+  };
+}
+
+/** A plain-text table: one line per fold, then the pooled figures. */
+export function formatCrossValidation(summary: CrossValidationSummary): string {
+  const pct = (x: number) => (100 * x).toFixed(2);
+  const lines = [`${summary.model}, protocol ${summary.protocol}: validation by fold`, 'fold  best epoch  beats  accuracy %  macro F1  run'];
+  for (const r of summary.runs) {
+    lines.push(`${String(r.fold).padStart(4)}  ${String(r.bestEpoch).padStart(10)}  ${String(r.validation.count).padStart(5)}  ${pct(r.validation.accuracy).padStart(10)}  ${r.validation.macroF1.toFixed(4).padStart(8)}  ${r.dir}`);
+  }
+  const p = summary.pooled;
+  lines.push(`pooled over ${summary.runs.length} folds: ${p.count} beats, accuracy ${pct(p.accuracy)} %, macro F1 ${p.macroF1.toFixed(4)} (per fold ${summary.macroF1Mean.toFixed(4)} ± ${summary.macroF1Sd.toFixed(4)})`);
+  lines.push(`per class Se/+P %: ${summary.classes.map((c) => `${c} ${pct(p.perClass[c].se)}/${pct(p.perClass[c].ppv)}`).join('  ')}`);
+  return lines.join('\n') + '\n';
+}
