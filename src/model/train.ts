@@ -22,6 +22,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
+import { SeededRandom } from '../dataset/seededRandom.js';
 import { splitBeats, type Protocol, type ProtocolSplit } from '../dataset/splits.js';
 import { ConfigError, ModelError } from '../errors.js';
 import { log } from '../log.js';
@@ -131,30 +132,6 @@ export interface TrainResult {
   model: tf.LayersModel;
 }
 
-/** mulberry32 with its state exposed, so that a checkpoint can store and restore it. */
-export class Rng {
-  constructor(public state: number) {
-    this.state = state >>> 0;
-  }
-  next(): number {
-    this.state = (this.state + 0x6d2b79f5) >>> 0;
-    let t = this.state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  }
-  int(n: number): number {
-    return Math.floor(this.next() * n);
-  }
-  shuffle<T>(a: T[]): T[] {
-    for (let i = a.length - 1; i > 0; i--) {
-      const j = this.int(i + 1);
-      [a[i], a[j]] = [a[j], a[i]];
-    }
-    return a;
-  }
-}
-
 // ----------------------------------------------------------------------------------------------------------------
 // Metrics
 // ----------------------------------------------------------------------------------------------------------------
@@ -233,7 +210,7 @@ function prepareInputs(ds: BeatDataset, split: ProtocolSplit, windowMode: 'zscor
   };
 }
 
-function batchTensors(inp: PreparedInputs, indices: ArrayLike<number>, from: number, to: number, withRr: boolean, augment?: { rng: Rng; amplitude: number; shiftSamples: number; noise: number }): tf.Tensor[] {
+function batchTensors(inp: PreparedInputs, indices: ArrayLike<number>, from: number, to: number, withRr: boolean, augment?: { rng: SeededRandom; amplitude: number; shiftSamples: number; noise: number }): tf.Tensor[] {
   const n = to - from, L = inp.windowLength, F = inp.featureCount;
   const w = new Float32Array(n * L);
   for (let k = 0; k < n; k++) {
@@ -282,7 +259,7 @@ export function evaluateIndices(model: tf.LayersModel, inp: PreparedInputs, spli
 // Epoch composition
 // ----------------------------------------------------------------------------------------------------------------
 
-function epochIndices(split: ProtocolSplit, balance: Balance, quota: (c: number) => number, maxOversample: number, rng: Rng): number[] {
+function epochIndices(split: ProtocolSplit, balance: Balance, quota: (c: number) => number, maxOversample: number, rng: SeededRandom): number[] {
   if (balance !== 'sampling') return rng.shuffle([...split.train]);
   const byClass = new Map<number, number[]>();
   for (const i of split.train) {
@@ -472,7 +449,7 @@ export async function trainModel(options: TrainOptions): Promise<TrainResult> {
   const fingerprint = JSON.stringify({ kind, protocol, seed, learningRate, batchSize, balance, perClassPerEpoch, maxOversample, majorityFactor, classQuota: classQuota ?? null, features: ds.featureNames, augment: augment ?? null, windowMode, lrDecay, splitSeed: splitSeed ?? null, interValidation: options.interValidation ?? null, validationFold: options.validationFold ?? 1, refit: refit?.learningRates ?? null, hash: ds.hash, params: model.countParams() });
   const ckptDir = join(outDir, 'checkpoint');
 
-  const rng = new Rng(seed * 0x9e3779b1);
+  const rng = new SeededRandom(seed * 0x9e3779b1);
   let startEpoch = 1, bestMetric = -1, bestEpoch = 0, stale = 0, elapsedBefore = 0, currentLr = learningRate;
   // tfjs's Adam reads its (protected) learningRate field at every step, so assigning it changes the rate from then on.
   const setLearningRate = (lr: number) => { currentLr = lr; (optimizer as unknown as { learningRate: number }).learningRate = lr; };
