@@ -53,6 +53,8 @@ export interface SplitOptions {
    * Which share of the training pool is the validation set: fold k of the round(1 / validationFraction) disjoint
    * shares (1-based; default 1, the split every earlier model used). Cross-validation trains one run per fold to judge
    * flags on more validation beats than one share holds; the test set is the same for every fold.
+   * With `interValidation: 'records'`, fold k holds out the k-th of {@link INTER_RECORD_FOLDS} groups of DS1 records
+   * instead (patient-wise cross-validation); without a fold, the fixed INTER_VALIDATION_RECORDS.
    */
   validationFold?: number;
 }
@@ -63,6 +65,29 @@ export interface SplitOptions {
  */
 export const INTER_VALIDATION_RECORDS: readonly string[] = ['118', '220', '223'];
 
+/** Patient-wise cross-validation: DS1's 22 records in this many groups of 4 or 5. */
+export const INTER_RECORD_FOLDS = 5;
+
+/**
+ * DS1 records in {@link INTER_RECORD_FOLDS} groups for patient-wise validation, ectopic beats spread over the groups:
+ * records sorted by their count of non-N beats (most first, ties by name) and dealt out in snake order
+ * (1 2 3 4 5 5 4 3 2 1 1 2 ...), so that every group holds some of the S-, V- and F-rich records. Deterministic.
+ */
+export function interRecordFolds(beats: readonly SplitBeat[], labels: Int8Array): string[][] {
+  const ectopic = new Map<string, number>(DS1_RECORDS.map((r) => [r, 0]));
+  beats.forEach((beat, i) => {
+    if (labels[i] > 0 && ectopic.has(beat.record)) ectopic.set(beat.record, ectopic.get(beat.record)! + 1);
+  });
+  const ordered = [...ectopic.entries()].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0])).map(([record]) => record);
+  const groups: string[][] = Array.from({ length: INTER_RECORD_FOLDS }, () => []);
+  ordered.forEach((record, k) => {
+    const round = Math.floor(k / INTER_RECORD_FOLDS);
+    const position = k % INTER_RECORD_FOLDS;
+    groups[round % 2 === 0 ? position : INTER_RECORD_FOLDS - 1 - position].push(record);
+  });
+  return groups.map((group) => group.sort());
+}
+
 /**
  * Splits the stored beats for one protocol.
  * - `inter`: de Chazal's DS1 (train, validation drawn from DS1 beats only) / DS2 (test), AAMI classes, paced records out.
@@ -71,16 +96,16 @@ export const INTER_VALIDATION_RECORDS: readonly string[] = ['118', '220', '223']
  *   z-scored per beat, random 80/20 split; `testLeakFree` drops test beats that also landed in training.
  */
 export function splitBeats(beats: readonly SplitBeat[], protocol: Protocol, options: SplitOptions = {}): ProtocolSplit {
-  const { seed = 20260127, validationFraction = 0.1, testFraction = 0.2, seedBeatsPerClass = 2546, interValidation = 'beats', validationFold = 1 } = options;
+  const { seed = 20260127, validationFraction = 0.1, testFraction = 0.2, seedBeatsPerClass = 2546, interValidation = 'beats' } = options;
+  const byRecords = protocol === 'inter' && interValidation === 'records';
+  const validationFold = options.validationFold ?? 1;
   for (const [name, value] of Object.entries({ validationFraction, testFraction })) {
     if (!(value > 0 && value < 1)) throw new ConfigError('ECG_ERR_BAD_OPTION', `splitBeats: ${name}=${value} must be in (0, 1)`);
   }
-  const folds = validationFoldCount(validationFraction);
+  const folds = byRecords ? INTER_RECORD_FOLDS : validationFoldCount(validationFraction);
   if (!Number.isInteger(validationFold) || validationFold < 1 || validationFold > folds) {
-    throw new ConfigError('ECG_ERR_BAD_OPTION', `splitBeats: validationFold=${validationFold} must be an integer in 1..${folds} (validation share ${validationFraction})`);
-  }
-  if (validationFold !== 1 && protocol === 'inter' && interValidation === 'records') {
-    throw new ConfigError('ECG_ERR_BAD_OPTION', 'splitBeats: validation folds apply to validation beats, not to the held-out validation records');
+    const share = byRecords ? 'groups of DS1 records' : `validation share ${validationFraction}`;
+    throw new ConfigError('ECG_ERR_BAD_OPTION', `splitBeats: validationFold=${validationFold} must be an integer in 1..${folds} (${share})`);
   }
   const foldSuffix = validationFold === 1 ? '' : `; validation fold ${validationFold} of ${folds}`;
   if (!Number.isInteger(seedBeatsPerClass) || seedBeatsPerClass < 1) {
@@ -123,13 +148,14 @@ export function splitBeats(beats: readonly SplitBeat[], protocol: Protocol, opti
     const ds2 = new Set(DS2_RECORDS);
     const trainAll = indicesWhere(labels, (l, i) => l >= 0 && ds1.has(beats[i].record));
     const test = indicesWhere(labels, (l, i) => l >= 0 && ds2.has(beats[i].record));
-    if (interValidation === 'records') {
-      const held = new Set(INTER_VALIDATION_RECORDS);
+    if (byRecords) {
+      const heldRecords = options.validationFold === undefined ? INTER_VALIDATION_RECORDS : interRecordFolds(beats, labels)[validationFold - 1];
+      const held = new Set(heldRecords);
       return {
         protocol, classes: BEAT_CLASSES, labels, test, beatNormalisation: 'none', seed,
         train: trainAll.filter((i) => !held.has(beats[i].record)),
         validation: trainAll.filter((i) => held.has(beats[i].record)),
-        description: `de Chazal inter-patient: train DS1 (validation: DS1 records ${INTER_VALIDATION_RECORDS.join(', ')} held out), test DS2; AAMI classes; paced records out`,
+        description: `de Chazal inter-patient: train DS1 (validation: DS1 records ${heldRecords.join(', ')} held out${options.validationFold === undefined ? '' : `, patient fold ${validationFold} of ${folds}`}), test DS2; AAMI classes; paced records out`,
       };
     }
     const [validation, train] = stratifiedSplit(trainAll, labels, validationFraction, random, validationFold);

@@ -34,6 +34,8 @@ function recipeOf(m: ModelManifest): string {
   const t = m.training;
   return JSON.stringify({
     model: m.model, protocol: m.protocol, classes: m.classes, features: m.input.featureNames, dataset: m.dataset.hash,
+    // Validation by beats or by held-out records (manifests from before the field was recorded validated by beats).
+    interValidation: t.interValidation ?? (m.protocol === 'inter' ? 'beats' : null),
     ...Object.fromEntries(['size', 'batchSize', 'seed', 'learningRate', 'lrDecay', 'balance', 'classQuota', 'augment', 'windowNormalisation', 'patience', 'splitSeed'].map((k) => [k, t[k] ?? null])),
   });
 }

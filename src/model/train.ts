@@ -91,7 +91,7 @@ export interface TrainOptions {
   dataset?: BeatDataset;
   /** Inter-patient protocol: validation from DS1 beats (default) or from held-out DS1 records (see splitBeats). */
   interValidation?: 'beats' | 'records';
-  /** Validation fold k of the training pool (cross-validation; see splitBeats). Default 1. */
+  /** Validation fold k (cross-validation; see splitBeats): a share of the training beats, or a group of DS1 records. */
   validationFold?: number;
   /** Names of the dataset's features the model gets (default all of them); see src/pipeline/beatFeatures.ts. */
   features?: readonly string[];
@@ -446,7 +446,7 @@ export async function trainModel(options: TrainOptions): Promise<TrainResult> {
   const model = options.buildOverride ? options.buildOverride(withRr ? ds.featureCount : 0, seed) : buildModel(kind, ds.featureCount, seed, options.size);
   const optimizer = tf.train.adam(learningRate);
   const varList = model.trainableWeights.map((w) => w.read() as tf.Variable);
-  const fingerprint = JSON.stringify({ kind, protocol, seed, learningRate, batchSize, balance, perClassPerEpoch, maxOversample, majorityFactor, classQuota: classQuota ?? null, features: ds.featureNames, augment: augment ?? null, windowMode, lrDecay, splitSeed: splitSeed ?? null, interValidation: options.interValidation ?? null, validationFold: options.validationFold ?? 1, refit: refit?.learningRates ?? null, hash: ds.hash, params: model.countParams() });
+  const fingerprint = JSON.stringify({ kind, protocol, seed, learningRate, batchSize, balance, perClassPerEpoch, maxOversample, majorityFactor, classQuota: classQuota ?? null, features: ds.featureNames, augment: augment ?? null, windowMode, lrDecay, splitSeed: splitSeed ?? null, interValidation: options.interValidation ?? null, validationFold: options.validationFold ?? null, refit: refit?.learningRates ?? null, hash: ds.hash, params: model.countParams() });
   const ckptDir = join(outDir, 'checkpoint');
 
   const rng = new SeededRandom(seed * 0x9e3779b1);
@@ -554,7 +554,8 @@ export async function trainModel(options: TrainOptions): Promise<TrainResult> {
         ? `class-balanced sampling: per epoch up to ${split.classes.map((c, i) => `${quotaOf(i)} ${c}`).join(', ')} training beats (each class repeated at most ${maxOversample}x), no class weights`
         : balance === 'weights' ? 'every training beat once per epoch, inverse-frequency class weights in the loss'
         : protocol === 'seed' ? 'every training beat once per epoch (balanced by the protocol)' : 'every training beat once per epoch, natural class frequencies (no balancing)',
-      classWeights: weights, perClassPerEpoch, maxOversample, majorityFactor, classQuota: split.classes.map((c, i) => quotaOf(i)), augment: augment ?? null, windowNormalisation: windowMode, patience, earlyStopping: refit ? 'none (refit for a fixed number of epochs)' : 'validation macro F1', splitSeed: split.seed, validationFold: options.validationFold ?? 1,
+      classWeights: weights, perClassPerEpoch, maxOversample, majorityFactor, classQuota: split.classes.map((c, i) => quotaOf(i)), augment: augment ?? null, windowNormalisation: windowMode, patience, earlyStopping: refit ? 'none (refit for a fixed number of epochs)' : 'validation macro F1', splitSeed: split.seed,
+      interValidation: protocol === 'inter' ? options.interValidation ?? 'beats' : null, validationFold: options.validationFold ?? 1,
       splitDescription: split.description, totalSeconds, trainedBeats, beatsPerMinute: totalSeconds > 0 ? (trainedBeats / totalSeconds) * 60 : 0,
       history: history.map((h) => ({ epoch: h.epoch, loss: h.loss, seconds: h.seconds, beats: h.beats, learningRate: h.learningRate, ...(refit ? {} : { macroF1: h.validation.macroF1, accuracy: h.validation.accuracy }) })),
       refit: refit ? { ...refit.search, learningRates: refit.learningRates, description: `refit from scratch on training + validation beats for the search run's ${refit.learningRates.length} epochs and learning rates; validation metrics are the search run's` } : null,

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { aamiClassOf, DS1_RECORDS, DS2_RECORDS, PACED_RECORDS } from '../../src/dataset/aamiClasses.js';
-import { INTER_VALIDATION_RECORDS, splitBeats, type SplitBeat } from '../../src/dataset/splits.js';
+import { INTER_RECORD_FOLDS, INTER_VALIDATION_RECORDS, interRecordFolds, splitBeats, type SplitBeat } from '../../src/dataset/splits.js';
 import { MITDB_RECORDS } from '../../src/config.js';
 
 /** A synthetic beat list over all 48 records, with every MIT-BIH beat symbol and a few non-beats. */
@@ -55,6 +55,27 @@ describe('splitBeats', () => {
     expect(split.test).toEqual(byBeats.test);
     expect([...split.train, ...split.validation].sort((a, b) => a - b)).toEqual([...byBeats.train, ...byBeats.validation].sort((a, b) => a - b));
     for (const r of INTER_VALIDATION_RECORDS) expect(DS1_RECORDS).toContain(r);
+  });
+
+  it('inter, patient-wise folds: five groups of DS1 records partition DS1, ectopic-rich records spread over them', () => {
+    const byBeats = splitBeats(beats, 'inter');
+    const groups = interRecordFolds(beats, byBeats.labels);
+    expect(groups).toHaveLength(INTER_RECORD_FOLDS);
+    expect(groups.flat().sort()).toEqual([...DS1_RECORDS].sort());
+    for (const group of groups) expect(group.length === 4 || group.length === 5).toBe(true);
+    const ectopicOf = (records: string[]) => byBeats.train.concat(byBeats.validation).filter((i) => records.includes(beats[i].record) && byBeats.labels[i] > 0).length;
+    const counts = groups.map(ectopicOf);
+    expect(Math.min(...counts)).toBeGreaterThan(0);
+    const recordsOf = (ids: number[]) => [...new Set(ids.map((i) => beats[i].record))].sort();
+    groups.forEach((group, k) => {
+      const split = splitBeats(beats, 'inter', { interValidation: 'records', validationFold: k + 1 });
+      expect(recordsOf(split.validation)).toEqual(group);
+      expect(recordsOf(split.train).filter((r) => group.includes(r))).toEqual([]);
+      expect(split.test).toEqual(byBeats.test);
+      expect(split.description).toMatch(new RegExp(`records ${group.join(', ')} held out, patient fold ${k + 1} of 5`));
+    });
+    // Without a fold, validation by records keeps the fixed three records.
+    expect(recordsOf(splitBeats(beats, 'inter', { interValidation: 'records' }).validation)).toEqual([...INTER_VALIDATION_RECORDS].sort());
   });
 
   it('intra: stratified 80/20 with no beat in both halves, reproducible from the seed', () => {
@@ -119,7 +140,7 @@ describe('splitBeats', () => {
     for (const validationFold of [0, 11, 1.5]) {
       expect(() => splitBeats(beats, 'intra', { validationFold })).toThrow(expect.objectContaining({ code: 'ECG_ERR_BAD_OPTION', message: expect.stringMatching(/1\.\.10/) }));
     }
-    expect(() => splitBeats(beats, 'inter', { interValidation: 'records', validationFold: 2 })).toThrow(/held-out validation records/);
+    expect(() => splitBeats(beats, 'inter', { interValidation: 'records', validationFold: 6 })).toThrow(/1\.\.5 \(groups of DS1 records\)/);
     expect(() => splitBeats(beats, 'intra', { testFraction: 1.5 })).toThrow(expect.objectContaining({ code: 'ECG_ERR_BAD_OPTION' }));
     expect(() => splitBeats(beats, 'bogus' as never)).toThrow(/unknown protocol/);
   });

@@ -54,7 +54,7 @@ describe('ecg-monitor train', () => {
   it('--validation-fold k trains on another tenth of DS1 beats for validation; `eval folds` pools the folds\' validation results', async () => {
     const runFold = async (fold: number, extra: string[] = []) => {
       const io = fakeIo();
-      const out = join(root, `mlp-fold${fold}${extra.length ? '-other' : ''}`);
+      const out = join(root, `mlp-fold${fold}${extra.length ? `-${extra.join('')}` : ''}`);
       const code = await main(['train', '--model', 'mlp', '--protocol', 'inter', '--dataset', join(root, 'data'), '--out', out, '--epochs', '1', '--per-class', '20', '--validation-fold', String(fold), ...extra, '--backend', 'wasm'], io);
       expect(code, io.err()).toBe(0);
       return { out, manifest: JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8')) };
@@ -85,6 +85,12 @@ describe('ecg-monitor train', () => {
     const otherFlags = fakeIo();
     expect(await main(['eval', 'folds', '--model', `${first},${other.out}`], otherFlags)).toBe(1);
     expect(otherFlags.err()).toMatch(/trained with other flags/);
+    const byRecords = await runFold(5, ['--validation', 'records']);
+    expect(byRecords.manifest.training).toMatchObject({ interValidation: 'records', validationFold: 5 });
+    expect(byRecords.manifest.training.splitDescription).toMatch(/patient fold 5 of 5/);
+    const mixed = fakeIo();
+    expect(await main(['eval', 'folds', '--model', `${first},${byRecords.out}`], mixed)).toBe(1);
+    expect(mixed.err()).toMatch(/trained with other flags/);
     const badFold = fakeIo();
     expect(await main(['train', '--model', 'mlp', '--dataset', join(root, 'data'), '--out', join(root, 'x'), '--validation-fold', '11', '--backend', 'wasm'], badFold)).toBe(2);
     expect(badFold.err()).toMatch(/validationFold=11 must be an integer in 1\.\.10/);

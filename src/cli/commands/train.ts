@@ -105,7 +105,7 @@ export function trainCommand(io: CliIo): Command {
     .option('--augment', 'augment training windows: amplitude x[0.8, 1.2], shift up to 5 samples, noise 0.03 (seeded)')
     .option('--window-norm <how>', 'window normalisation: zscore (per beat) | scale (one global factor) (default: zscore for seed, scale otherwise)', oneOf('--window-norm', ['zscore', 'scale'] as const))
     .option('--validation <from>', 'inter-patient validation: beats (a share of DS1 beats) | records (DS1 records 118, 220, 223 held out) (default: beats)', oneOf('--validation', ['beats', 'records'] as const))
-    .option('--validation-fold <k>', 'validation beats: the k-th tenth of the training beats (cross-validation; default 1); not with --validation records', positiveInt)
+    .option('--validation-fold <k>', 'cross-validation: validate on the k-th tenth of the training beats (default 1), or with --validation records on the k-th of 5 groups of DS1 records (patient-wise)', positiveInt)
     .option('--features <list>', `features joined before the head: groups (${Object.keys(FEATURE_GROUPS).join(', ')}) or names, comma-separated (default: all the dataset has)`, featureList)
     .option('--filters <n>', 'MSHAN: filters per convolution branch (default 16)', positiveInt)
     .option('--gru-units <n>', 'MSHAN: GRU units (default 32)', positiveInt)
