@@ -1,9 +1,9 @@
 /**
  * Cross-validation by validation folds: runs of one recipe trained with `train --validation-fold 1..k` differ only in
- * which tenth of the training beats validated them, so their validation confusion matrices can be summed. A pooled
- * figure over k folds rests on k times the validation beats of one run, which is what comparing two recipes needs
- * when one validation share holds a thousand beats and the recipes differ by a handful of them. The test set is the
- * same for every fold and plays no part here.
+ * which tenth of the training beats (or, with `--validation records`, which group of DS1 patients) validated them, so
+ * their validation confusion matrices can be summed. A pooled figure over k folds rests on k times the validation
+ * beats of one run, which is what comparing two recipes needs when one validation share holds a thousand beats and
+ * the recipes differ by a handful of them. The test set is the same for every fold and plays no part here.
  */
 import { ModelError } from '../errors.js';
 import type { ModelManifest, SplitMetrics } from './modelIo.js';
