@@ -42,6 +42,12 @@ export async function main(argv: readonly string[], io: CliIo = processIo): Prom
 
 const invokedDirectly = process.argv[1] !== undefined && realpathSync(process.argv[1]) === fileURLToPath(import.meta.url);
 if (invokedDirectly) {
+  // A reader that goes away (`ecg-monitor serve | head`) ends a stream of lines normally; without this, the next write
+  // would crash the process with an unhandled EPIPE and a stack trace.
+  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EPIPE') throw error;
+    process.exit(0);
+  });
   main(process.argv.slice(2)).then((code) => {
     process.exitCode = code;
   });

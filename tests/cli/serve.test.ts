@@ -1,6 +1,8 @@
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main.js';
 import { DS1_RECORDS, DS2_RECORDS } from '../../src/dataset/aamiClasses.js';
@@ -49,6 +51,26 @@ describe.skipIf(skipWithoutMitdb())('ecg-monitor serve', () => {
       expect(line.probabilities).toHaveLength(5);
       expect(line.probabilities.reduce((a: number, b: number) => a + b, 0)).toBeCloseTo(1, 2);
     }
+  });
+
+  it('ends quietly with exit 0 when its reader goes away (`serve | head`), spawned from dist/', async () => {
+    const mainJs = resolve('dist/src/cli/main.js');
+    if (!existsSync(mainJs)) throw new Error(`${mainJs} missing: run \`npm run build\` first (npm test does)`);
+    const child = spawn(process.execPath, [mainJs, 'serve', '--record', '100', '--speed', '0', '--no-classify'], { env: { ...process.env, MITDB_DIR } });
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const firstLine = await new Promise<string>((done) => {
+      let out = '';
+      child.stdout.on('data', (chunk: Buffer) => {
+        out += chunk.toString();
+        if (out.includes('\n')) done(out.split('\n')[0]);
+      });
+    });
+    child.stdout.destroy(); // as `head -1` does: the pipe's read end closes while serve still has half an hour to write
+    const code = await new Promise<number | null>((done) => child.on('close', (c) => done(c)));
+    expect(JSON.parse(firstLine)).toMatchObject({ type: 'beat' });
+    expect(code, stderr).toBe(0);
+    expect(stderr).not.toMatch(/EPIPE|Error/);
   });
 
   it('says how to get the data when the record is missing, exit 1', async () => {
