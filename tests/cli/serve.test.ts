@@ -59,12 +59,13 @@ describe.skipIf(skipWithoutMitdb())('ecg-monitor serve', () => {
     const child = spawn(process.execPath, [mainJs, 'serve', '--record', '100', '--speed', '0', '--no-classify'], { env: { ...process.env, MITDB_DIR } });
     let stderr = '';
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    const firstLine = await new Promise<string>((done) => {
+    const firstLine = await new Promise<string>((done, fail) => {
       let out = '';
       child.stdout.on('data', (chunk: Buffer) => {
         out += chunk.toString();
         if (out.includes('\n')) done(out.split('\n')[0]);
       });
+      child.on('close', (code) => fail(new Error(`serve exited ${code} before its first line: ${stderr}`)));
     });
     child.stdout.destroy(); // as `head -1` does: the pipe's read end closes while serve still has half an hour to write
     const code = await new Promise<number | null>((done) => child.on('close', (c) => done(c)));

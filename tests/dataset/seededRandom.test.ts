@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { SeededRandom, seededRandom, shuffleInPlace } from '../../src/dataset/seededRandom.js';
 
 describe('seeded random numbers (mulberry32)', () => {
-  it('gives the published mulberry32 sequence for seed 0, in [0, 1)', () => {
+  it('gives the reference C mulberry32 outputs from state 0, scaled to [0, 1)', () => {
     const random = seededRandom(0);
     const first = [random(), random(), random()].map((x) => Math.round(x * 4294967296));
     // The reference C mulberry32 (uint32 arithmetic), run by hand in Python from state 0, gives these three outputs.
