@@ -329,10 +329,6 @@ function intField(tok: string, what: string, bad: (what: string, value: string, 
   return Number(tok);
 }
 
-/**
- * Reads and parses a header file, e.g. `readHeader('/data/mitdb/100.hea')`.
- * @throws RecordFormatError ECG_ERR_FILE_NOT_FOUND naming the file, or any error of {@link parseHeader}
- */
 /** The lead the shipped classifiers were trained on. */
 export const PREFERRED_LEAD = 'MLII';
 
@@ -355,6 +351,10 @@ export function chooseLeadIndex(header: RecordHeader, lead: string | number | un
   throw new ConfigError('ECG_ERR_BAD_OPTION', `${context}: no lead "${name}" (the record has ${header.signals.map((s) => s.description).join(', ')})`);
 }
 
+/**
+ * Reads and parses a header file, e.g. `readHeader('/data/mitdb/100.hea')`.
+ * @throws RecordFormatError ECG_ERR_FILE_NOT_FOUND naming the file, or any error of {@link parseHeader}
+ */
 export async function readHeader(path: string): Promise<RecordHeader> {
   const bytes = await readFileOrThrow(path);
   return parseHeader(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('latin1'), path);
