@@ -28,6 +28,8 @@ export interface ProtocolSplit {
   test: number[];
   /** Seed protocol only: the test indices whose beat does not also occur in train or validation. */
   testLeakFree?: number[];
+  /** The validation fold (see SplitOptions.validationFold); null for the fixed held-out records INTER_VALIDATION_RECORDS. */
+  validationFold: number | null;
   /** How each window is normalised before the model: the seed notebook z-scores each beat. */
   beatNormalisation: 'none' | 'zscore';
   seed: number;
@@ -65,6 +67,15 @@ export interface SplitOptions {
  */
 export const INTER_VALIDATION_RECORDS: readonly string[] = ['118', '220', '223'];
 
+/**
+ * The validation fold a split with these options uses: `validationFold` (default 1), or null when inter-patient
+ * validation by records is asked for without a fold (the fixed INTER_VALIDATION_RECORDS, which are no fold).
+ */
+export function validationFoldOf(protocol: Protocol, options: Pick<SplitOptions, 'interValidation' | 'validationFold'>): number | null {
+  if (protocol === 'inter' && options.interValidation === 'records' && options.validationFold === undefined) return null;
+  return options.validationFold ?? 1;
+}
+
 /** Patient-wise cross-validation: DS1's 22 records in this many groups of 4 or 5. */
 export const INTER_RECORD_FOLDS = 5;
 
@@ -98,7 +109,8 @@ export function interRecordFolds(beats: readonly SplitBeat[], labels: Int8Array)
 export function splitBeats(beats: readonly SplitBeat[], protocol: Protocol, options: SplitOptions = {}): ProtocolSplit {
   const { seed = 20260127, validationFraction = 0.1, testFraction = 0.2, seedBeatsPerClass = 2546, interValidation = 'beats' } = options;
   const byRecords = protocol === 'inter' && interValidation === 'records';
-  const validationFold = options.validationFold ?? 1;
+  const fold = validationFoldOf(protocol, options);
+  const validationFold = fold ?? 1;
   for (const [name, value] of Object.entries({ validationFraction, testFraction })) {
     if (!(value > 0 && value < 1)) throw new ConfigError('ECG_ERR_BAD_OPTION', `splitBeats: ${name}=${value} must be in (0, 1)`);
   }
@@ -132,7 +144,7 @@ export function splitBeats(beats: readonly SplitBeat[], protocol: Protocol, opti
     const seen = new Set([...train, ...validation]);
     return {
       protocol, classes: SEED_SYMBOLS, labels, train, validation, test, testLeakFree: test.filter((i) => !seen.has(i)),
-      beatNormalisation: 'zscore', seed,
+      beatNormalisation: 'zscore', seed, validationFold,
       description: `MSHAN notebook: N L R A V from all records, ${seedBeatsPerClass} per class resampled with replacement, per-beat z-score, random ${Math.round((1 - testFraction) * 100)}/${Math.round(testFraction * 100)} split${foldSuffix}`,
     };
   }
@@ -149,18 +161,18 @@ export function splitBeats(beats: readonly SplitBeat[], protocol: Protocol, opti
     const trainAll = indicesWhere(labels, (l, i) => l >= 0 && ds1.has(beats[i].record));
     const test = indicesWhere(labels, (l, i) => l >= 0 && ds2.has(beats[i].record));
     if (byRecords) {
-      const heldRecords = options.validationFold === undefined ? INTER_VALIDATION_RECORDS : interRecordFolds(beats, labels)[validationFold - 1];
+      const heldRecords = fold === null ? INTER_VALIDATION_RECORDS : interRecordFolds(beats, labels)[fold - 1];
       const held = new Set(heldRecords);
       return {
-        protocol, classes: BEAT_CLASSES, labels, test, beatNormalisation: 'none', seed,
+        protocol, classes: BEAT_CLASSES, labels, test, beatNormalisation: 'none', seed, validationFold: fold,
         train: trainAll.filter((i) => !held.has(beats[i].record)),
         validation: trainAll.filter((i) => held.has(beats[i].record)),
-        description: `de Chazal inter-patient: train DS1 (validation: DS1 records ${heldRecords.join(', ')} held out${options.validationFold === undefined ? '' : `, patient fold ${validationFold} of ${folds}`}), test DS2; AAMI classes; paced records out`,
+        description: `de Chazal inter-patient: train DS1 (validation: DS1 records ${heldRecords.join(', ')} held out${fold === null ? '' : `, patient fold ${fold} of ${folds}`}), test DS2; AAMI classes; paced records out`,
       };
     }
     const [validation, train] = stratifiedSplit(trainAll, labels, validationFraction, random, validationFold);
     return {
-      protocol, classes: BEAT_CLASSES, labels, train, validation, test, beatNormalisation: 'none', seed,
+      protocol, classes: BEAT_CLASSES, labels, train, validation, test, beatNormalisation: 'none', seed, validationFold,
       description: `de Chazal inter-patient: train DS1 (validation from DS1 beats), test DS2; AAMI classes; paced records out${foldSuffix}`,
     };
   }
@@ -170,7 +182,7 @@ export function splitBeats(beats: readonly SplitBeat[], protocol: Protocol, opti
     const [test, trainAll] = stratifiedSplit(all, labels, testFraction, random);
     const [validation, train] = stratifiedSplit(trainAll, labels, validationFraction, random, validationFold);
     return {
-      protocol, classes: BEAT_CLASSES, labels, train, validation, test, beatNormalisation: 'none', seed,
+      protocol, classes: BEAT_CLASSES, labels, train, validation, test, beatNormalisation: 'none', seed, validationFold,
       description: `intra-patient: stratified random ${Math.round((1 - testFraction) * 100)}/${Math.round(testFraction * 100)} beat split of the 44 non-paced records; AAMI classes${foldSuffix}`,
     };
   }

@@ -41,11 +41,13 @@ function recipeOf(m: ModelManifest): string {
 }
 
 function foldRunOf(dir: string, m: ModelManifest): FoldRun {
-  const t = m.training as { validationFold?: number; bestEpoch?: number; refit?: { bestEpoch?: number; validation?: SplitMetrics } | null };
+  const t = m.training as { validationFold?: number | null; bestEpoch?: number; refit?: { bestEpoch?: number; validation?: SplitMetrics } | null };
   // A refit model trained on its validation beats too; its search run's validation figures are kept in training.refit.
   const validation = t.refit ? t.refit.validation : m.metrics.validation;
   const bestEpoch = t.refit ? t.refit.bestEpoch : t.bestEpoch;
   if (!validation || validation.count === 0 || bestEpoch === undefined) throw new ModelError('ECG_ERR_MODEL', `${dir}: manifest.json holds no validation metrics`);
+  if (t.validationFold === null) throw new ModelError('ECG_ERR_MODEL', `${dir}: validated on the fixed held-out records, not on a fold (train --validation-fold)`);
+  // Manifests from before folds existed validated on fold 1.
   return { dir, fold: t.validationFold ?? 1, bestEpoch, validation };
 }
 

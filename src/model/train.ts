@@ -23,7 +23,7 @@ import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { SeededRandom } from '../dataset/seededRandom.js';
-import { splitBeats, type Protocol, type ProtocolSplit } from '../dataset/splits.js';
+import { splitBeats, validationFoldOf, type Protocol, type ProtocolSplit } from '../dataset/splits.js';
 import { ConfigError, ModelError } from '../errors.js';
 import { log } from '../log.js';
 import { loadDataset, type BeatDataset } from './dataset.js';
@@ -555,7 +555,7 @@ export async function trainModel(options: TrainOptions): Promise<TrainResult> {
         : balance === 'weights' ? 'every training beat once per epoch, inverse-frequency class weights in the loss'
         : protocol === 'seed' ? 'every training beat once per epoch (balanced by the protocol)' : 'every training beat once per epoch, natural class frequencies (no balancing)',
       classWeights: weights, perClassPerEpoch, maxOversample, majorityFactor, classQuota: split.classes.map((c, i) => quotaOf(i)), augment: augment ?? null, windowNormalisation: windowMode, patience, earlyStopping: refit ? 'none (refit for a fixed number of epochs)' : 'validation macro F1', splitSeed: split.seed,
-      interValidation: protocol === 'inter' ? options.interValidation ?? 'beats' : null, validationFold: options.validationFold ?? 1,
+      interValidation: protocol === 'inter' ? options.interValidation ?? 'beats' : null, validationFold: split.validationFold,
       splitDescription: split.description, totalSeconds, trainedBeats, beatsPerMinute: totalSeconds > 0 ? (trainedBeats / totalSeconds) * 60 : 0,
       history: history.map((h) => ({ epoch: h.epoch, loss: h.loss, seconds: h.seconds, beats: h.beats, learningRate: h.learningRate, ...(refit ? {} : { macroF1: h.validation.macroF1, accuracy: h.validation.accuracy }) })),
       refit: refit ? { ...refit.search, learningRates: refit.learningRates, description: `refit from scratch on training + validation beats for the search run's ${refit.learningRates.length} epochs and learning rates; validation metrics are the search run's` } : null,
@@ -582,8 +582,10 @@ export async function trainWithRefit(options: TrainOptions): Promise<TrainResult
   let search: ModelManifest;
   if (options.resume && existsSync(searchManifest)) {
     search = JSON.parse(await readFile(searchManifest, 'utf8')) as ModelManifest;
-    const t = search.training as { seed?: number; validationFold?: number };
-    if (search.model !== options.model || search.protocol !== options.protocol || t.seed !== (options.seed ?? 1) || (t.validationFold ?? 1) !== (options.validationFold ?? 1)) {
+    const t = search.training as { seed?: number; validationFold?: number | null };
+    // Manifests from before folds existed validated on fold 1 (or on the fixed records, for which no refit ran).
+    const sameFold = (t.validationFold === undefined ? 1 : t.validationFold) === validationFoldOf(options.protocol, options);
+    if (search.model !== options.model || search.protocol !== options.protocol || t.seed !== (options.seed ?? 1) || !sameFold) {
       throw new ModelError('ECG_ERR_MODEL', `${searchManifest}: search run of another model, protocol, seed or validation fold; remove ${searchDir} or train without --resume`);
     }
     options.progress?.write(`search run already finished (best epoch ${(search.training as { bestEpoch: number }).bestEpoch}): refitting\n`);

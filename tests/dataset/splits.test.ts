@@ -73,9 +73,13 @@ describe('splitBeats', () => {
       expect(recordsOf(split.train).filter((r) => group.includes(r))).toEqual([]);
       expect(split.test).toEqual(byBeats.test);
       expect(split.description).toMatch(new RegExp(`records ${group.join(', ')} held out, patient fold ${k + 1} of 5`));
+      expect(split.validationFold).toBe(k + 1);
     });
-    // Without a fold, validation by records keeps the fixed three records.
-    expect(recordsOf(splitBeats(beats, 'inter', { interValidation: 'records' }).validation)).toEqual([...INTER_VALIDATION_RECORDS].sort());
+    // Without a fold, validation by records keeps the fixed three records, which are no fold.
+    const fixed = splitBeats(beats, 'inter', { interValidation: 'records' });
+    expect(recordsOf(fixed.validation)).toEqual([...INTER_VALIDATION_RECORDS].sort());
+    expect(fixed.validationFold).toBeNull();
+    expect(byBeats.validationFold).toBe(1);
   });
 
   it('intra: stratified 80/20 with no beat in both halves, reproducible from the seed', () => {

@@ -91,6 +91,14 @@ describe('ecg-monitor train', () => {
     const mixed = fakeIo();
     expect(await main(['eval', 'folds', '--model', `${first},${byRecords.out}`], mixed)).toBe(1);
     expect(mixed.err()).toMatch(/trained with other flags/);
+    // Validation on the fixed records 118, 220, 223 is no fold: its manifest says so and eval folds refuses it.
+    const fixedIo = fakeIo();
+    const fixedOut = join(root, 'mlp-fixed-records');
+    expect(await main(['train', '--model', 'mlp', '--protocol', 'inter', '--dataset', join(root, 'data'), '--out', fixedOut, '--epochs', '1', '--per-class', '20', '--validation', 'records', '--backend', 'wasm'], fixedIo), fixedIo.err()).toBe(0);
+    expect(JSON.parse(readFileSync(join(fixedOut, 'manifest.json'), 'utf8')).training.validationFold).toBeNull();
+    const notAFold = fakeIo();
+    expect(await main(['eval', 'folds', '--model', `${byRecords.out},${fixedOut}`], notAFold)).toBe(1);
+    expect(notAFold.err()).toMatch(/fixed held-out records, not on a fold/);
     const badFold = fakeIo();
     expect(await main(['train', '--model', 'mlp', '--dataset', join(root, 'data'), '--out', join(root, 'x'), '--validation-fold', '11', '--backend', 'wasm'], badFold)).toBe(2);
     expect(badFold.err()).toMatch(/validationFold=11 must be an integer in 1\.\.10/);
