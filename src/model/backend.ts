@@ -7,7 +7,8 @@
  *    MODULE_NOT_FOUND and we fall through.
  * 2. `@tensorflow/tfjs` on `@tensorflow/tfjs-backend-wasm` — loads offline (the .wasm files ship in the
  *    package's `dist/`), SIMD on, one thread under Node. Training needs the kernels registered by
- *    {@link registerWasmTrainingKernels} (Conv2DBackpropFilter is missing from tfjs 4.22).
+ *    {@link registerWasmTrainingKernels} (Conv2DBackpropFilter is missing from tfjs 4.22); inference uses the fused
+ *    GRU step kernels of {@link registerGruStepKernels}.
  * 3. `cpu` — pure JavaScript, 15–50x slower; the last resort and the reference for parity tests.
  *
  * `ECG_TF_BACKEND=tensorflow|wasm|cpu` forces one (an unavailable forced backend is an error, not a silent fallback).
@@ -17,6 +18,7 @@ import { dirname, join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { ModelError } from '../errors.js';
 import { log } from '../log.js';
+import { registerGruStepKernels } from './gruStepKernels.js';
 import { registerWasmTrainingKernels } from './wasmKernels.js';
 
 export { tf };
@@ -67,7 +69,10 @@ export async function trySetBackend(name: BackendName): Promise<boolean> {
     const ok = await tf.setBackend(name);
     if (!ok) return false;
     await tf.ready();
-    if (name === 'wasm') registerWasmTrainingKernels();
+    if (name === 'wasm') {
+      registerWasmTrainingKernels();
+      registerGruStepKernels();
+    }
     return tf.engine().backendName === name;
   } catch (error) {
     log.debug({ backend: name, err: (error as Error).message }, 'backend failed to initialise');

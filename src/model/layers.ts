@@ -13,6 +13,7 @@
  * - Hu J, Shen L, Sun G. Squeeze-and-excitation networks. CVPR 2018, 7132-7141. doi:10.1109/CVPR.2018.00745
  */
 import * as tf from '@tensorflow/tfjs';
+import { fusedGru, hasGruStepKernels } from './gruStepKernels.js';
 
 type Kwargs = Record<string, unknown>;
 type Shape = (number | null)[];
@@ -205,7 +206,7 @@ export interface FastGruArgs {
  * Why not the stock layer: tfjs runs a GRU step by step, and the stock cell spends about 30 kernel calls per step
  * (a matMul per gate on the input, splits of the kernels, reshapes). Here the input projections of all steps are one
  * matMul before the loop, and a step costs 11 kernel calls, so the per-call overhead that dominates batch-1 latency
- * and the backward pass shrinks about threefold.
+ * and the backward pass shrinks about threefold. At inference on wasm, a step is 4 calls (src/model/gruStepKernels.ts).
  */
 export class FastGru extends tf.layers.Layer {
   static className = 'FastGru';
@@ -236,6 +237,9 @@ export class FastGru extends tf.layers.Layer {
   }
 
   override call(inputs: tf.Tensor | tf.Tensor[], _kwargs: Kwargs): tf.Tensor {
+    // When no gradient is being recorded, on a backend with the fused step kernels (wasm), a step is 4 kernel calls
+    // instead of 12; the fused kernels have no gradients, so training (and any tf.grad) takes the op chain below.
+    const fused = !tf.engine().isTapeOn() && hasGruStepKernels();
     return tf.tidy(() => {
       const x = oneTensor(inputs) as tf.Tensor3D;
       const [batch, steps, channels] = x.shape;
@@ -245,6 +249,7 @@ export class FastGru extends tf.layers.Layer {
       const bias = this.bias!.read();
       // Input projections of every step at once, time-major so that unstack yields contiguous [batch, .] slices.
       const projected = tf.add(tf.matMul(tf.reshape(x, [batch * steps, channels]), kernel), bias);
+      if (fused) return fusedGru(tf.reshape(projected, [batch, steps, 3 * u]), recurrent);
       const timeMajor = tf.transpose(tf.reshape(projected, [batch, steps, 3 * u]), [1, 0, 2]);
       const xzr = tf.unstack(tf.slice(timeMajor, [0, 0, 0], [steps, batch, 2 * u]));
       const xh = tf.unstack(tf.slice(timeMajor, [0, 0, 2 * u], [steps, batch, u]));

@@ -152,6 +152,8 @@ function wrapBatchMatMul(): void {
 // Slice / Unpack without copying the whole input. Row-major strides; the innermost dimension of the slice is one
 // contiguous run, copied with TypedArray.set.
 // ---------------------------------------------------------------------------------------------------------------
+const SHORT_RUN = 256;
+
 function sliceInto(backend: WasmBackendLike, x: TensorInfo, begin: number[], size: number[], outShape: number[]): TensorInfo {
   const out = backend.makeOutput(outShape, x.dtype);
   const total = size.reduce((p, s) => p * s, 1);
@@ -172,7 +174,9 @@ function sliceInto(backend: WasmBackendLike, x: TensorInfo, begin: number[], siz
   for (;;) {
     let off = begin[inner] * strides[inner];
     for (let d = 0; d < inner; d++) off += (begin[d] + idx[d]) * strides[d];
-    ov.set(xv.subarray(off, off + run), o);
+    // A subarray view costs an allocation: short runs (a GRU's gate slices: 2 x 48 floats per row) copy faster by hand.
+    if (run < SHORT_RUN) for (let j = 0; j < run; j++) ov[o + j] = xv[off + j];
+    else ov.set(xv.subarray(off, off + run), o);
     o += run;
     let d = inner - 1;
     while (d >= 0) { if (++idx[d] < size[d]) break; idx[d] = 0; d--; }

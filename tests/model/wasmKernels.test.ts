@@ -81,6 +81,9 @@ describe('wasm training kernels', () => {
         tf.slice(x, [2, 0, 0, 0], [1, 5, 4, 2]),
         ...tf.unstack(x, 1),
         ...tf.unstack(x.reshape([15, 8]), 0),
+        // Runs of 256 floats and more are copied with TypedArray.set, shorter ones by a loop: both paths.
+        tf.slice(tf.randomNormal([3, 700], 0, 1, 'float32', 8), [1, 20], [2, 600]),
+        tf.slice(tf.randomNormal([4, 3, 144], 0, 1, 'float32', 9), [0, 1, 48], [4, 2, 96]),
       ];
     };
     const [cpu, wasm] = await onBoth(make);
