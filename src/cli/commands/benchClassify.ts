@@ -4,6 +4,7 @@ import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { InvalidArgumentError, type Command } from 'commander';
 import { defaultModelDir } from '../../config.js';
+import type { BeatDataset } from '../../model/dataset.js';
 import { BACKEND_NAMES, type BackendName } from '../../model/names.js';
 import { commaList, newCommand, type CliIo } from '../io.js';
 import type { BenchSuite } from './bench.js';
@@ -73,6 +74,9 @@ export async function benchClassify(flags: BenchClassifyFlags, io: CliIo): Promi
   const backends = (await availableBackends()).filter((b) => !wanted || wanted.includes(b));
   const modelDir = flags.model ?? (existsSync(join(defaultModelDir(), 'model.json')) ? defaultModelDir() : undefined);
   const data = syntheticDataset({ beatsPerRecord: 64, records: ['100', '101'], seed: 7 });
+  // The synthetic beats are centred windows at MIT-BIH's rate.
+  const geometry = { windowLength: data.windowLength, samplesBefore: data.windowLength / 2, fsHz: 360 };
+  const L = geometry.windowLength;
   const results: BackendBench[] = [];
   let modelInfo: { dir: string | null; name: string; parameters: number } = { dir: null, name: 'mshan (untrained)', parameters: 0 };
 
@@ -84,13 +88,13 @@ export async function benchClassify(flags: BenchClassifyFlags, io: CliIo): Promi
       : {
         dir: '', model: buildModel('mshan', 8, 1),
         manifest: {
-          classes: ['N', 'S', 'V', 'F', 'Q'], input: { windowLength: 360, samplesBefore: 180, fsHz: 360, featureNames: data.featureNames, usesRr: true },
+          classes: ['N', 'S', 'V', 'F', 'Q'], input: { ...geometry, featureNames: data.featureNames, usesRr: true },
           normalisation: { window: 'scale', windowScale: 1, featureMean: new Array(8).fill(0), featureStd: new Array(8).fill(1), featureClip: 10 },
         } as never,
       };
     modelInfo = { dir: modelDir ?? null, name: modelDir ? classifier.manifest.name : 'mshan (untrained)', parameters: classifier.model.countParams() };
     const F = classifier.manifest.input.featureNames.length;
-    const windows64 = data.windows.subarray(0, 64 * 360);
+    const windows64 = data.windows.subarray(0, 64 * L);
     const features64 = F > 0 ? data.features.subarray(0, 64 * F) : new Float32Array(0);
 
     // Batch 64: whole classifyBatch calls (normalisation + tensors + model + read-back).
@@ -102,12 +106,12 @@ export async function benchClassify(flags: BenchClassifyFlags, io: CliIo): Promi
 
     // Batch 1: the streaming path, one beat at a time; latency per call.
     const latencies: number[] = [];
-    for (let i = 0; i < 20; i++) classifyBeat(classifier, windows64.subarray(0, 360), features64.subarray(0, F));
+    for (let i = 0; i < 20; i++) classifyBeat(classifier, windows64.subarray(0, L), features64.subarray(0, F));
     t0 = performance.now();
     for (let i = 0; performance.now() - t0 < budgetMs || latencies.length < 50; i++) {
       const k = i % 64;
       const s = performance.now();
-      classifyBeat(classifier, windows64.subarray(k * 360, (k + 1) * 360), features64.subarray(k * F, (k + 1) * F));
+      classifyBeat(classifier, windows64.subarray(k * L, (k + 1) * L), features64.subarray(k * F, (k + 1) * F));
       latencies.push(performance.now() - s);
     }
     const beatsPerSecondBatch1 = (latencies.length / (performance.now() - t0)) * 1000;
@@ -120,7 +124,7 @@ export async function benchClassify(flags: BenchClassifyFlags, io: CliIo): Promi
       const model = buildModel(kind as never, F, 1);
       const optimizer = tf.train.adam(1e-3);
       const varList = model.trainableWeights.map((w) => w.read() as import('@tensorflow/tfjs').Variable);
-      const xs = [tf.tensor3d(windows64, [64, 360, 1]), ...(model.inputs.length > 1 ? [tf.tensor2d(features64, [64, F])] : [])];
+      const xs = [tf.tensor3d(windows64, [64, L, 1]), ...(model.inputs.length > 1 ? [tf.tensor2d(features64, [64, F])] : [])];
       const y = tf.oneHot(tf.tensor1d(Array.from({ length: 64 }, (_, i) => i % 5), 'int32'), 5).toFloat();
       const step = () => {
         const loss = optimizer.minimize(() => tf.tidy(() => {
@@ -147,7 +151,7 @@ export async function benchClassify(flags: BenchClassifyFlags, io: CliIo): Promi
     classifier.model.dispose();
   }
   await trySetBackend(defaultBackend);
-  const featuresMicrosPerBeat = await timeBeatFeatures(data.windows, flags.seconds);
+  const featuresMicrosPerBeat = await timeBeatFeatures({ windows: data.windows, ...geometry }, flags.seconds);
   const main = results.find((r) => r.backend === defaultBackend) ?? results[0];
   return {
     defaultBackend, beatsPerSecondBatch64: main?.beatsPerSecondBatch64, singleBeatP99Ms: main?.singleBeatP99Ms, singleBeatP50Ms: main?.singleBeatP50Ms,
@@ -158,15 +162,16 @@ export async function benchClassify(flags: BenchClassifyFlags, io: CliIo): Promi
   };
 }
 
-/** Microseconds per beat of the stream's feature stage, over `seconds`, on windows cycled from `windows`. */
-async function timeBeatFeatures(windows: Float32Array, seconds: number): Promise<number> {
+/** Microseconds per beat of the stream's feature stage, over `seconds`, on windows cycled from `data`. */
+async function timeBeatFeatures(data: Pick<BeatDataset, 'windows' | 'windowLength' | 'samplesBefore' | 'fsHz'>, seconds: number): Promise<number> {
   const { from, lastValueFrom, count, map } = await import('rxjs');
   const { compareToTemplate } = await import('../../pipeline/compareToTemplate.js');
   const { beatFeatureVector } = await import('../../pipeline/beatFeatures.js');
-  const available = windows.length / 360;
+  const { windows, windowLength: L, samplesBefore, fsHz } = data;
+  const available = windows.length / L;
   const beats = Array.from({ length: 2000 }, (_, i) => ({
-    streamId: 'bench', sampleIndex: 1000 + 300 * i, fsHz: 360, samplesBefore: 180, paddedSamples: 0,
-    samples: windows.slice((i % available) * 360, (i % available + 1) * 360),
+    streamId: 'bench', sampleIndex: 1000 + 300 * i, fsHz, samplesBefore, paddedSamples: 0,
+    samples: windows.slice((i % available) * L, (i % available + 1) * L),
     rr: { previousRrMs: 800, nextRrMs: 800, localMeanRrMs: 800, recordMeanRrMs: 800, localVariationRrMs: 0 },
   }));
   let done = 0;
