@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { AAMI_CLASS_OF_SYMBOL } from '../../src/dataset/aamiClasses.js';
 import { ConfigError } from '../../src/errors.js';
 import {
   bxbLineCounts,
@@ -39,6 +40,12 @@ describe('class maps', () => {
       expect([symbol, bxbClassMap(symbolToCode(symbol))]).toEqual([symbol, label]);
       expect([symbol, aamiClassMap(symbolToCode(symbol))]).toEqual([symbol, label]);
     }
+  });
+
+  it("the dataset's labels (AAMI_CLASS_OF_SYMBOL, by symbol) are the scorer's literature map (by code): models are scored on the classes they learned", () => {
+    const symbols = Object.keys(AAMI_CLASS_OF_SYMBOL);
+    expect(symbols.length).toBe(15);
+    for (const symbol of symbols) expect([symbol, aamiClassMap(symbolToCode(symbol))]).toEqual([symbol, AAMI_CLASS_OF_SYMBOL[symbol]]);
   });
 
   it('resolves names and rejects unknown ones with ECG_ERR_BAD_OPTION', () => {
