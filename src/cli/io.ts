@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { Command, InvalidArgumentError } from 'commander';
 
 /** Where a command writes: injected so tests can run `main()` with fake streams instead of spawning. */
@@ -42,4 +43,12 @@ export function nonNegativeInteger(name: string): (value: string) => number {
 /** Writes a progress line on stderr: redrawn in place on a terminal, one line per update in a log file. */
 export function progressLine(io: CliIo, text: string): void {
   io.stderr.write(io.stderr.isTTY ? `\r${text}\x1b[K` : `${text}\n`);
+}
+
+/**
+ * A command's long help, kept beside the code in src/cli/help/NAME.txt (`npm run build` copies the folder to dist).
+ * A missing file is a packaging error and throws, rather than leaving `--help` silently short.
+ */
+export function helpFile(name: string): string {
+  return readFileSync(new URL(`./help/${name}.txt`, import.meta.url), 'utf8');
 }

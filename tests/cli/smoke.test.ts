@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { CliIo } from '../../src/cli/io.js';
 import { main } from '../../src/cli/main.js';
@@ -103,6 +103,17 @@ describe.skipIf(!haveDist)('ecg-monitor (spawned from dist/): --help and unknown
     const bad = await run(['--no-such-flag']);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain("unknown option '--no-such-flag'");
+  });
+
+  it('every help file in src/cli/help is printed whole by some command\'s --help (no orphaned file)', async () => {
+    const helps = await Promise.all(paths.map(helpOf));
+    const dir = resolve('src/cli/help');
+    const files = readdirSync(dir).filter((f) => f.endsWith('.txt'));
+    expect(files.length).toBeGreaterThanOrEqual(6);
+    for (const file of files) {
+      const text = readFileSync(join(dir, file), 'utf8').trim();
+      expect([file, helps.some((h) => h.includes(text))]).toEqual([file, true]);
+    }
   });
 
   // One test per command. Every --help is spawned; the unknown flag is spawned for the top-level commands (the exit code

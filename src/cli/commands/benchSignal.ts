@@ -1,9 +1,8 @@
-import { readFileSync } from 'node:fs';
 import { InvalidArgumentError, type Command } from 'commander';
 import { runSignalBench, type SignalBenchResult } from '../../bench/signal.js';
 import { MITDB_RECORDS, mitdbDir } from '../../config.js';
 import { log } from '../../log.js';
-import { commaList, newCommand, type CliIo } from '../io.js';
+import { commaList, helpFile, newCommand, type CliIo } from '../io.js';
 import type { BenchSuite } from './bench.js';
 
 export interface SignalBenchFlags {
@@ -67,20 +66,11 @@ export const signalBenchSuite: BenchSuite<SignalBenchFlags, SignalBenchResult> =
   },
 };
 
-/** Help text kept beside the code (src/cli/help/bench-signal.txt; copied to dist by `npm run build`). */
-function helpText(): string {
-  try {
-    return readFileSync(new URL('../help/bench-signal.txt', import.meta.url), 'utf8');
-  } catch {
-    return '';
-  }
-}
-
 /** `ecg-monitor bench signal [--dir] [--records] [--chunk-samples] [--json FILE]`. */
 export function benchSignalCommand(io: CliIo, addJson: (cmd: Command) => Command, write: (result: unknown, table: string, json?: string) => Promise<void>): Command {
   const cmd = signalBenchSuite.addOptions(newCommand('signal', io).description(signalBenchSuite.description));
   return addJson(cmd)
-    .addHelpText('after', `\n${helpText()}`)
+    .addHelpText('after', `\n${helpFile('bench-signal')}`)
     .action(async (flags: SignalBenchFlags & { json?: string }) => {
       const result = await signalBenchSuite.run(flags, io);
       await write(result, signalBenchSuite.table(result), flags.json);

@@ -3,7 +3,7 @@ import { dirname, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { resolveModelDir } from '../../config.js';
 import { ConfigError } from '../../errors.js';
-import { commaList, newCommand, type CliIo } from '../io.js';
+import { commaList, helpFile, newCommand, type CliIo } from '../io.js';
 
 interface EvalFoldsFlags {
   model?: string;
@@ -16,17 +16,7 @@ export function evalFoldsCommand(io: CliIo): Command {
     .description('pool the validation results of runs trained with `train --validation-fold 1..k` (cross-validation, to compare training flags on more than one validation share)')
     .option('--model <list>', 'comma-separated model folders (or names under models/), one per validation fold, all trained with the same flags')
     .option('--json <file>', 'write the summary (per fold and pooled) as JSON')
-    .addHelpText('after', [
-      '',
-      'Reads each folder\'s manifest.json only: no model runs and no test beat is looked at. A refit model',
-      '(`train --refit`) counts with its search run\'s validation figures. Runs of other flags, data or protocol,',
-      'or two runs of the same fold, are refused (ECG_ERR_MODEL).',
-      '',
-      'Example (five folds of one recipe):',
-      '  for k in 1 2 3 4 5; do ecg-monitor train --model mshan --protocol seed --validation-fold $k --out cv/a-$k; done',
-      '  ecg-monitor eval folds --model cv/a-1,cv/a-2,cv/a-3,cv/a-4,cv/a-5 --json cv/a.json',
-      '',
-    ].join('\n'))
+    .addHelpText('after', helpFile('eval-folds'))
     .action(async (flags: EvalFoldsFlags) => {
       const [{ loadManifest }, { formatCrossValidation, poolValidationFolds }] = await Promise.all([
         import('../../model/modelIo.js'), import('../../model/crossValidation.js'),

@@ -1,11 +1,10 @@
-import { readFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { InvalidArgumentError, type Command } from 'commander';
 import { mitdbDir } from '../../config.js';
 import { evaluateQrs, type DetectRecord, type QrsEvaluation } from '../../eval/qrsDatabase.js';
 import type { QrsRecordScore } from '../../eval/qrs.js';
 import { log } from '../../log.js';
-import { commaList, newCommand, type CliIo } from '../io.js';
+import { commaList, helpFile, newCommand, type CliIo } from '../io.js';
 
 /** What `eval qrs` needs besides its flags; tests may inject a detector. */
 export interface EvalQrsDeps {
@@ -44,15 +43,6 @@ const defaultDetect: DetectRecord = async (request) => {
   const { detectRecordRPeaks } = await import('../../eval/detectRecord.js');
   return detectRecordRPeaks(request);
 };
-
-/** Help text kept beside the code (src/cli/help/eval-qrs.txt; copied to dist by `npm run build`). */
-function helpText(): string {
-  try {
-    return readFileSync(new URL('../help/eval-qrs.txt', import.meta.url), 'utf8');
-  } catch {
-    return '';
-  }
-}
 
 const fmt = (x: number | undefined, digits = 3): string => (x === undefined ? '-' : x.toFixed(digits));
 
@@ -95,7 +85,7 @@ export function evalQrsCommand(io: CliIo, deps: EvalQrsDeps = {}): Command {
     .option('--lead-fallback', "detector falls back to the record's other signal while the lead is flat or missing", false)
     .option('--out <dir>', 'write detections as DIR/<record>.<annotator> (WFDB, readable by rdann and bxb) and DIR/summary.json')
     .option('--json <file>', 'write the summary as JSON')
-    .addHelpText('after', helpText())
+    .addHelpText('after', helpFile('eval-qrs'))
     .action(async (flags: EvalQrsFlags) => {
       const records = flags.records === 'all' ? 'all' : commaList(flags.records);
       io.stdout.write(row(['record', 'fs_Hz', 'TP', 'FN', 'FP', 'Se%', '+P%']));

@@ -1,19 +1,9 @@
-import { readFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { InvalidArgumentError, type Command } from 'commander';
 import { mitdbDir } from '../../config.js';
 import { EcgMonitorError } from '../../errors.js';
 import { fetchDatabase, MITDB_BASE_URL, verifyDatabase, type RecordCheck } from '../../wfdb/mitdb.js';
-import { commaList, newCommand, type CliIo } from '../io.js';
-
-/** Help text kept beside the code (src/cli/help/mitdb-*.txt; copied to dist by `npm run build`). */
-function helpText(name: string): string {
-  try {
-    return readFileSync(new URL(`../help/${name}.txt`, import.meta.url), 'utf8');
-  } catch {
-    return '';
-  }
-}
+import { commaList, helpFile, newCommand, type CliIo } from '../io.js';
 
 const recordList = (value: string): string[] | undefined => {
   if (value === 'all') return undefined;
@@ -51,7 +41,7 @@ function verifyCommand(io: CliIo): Command {
     .option('--dir <path>', 'database folder (default: MITDB_DIR, else the fetch folder)', mitdbDir(io.env))
     .option('--records <list>', "'all' (the RECORDS file) or comma-separated record names", recordList)
     .option('--json <file>', 'write the full result as JSON')
-    .addHelpText('after', helpText('mitdb-verify'))
+    .addHelpText('after', helpFile('mitdb-verify'))
     .action(async (flags: { dir: string; records?: string[]; json?: string }) => {
       const result = await verifyDatabase({ dir: flags.dir, records: flags.records, onRecord: (c) => io.stdout.write(formatRecordCheck(c)) });
       for (const f of result.databaseFiles) io.stdout.write(`${f.file.padEnd(6)} ${f.ok ? 'ok  ' : 'FAIL'}  sha256 ${f.ok ? 'ok' : f.problem}\n`);
@@ -73,7 +63,7 @@ function fetchCommand(io: CliIo): Command {
     .option('--base-url <url>', 'file area to download from', MITDB_BASE_URL)
     .option('--records <list>', "'all' (the RECORDS file) or comma-separated record names", recordList)
     .option('--concurrency <n>', 'files downloaded at once', positiveInt, 4)
-    .addHelpText('after', helpText('mitdb-fetch'))
+    .addHelpText('after', helpFile('mitdb-fetch'))
     .action(async (flags: { dir: string; baseUrl: string; records?: string[]; concurrency: number }) => {
       const result = await fetchDatabase({
         dir: flags.dir,

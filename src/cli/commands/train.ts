@@ -1,11 +1,10 @@
-import { readFileSync } from 'node:fs';
 import { InvalidArgumentError, type Command } from 'commander';
 import { defaultDatasetDir } from '../../config.js';
 import { PROTOCOLS, type Protocol } from '../../dataset/splits.js';
 import { BACKEND_NAMES, MODEL_KINDS, type BackendName, type ModelKind } from '../../model/names.js';
 import type { Balance } from '../../model/train.js';
 import { FEATURE_GROUPS } from '../../pipeline/beatFeatures.js';
-import { commaList, newCommand, type CliIo } from '../io.js';
+import { commaList, helpFile, newCommand, type CliIo } from '../io.js';
 
 /** Where `train` reads the dataset when --dataset is not given: env ECG_DATASET_DIR, else `dataset build`'s default output. */
 export function trainDatasetDir(env: NodeJS.ProcessEnv): string {
@@ -73,14 +72,6 @@ const positive = (value: string): number => {
   return n;
 };
 
-function helpText(): string {
-  try {
-    return readFileSync(new URL('../help/train.txt', import.meta.url), 'utf8');
-  } catch {
-    return '';
-  }
-}
-
 /**
  * `ecg-monitor train`: trains a beat classifier on a dataset directory and writes `models/<name>/` (model.json,
  * weights.bin, manifest.json). Progress (epoch, loss, validation Se/+P per class, ETA) goes to stderr; the final
@@ -115,7 +106,7 @@ export function trainCommand(io: CliIo): Command {
     .option('--resume', 'continue from OUT/checkpoint after an interruption')
     .option('--keep-checkpoints', 'keep OUT/checkpoint after the run')
     .option('--backend <name>', `force a TensorFlow.js backend: ${BACKEND_NAMES.join(' | ')} (default: env ECG_TF_BACKEND, else the best available)`, oneOf('--backend', BACKEND_NAMES))
-    .addHelpText('after', helpText())
+    .addHelpText('after', helpFile('train'))
     .action(async (flags: TrainFlags) => {
       // TensorFlow.js loads only when a model is trained, not for every CLI start.
       const { initBackend } = await import('../../model/backend.js');
