@@ -15,6 +15,16 @@ export interface FoldRun {
   /** The epoch early stopping kept (for a refit model: its search run's). */
   bestEpoch: number;
   validation: SplitMetrics;
+  /** Validation macro F1 after each epoch, as the run's history recorded it (empty for a refit model). */
+  macroF1ByEpoch: number[];
+}
+
+/** A fixed number of epochs for one fold, chosen on the other folds' validation (see {@link chooseEpochsOnOtherFolds}). */
+export interface HeldOutEpochChoice {
+  fold: number;
+  epochs: number;
+  /** This fold's validation macro F1 after that many epochs. */
+  macroF1: number;
 }
 
 export interface CrossValidationSummary {
@@ -27,6 +37,10 @@ export interface CrossValidationSummary {
   /** Mean and sample standard deviation of the runs' validation macro F1 (sd 0 for one run). */
   macroF1Mean: number;
   macroF1Sd: number;
+  /** Epoch by epoch: each fold's validation macro F1 (null once a run had stopped) and their mean. */
+  byEpoch: { epoch: number; macroF1: (number | null)[]; mean: number }[];
+  /** Per fold, a training length chosen on the other folds; empty with fewer than two folds or no histories. */
+  epochsChosenOnOtherFolds: HeldOutEpochChoice[];
 }
 
 /** What must match for two runs to be folds of one recipe: everything but the validation fold (and epoch counts). */
@@ -47,8 +61,39 @@ function foldRunOf(dir: string, m: ModelManifest): FoldRun {
   const bestEpoch = t.refit ? t.refit.bestEpoch : t.bestEpoch;
   if (!validation || validation.count === 0 || bestEpoch === undefined) throw new ModelError('ECG_ERR_MODEL', `${dir}: manifest.json holds no validation metrics`);
   if (t.validationFold === null) throw new ModelError('ECG_ERR_MODEL', `${dir}: validated on the fixed held-out records, not on a fold (train --validation-fold)`);
+  const history = (t as { history?: { macroF1?: number }[] }).history ?? [];
+  const macroF1ByEpoch = t.refit ? [] : history.map((h) => h.macroF1).filter((f): f is number => typeof f === 'number');
   // Manifests from before folds existed validated on fold 1.
-  return { dir, fold: t.validationFold ?? 1, bestEpoch, validation };
+  return { dir, fold: t.validationFold ?? 1, bestEpoch, validation, macroF1ByEpoch };
+}
+
+/**
+ * How long to train, chosen without the fold it is scored on: for each fold, the number of epochs (among those every
+ * run reached) with the best mean validation macro F1 over the *other* folds, and this fold's macro F1 after it. The
+ * mean of those is an estimate for "train for the cross-validated number of epochs" that, unlike each run's own best
+ * epoch, is not picked on the beats it is scored on.
+ */
+export function chooseEpochsOnOtherFolds(runs: readonly Pick<FoldRun, 'fold' | 'macroF1ByEpoch'>[]): HeldOutEpochChoice[] {
+  const common = Math.min(...runs.map((r) => r.macroF1ByEpoch.length));
+  if (runs.length < 2 || common < 1) return [];
+  return runs.map((run) => {
+    const others = runs.filter((r) => r !== run);
+    let best = 1, bestMean = -Infinity;
+    for (let e = 1; e <= common; e++) {
+      const mean = others.reduce((a, r) => a + r.macroF1ByEpoch[e - 1], 0) / others.length;
+      if (mean > bestMean) { bestMean = mean; best = e; }
+    }
+    return { fold: run.fold, epochs: best, macroF1: run.macroF1ByEpoch[best - 1] };
+  });
+}
+
+function byEpochOf(runs: readonly FoldRun[]): CrossValidationSummary['byEpoch'] {
+  const longest = Math.max(0, ...runs.map((r) => r.macroF1ByEpoch.length));
+  return Array.from({ length: longest }, (_, k) => {
+    const macroF1 = runs.map((r) => r.macroF1ByEpoch[k] ?? null);
+    const present = macroF1.filter((f): f is number => f !== null);
+    return { epoch: k + 1, macroF1, mean: present.reduce((a, b) => a + b, 0) / present.length };
+  });
 }
 
 /**
@@ -76,6 +121,7 @@ export function poolValidationFolds(runs: readonly { dir: string; manifest: Mode
   return {
     model: first.manifest.model, protocol: first.manifest.protocol, classes, runs: foldRuns,
     pooled: metricsFromConfusion(summed, classes, macroClassesFor(classes)), macroF1Mean: mean, macroF1Sd: sd,
+    byEpoch: byEpochOf(foldRuns), epochsChosenOnOtherFolds: chooseEpochsOnOtherFolds(foldRuns),
   };
 }
 
@@ -89,5 +135,17 @@ export function formatCrossValidation(summary: CrossValidationSummary): string {
   const p = summary.pooled;
   lines.push(`pooled over ${summary.runs.length} folds: ${p.count} beats, accuracy ${pct(p.accuracy)} %, macro F1 ${p.macroF1.toFixed(4)} (per fold ${summary.macroF1Mean.toFixed(4)} ± ${summary.macroF1Sd.toFixed(4)})`);
   lines.push(`per class Se/+P %: ${summary.classes.map((c) => `${c} ${pct(p.perClass[c].se)}/${pct(p.perClass[c].ppv)}`).join('  ')}`);
+  if (summary.byEpoch.length > 0) {
+    lines.push('validation macro F1 by epoch (- once a run had stopped):');
+    lines.push(`epoch  ${summary.runs.map((r) => `fold ${r.fold}`.padStart(7)).join('')}     mean`);
+    for (const e of summary.byEpoch) {
+      lines.push(`${String(e.epoch).padStart(5)}  ${e.macroF1.map((f) => (f === null ? '-' : f.toFixed(4)).padStart(7)).join('')}  ${e.mean.toFixed(4).padStart(7)}`);
+    }
+  }
+  const chosen = summary.epochsChosenOnOtherFolds;
+  if (chosen.length > 0) {
+    const mean = chosen.reduce((a, c) => a + c.macroF1, 0) / chosen.length;
+    lines.push(`epochs chosen on the other folds: ${chosen.map((c) => `fold ${c.fold} ${c.epochs} (${c.macroF1.toFixed(4)})`).join(', ')}; mean macro F1 ${mean.toFixed(4)}`);
+  }
   return lines.join('\n') + '\n';
 }

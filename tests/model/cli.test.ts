@@ -77,6 +77,10 @@ describe('ecg-monitor train', () => {
     const summed = runs[0].metrics.validation.confusion.map((row: number[], t: number) => row.map((_: number, p: number) => runs.reduce((a, m) => a + m.metrics.validation.confusion[t][p], 0)));
     expect(summary.pooled.confusion).toEqual(summed);
     expect(io.out()).toMatch(/pooled over 3 folds: \d+ beats, accuracy \d+\.\d\d %, macro F1 \d\.\d{4}/);
+    // Epoch by epoch, from each run's history (one epoch each here), and the length chosen on the other folds.
+    expect(summary.byEpoch).toEqual([{ epoch: 1, macroF1: runs.map((m) => m.training.history[0].macroF1), mean: expect.any(Number) }]);
+    expect(summary.epochsChosenOnOtherFolds.map((c: { epochs: number }) => c.epochs)).toEqual([1, 1, 1]);
+    expect(io.out()).toContain('epochs chosen on the other folds: fold 1 1 (');
 
     const sameFold = fakeIo();
     expect(await main(['eval', 'folds', '--model', `${first},${join(root, 'mlp-refit')}`], sameFold)).toBe(1);
