@@ -205,7 +205,7 @@ export interface FastGruArgs {
  * ```
  * Why not the stock layer: tfjs runs a GRU step by step, and the stock cell spends about 30 kernel calls per step
  * (a matMul per gate on the input, splits of the kernels, reshapes). Here the input projections of all steps are one
- * matMul before the loop, and a step costs 11 kernel calls, so the per-call overhead that dominates batch-1 latency
+ * matMul before the loop, and a step costs 12 kernel calls, so the per-call overhead that dominates batch-1 latency
  * and the backward pass shrinks about threefold. At inference on wasm, a step is 4 calls (src/model/gruStepKernels.ts).
  */
 export class FastGru extends tf.layers.Layer {
