@@ -7,13 +7,7 @@ import { tf, trySetBackend } from '../../src/model/backend.js';
 import { GRU_GATES, GRU_UPDATE, fastSigmoid, fastTanh, hasGruStepKernels, registerGruStepKernels } from '../../src/model/gruStepKernels.js';
 import { FastGru } from '../../src/model/layers.js';
 import { quietly } from '../../src/model/mshan.js';
-
-function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  expect(a.length).toBe(b.length);
-  let m = 0;
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
-  return m;
-}
+import { maxAbsDiff } from '../helpers/arrays.js';
 
 /** Runs `f` once with the fused kernels and once with them unregistered (the op chain). */
 function withAndWithout<T>(f: () => T): [T, T] {

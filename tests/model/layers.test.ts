@@ -7,12 +7,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { tf, trySetBackend } from '../../src/model/backend.js';
 import { FastGru, FastLayerNormalization } from '../../src/model/layers.js';
 import { buildMshan } from '../../src/model/mshan.js';
-
-function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let m = 0;
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
-  return m;
-}
+import { maxAbsDiff } from '../helpers/arrays.js';
 
 describe('custom layers', () => {
   beforeAll(async () => {

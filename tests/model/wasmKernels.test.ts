@@ -3,13 +3,7 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { tf, trySetBackend } from '../../src/model/backend.js';
-
-function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  expect(a.length).toBe(b.length);
-  let m = 0;
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
-  return m;
-}
+import { maxAbsDiff } from '../helpers/arrays.js';
 
 /** Runs `f` on cpu and on wasm with the same inputs (made from a seed), returns both flattened outputs. */
 async function onBoth(f: () => tf.Tensor | tf.Tensor[]): Promise<[number[][], number[][]]> {
