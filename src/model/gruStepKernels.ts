@@ -114,15 +114,13 @@ export function hasGruStepKernels(): boolean {
 
 /**
  * The GRU over all steps through the fused kernels (see the module comment): `projected` [batch, steps, 3 * units]
- * holds x W + b of every step, `recurrent` [units, 3 * units] is U; returns the last state [batch, units].
+ * holds x W + b of every step, `uzr` [units, 2 * units] and `uh` [units, units] are U's gate columns; returns the last
+ * state [batch, units].
  */
-export function fusedGru(projected: tf.Tensor3D, recurrent: tf.Tensor2D): tf.Tensor2D {
-  const [batch, steps, threeUnits] = projected.shape;
-  const units = threeUnits / 3;
-  const uzr = tf.slice(recurrent, [0, 0], [units, 2 * units]);
-  const uh = tf.slice(recurrent, [0, 2 * units], [units, units]);
+export function fusedGru(projected: tf.Tensor3D, uzr: tf.Tensor2D, uh: tf.Tensor2D): tf.Tensor2D {
+  const [batch, steps] = projected.shape;
   const engine = tf.engine();
-  let h: tf.Tensor2D = tf.zeros([batch, units]);
+  let h: tf.Tensor2D = tf.zeros([batch, uh.shape[0]]);
   for (let step = 0; step < steps; step++) {
     const [z, rh] = engine.runKernel(GRU_GATES, { projected, hzr: tf.matMul(h, uzr), h }, { step }) as tf.Tensor2D[];
     h = engine.runKernel(GRU_UPDATE, { projected, rhh: tf.matMul(rh, uh), z, h }, { step }) as tf.Tensor2D;

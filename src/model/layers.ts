@@ -247,14 +247,15 @@ export class FastGru extends tf.layers.Layer {
       const kernel = this.kernel!.read() as tf.Tensor2D;
       const recurrent = this.recurrentKernel!.read() as tf.Tensor2D;
       const bias = this.bias!.read();
-      // Input projections of every step at once, time-major so that unstack yields contiguous [batch, .] slices.
-      const projected = tf.add(tf.matMul(tf.reshape(x, [batch * steps, channels]), kernel), bias);
-      if (fused) return fusedGru(tf.reshape(projected, [batch, steps, 3 * u]), recurrent);
-      const timeMajor = tf.transpose(tf.reshape(projected, [batch, steps, 3 * u]), [1, 0, 2]);
-      const xzr = tf.unstack(tf.slice(timeMajor, [0, 0, 0], [steps, batch, 2 * u]));
-      const xh = tf.unstack(tf.slice(timeMajor, [0, 0, 2 * u], [steps, batch, u]));
+      // Input projections of every step at once.
+      const projected = tf.reshape(tf.add(tf.matMul(tf.reshape(x, [batch * steps, channels]), kernel), bias), [batch, steps, 3 * u]) as tf.Tensor3D;
       const uzr = tf.slice(recurrent, [0, 0], [u, 2 * u]);
       const uh = tf.slice(recurrent, [0, 2 * u], [u, u]);
+      if (fused) return fusedGru(projected, uzr, uh);
+      // Time-major, so that unstack yields contiguous [batch, .] slices.
+      const timeMajor = tf.transpose(projected, [1, 0, 2]);
+      const xzr = tf.unstack(tf.slice(timeMajor, [0, 0, 0], [steps, batch, 2 * u]));
+      const xh = tf.unstack(tf.slice(timeMajor, [0, 0, 2 * u], [steps, batch, u]));
       let h: tf.Tensor2D = tf.zeros([batch, u]);
       for (let t = 0; t < steps; t++) {
         const zr = tf.sigmoid(tf.add(xzr[t], tf.matMul(h, uzr)));
