@@ -55,14 +55,13 @@ function recipeOf(m: ModelManifest): string {
 }
 
 function foldRunOf(dir: string, m: ModelManifest): FoldRun {
-  const t = m.training as { validationFold?: number | null; bestEpoch?: number; refit?: { bestEpoch?: number; validation?: SplitMetrics } | null };
+  const t = m.training as { validationFold?: number | null; bestEpoch?: number; refit?: { bestEpoch?: number; validation?: SplitMetrics } | null; history?: { macroF1?: number }[] };
   // A refit model trained on its validation beats too; its search run's validation figures are kept in training.refit.
   const validation = t.refit ? t.refit.validation : m.metrics.validation;
   const bestEpoch = t.refit ? t.refit.bestEpoch : t.bestEpoch;
   if (!validation || validation.count === 0 || bestEpoch === undefined) throw new ModelError('ECG_ERR_MODEL', `${dir}: manifest.json holds no validation metrics`);
   if (t.validationFold === null) throw new ModelError('ECG_ERR_MODEL', `${dir}: validated on the fixed held-out records, not on a fold (train --validation-fold)`);
-  const history = (t as { history?: { macroF1?: number }[] }).history ?? [];
-  const macroF1ByEpoch = t.refit ? [] : history.map((h) => h.macroF1).filter((f): f is number => typeof f === 'number');
+  const macroF1ByEpoch = t.refit ? [] : (t.history ?? []).map((h) => h.macroF1).filter((f): f is number => typeof f === 'number');
   // Manifests from before folds existed validated on fold 1.
   return { dir, fold: t.validationFold ?? 1, bestEpoch, validation, macroF1ByEpoch };
 }
