@@ -110,4 +110,23 @@ export interface BeatClassification {
   /** Softmax probabilities in BEAT_CLASSES order. */
   probabilities: readonly number[];
   model: string;
+  /** The rhythm around this beat, once detectAtrialFibrillation has run. */
+  rhythm?: RhythmAssessment;
+  /** The model's own class, when a rhythm rule (gateSvebInAtrialFibrillation) changed `beatClass`. */
+  modelClass?: BeatClass;
+}
+
+/**
+ * Irregularity of the RR intervals before a beat (src/pipeline/detectAtrialFibrillation.ts, after Dash et al. 2009).
+ * NaN statistics and `atrialFibrillation: false` until the window is full.
+ */
+export interface RhythmAssessment {
+  /** All three statistics inside their atrial-fibrillation range. */
+  atrialFibrillation: boolean;
+  /** RMSSD over the mean RR, outliers trimmed (AF above 0.1). */
+  normalisedRmssd: number;
+  /** Shannon entropy of a 16-bin RR histogram over ln 16, outliers trimmed (AF above 0.7). */
+  shannonEntropy: number;
+  /** Turning points of the RR series, as a z-score against a random series' expectation (AF within ±2). */
+  turningPointZ: number;
 }

@@ -1,4 +1,5 @@
 import { mkdir } from 'node:fs/promises';
+import { from, lastValueFrom, toArray } from 'rxjs';
 import { join } from 'node:path';
 import { splitBeats, type Protocol, type ProtocolSplit } from '../dataset/splits.js';
 import { ConfigError } from '../errors.js';
@@ -7,7 +8,9 @@ import { argmaxRows, classifyBatch, type Classifier } from '../model/predict.js'
 import type { ModelManifest, SplitMetrics } from '../model/modelIo.js';
 import { macroClassesFor, metricsFromConfusion } from '../model/train.js';
 import { featureColumns, selectColumns } from '../pipeline/beatFeatures.js';
-import { BEAT_CLASSES, type BeatClass } from '../types.js';
+import { detectAtrialFibrillation } from '../pipeline/detectAtrialFibrillation.js';
+import { gateSvebInAtrialFibrillation } from '../pipeline/gateSvebInAtrialFibrillation.js';
+import { BEAT_CLASSES, type BeatClass, type BeatClassification } from '../types.js';
 import { isBeatCode, symbolToCode } from '../wfdb/annotationCodes.js';
 import { readAnnotations, writeAnnotations, type Annotation } from '../wfdb/annotations.js';
 import { readHeader } from '../wfdb/header.js';
@@ -36,6 +39,12 @@ export interface EvaluateBeatsOptions {
   outDir?: string;
   /** Reference annotator. Default `atr`. */
   annotator?: string;
+  /**
+   * Run the live monitor's rhythm stage on each test record's beats (detectAtrialFibrillation, then
+   * gateSvebInAtrialFibrillation), as `serve` does. Needs whole records in time order, so intra-patient and seed
+   * tests are scored without it (a note says so). Default true.
+   */
+  afGate?: boolean;
 }
 
 export interface BeatsEvaluation {
@@ -122,9 +131,29 @@ export async function evaluateBeats(options: EvaluateBeatsOptions): Promise<Beat
   const predicted = new Map<number, number>();
   unique.forEach((i, k) => predicted.set(i, predictedRows[k]));
 
+  const aamiModel = classes.join('') === BEAT_CLASSES.join('');
+  const wholeRecords = !(test.kind === 'protocol' && test.protocol !== 'inter');
+  const byRecord = new Map<string, number[]>();
+  for (const i of unique) byRecord.set(dataset.record[i], [...(byRecord.get(dataset.record[i]) ?? []), i]);
+  const records = [...byRecord.keys()].sort();
+  const headers = new Map<string, Awaited<ReturnType<typeof readHeader>>>();
+  for (const record of records) headers.set(record, await readHeader(join(dir, `${record}.hea`)));
+  if (options.afGate ?? true) {
+    if (!aamiModel || !wholeRecords) notes.push('AF gate not applied: it needs AAMI classes and whole records in time order');
+    else {
+      const rowOf = new Map(unique.map((i, k) => [i, k]));
+      const probabilitiesOf = (i: number) => Array.from(probabilities.subarray(rowOf.get(i)! * classes.length, (rowOf.get(i)! + 1) * classes.length));
+      let gated = 0;
+      for (const record of records) {
+        const indices = [...byRecord.get(record)!].sort((a, b) => dataset.sample[a] - dataset.sample[b]);
+        gated += await gateRecord(record, headers.get(record)!.fsHz, indices, dataset, probabilitiesOf, predicted);
+      }
+      notes.push(`AF gate (detectAtrialFibrillation + gateSvebInAtrialFibrillation, as the live monitor): ${gated} S calls in detected atrial fibrillation took their next most probable class`);
+    }
+  }
+
   // Per beat, against the stored labels (protocol labels, or AAMI labels of the dataset).
   // Whole-record tests have no split: AAMI models read the dataset's AAMI labels, others (seed: N L R A V) the symbols.
-  const aamiModel = classes.join('') === BEAT_CLASSES.join('');
   const labelOf = (i: number): number =>
     split ? split.labels[i] : aamiModel ? (dataset.labels[i] < classes.length ? dataset.labels[i] : -1) : classes.indexOf(dataset.symbol[i]);
   const confusionOf = (indices: readonly number[]): SplitMetrics | undefined => {
@@ -147,17 +176,13 @@ export async function evaluateBeats(options: EvaluateBeatsOptions): Promise<Beat
 
   let ec57: BeatsEvaluation['ec57'];
   if (aamiModel) {
-    const wholeRecords = !(test.kind === 'protocol' && test.protocol === 'intra');
     if (!wholeRecords) notes.push('intra-patient: EC57 reference restricted to the test beats of each record (non-beat annotations kept)');
-    const byRecord = new Map<string, number[]>();
-    for (const i of unique) byRecord.set(dataset.record[i], [...(byRecord.get(dataset.record[i]) ?? []), i]);
-    const records = [...byRecord.keys()].sort();
     if (outDir) await mkdir(outDir, { recursive: true });
     const scores: Record<'aami' | 'bxb', BeatClassScore[]> = { aami: [], bxb: [] };
     const lines: string[] = [];
     for (const record of records) {
       const indices = byRecord.get(record)!;
-      const header = await readHeader(join(dir, `${record}.hea`));
+      const header = headers.get(record)!;
       let reference = await readAnnotations(join(dir, `${record}.${annotator}`));
       if (!wholeRecords) {
         const testSamples = new Set(indices.map((i) => dataset.sample[i]));
@@ -180,4 +205,25 @@ export async function evaluateBeats(options: EvaluateBeatsOptions): Promise<Beat
   return {
     model: members.map((c) => c.manifest.name).join(' + '), classes, test, beats: testIndices.length, classification, classificationLeakFree, ec57, notes,
   };
+}
+
+/**
+ * Replays one record's classified beats, in time order, through the live monitor's rhythm stage and writes the gated
+ * classes into `predicted`; returns how many beats the gate changed.
+ */
+async function gateRecord(
+  record: string, fsHz: number, indices: readonly number[], dataset: BeatDataset,
+  probabilitiesOf: (i: number) => number[], predicted: Map<number, number>,
+): Promise<number> {
+  const classified: BeatClassification[] = indices.map((i) => ({
+    streamId: record, sampleIndex: dataset.sample[i], fsHz, beatClass: BEAT_CLASSES[predicted.get(i)!], probabilities: probabilitiesOf(i), model: '',
+  }));
+  const gated = await lastValueFrom(from(classified).pipe(detectAtrialFibrillation(), gateSvebInAtrialFibrillation(), toArray()));
+  let changed = 0;
+  gated.forEach((beat, k) => {
+    if (beat.modelClass === undefined) return;
+    predicted.set(indices[k], BEAT_CLASSES.indexOf(beat.beatClass));
+    changed++;
+  });
+  return changed;
 }

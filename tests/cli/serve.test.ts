@@ -18,6 +18,14 @@ const fakeIo = () => fakeIoWith({ ...process.env, MITDB_DIR });
 
 describe.skipIf(skipWithoutMitdb())('ecg-monitor serve', () => {
   let work: string;
+  let model: Promise<string> | undefined;
+  /** A one-epoch MLP on synthetic beats, trained on first use: its classes are poor but varied. */
+  const tinyModel = (): Promise<string> => (model ??= (async () => {
+    expect(await trySetBackend('wasm')).toBe(true);
+    await writeDataset(join(work, 'data'), syntheticDataset({ beatsPerRecord: 6, records: [...DS1_RECORDS, ...DS2_RECORDS], seed: 5 }));
+    await trainModel({ model: 'mlp', protocol: 'inter', datasetDir: join(work, 'data'), outDir: join(work, 'model'), epochs: 1, batchSize: 16, perClassPerEpoch: 20, maxMinutes: 1e6 });
+    return join(work, 'model');
+  })());
   beforeAll(async () => {
     work = await mkdtemp(join(tmpdir(), 'ecg-serve-'));
   });
@@ -39,18 +47,32 @@ describe.skipIf(skipWithoutMitdb())('ecg-monitor serve', () => {
   });
 
   it('classifies the beats with the model it is given', async () => {
-    expect(await trySetBackend('wasm')).toBe(true);
-    await writeDataset(join(work, 'data'), syntheticDataset({ beatsPerRecord: 6, records: [...DS1_RECORDS, ...DS2_RECORDS], seed: 5 }));
-    await trainModel({ model: 'mlp', protocol: 'inter', datasetDir: join(work, 'data'), outDir: join(work, 'model'), epochs: 1, batchSize: 16, perClassPerEpoch: 20, maxMinutes: 1e6 });
     const io = fakeIo();
-    expect(await main(['serve', '--record', '100', '--speed', '0', '--to-s', '20', '--model', join(work, 'model')], io)).toBe(0);
+    expect(await main(['serve', '--record', '100', '--speed', '0', '--to-s', '20', '--model', await tinyModel()], io)).toBe(0);
     const lines = io.out().trim().split('\n').map((l) => JSON.parse(l));
     expect(lines.length).toBeGreaterThan(20);
     for (const line of lines) {
       expect(['N', 'S', 'V', 'F', 'Q']).toContain(line.beatClass);
       expect(line.probabilities).toHaveLength(5);
       expect(line.probabilities.reduce((a: number, b: number) => a + b, 0)).toBeCloseTo(1, 2);
+      expect(line.atrialFibrillation).toBe(false); // 20 s of sinus rhythm: too few intervals to judge, and no AF
     }
+  });
+
+  it('marks atrial fibrillation and gates S calls there, unless --no-af-gate (record 221, AF throughout)', async () => {
+    const args = ['serve', '--record', '221', '--speed', '0', '--to-s', '240', '--model', await tinyModel()];
+    const linesOf = async (extra: string[]) => {
+      const io = fakeIo();
+      expect(await main([...args, ...extra], io)).toBe(0);
+      return io.out().trim().split('\n').map((l) => JSON.parse(l));
+    };
+    const gated = await linesOf([]);
+    const plain = await linesOf(['--no-af-gate']);
+    expect(gated.filter((l) => l.atrialFibrillation).length).toBeGreaterThan(gated.length / 2);
+    expect(gated.some((l) => l.atrialFibrillation && l.beatClass === 'S')).toBe(false);
+    expect(gated.some((l) => l.modelClass === 'S')).toBe(true);
+    expect(plain.some((l) => 'modelClass' in l)).toBe(false);
+    gated.forEach((l, i) => expect(l.modelClass ?? l.beatClass).toBe(plain[i].beatClass));
   });
 
   it('ends quietly with exit 0 when its reader goes away (`serve | head`), spawned from dist/', async () => {

@@ -69,7 +69,8 @@ describe.skipIf(skipWithoutMitdb())('evaluateBeats (MIT-BIH 100, 232 and a tiny 
 
   it('feeds the model its own features out of the dataset\'s wider rows (8 RR of 14)', async () => {
     expect(dataset.featureCount).toBeGreaterThan(classifier.manifest.input.featureNames.length);
-    const e = await evaluateBeats({ classifier, dataset, dir: join(work, 'db'), test: { kind: 'records', records } });
+    // Without the rhythm stage, so that the classes are the model's own.
+    const e = await evaluateBeats({ classifier, dataset, dir: join(work, 'db'), test: { kind: 'records', records }, afGate: false });
     const names = classifier.manifest.input.featureNames;
     const rows = Float32Array.from({ length: dataset.count * names.length }, (_, k) =>
       dataset.features[Math.floor(k / names.length) * dataset.featureCount + dataset.featureNames.indexOf(names[k % names.length])]);
@@ -122,6 +123,28 @@ describe.skipIf(skipWithoutMitdb())('evaluateBeats (MIT-BIH 100, 232 and a tiny 
     expect(gross.qrs.tp).toBe(e.beats);
     expect(e.beats).toBeLessThan(dataset.count * 0.25);
     expect(e.notes.join()).toMatch(/restricted to the test beats/);
+  });
+
+  it('runs the live rhythm stage on whole records: only S calls in detected AF change, and --no-af-gate keeps them', async () => {
+    // Record 221 is atrial fibrillation from start to end.
+    for (const ext of ['hea', 'dat', 'atr']) await cp(join(MITDB_DIR, `221.${ext}`), join(work, 'db', `221.${ext}`));
+    await buildDataset({ dir: join(work, 'db'), records: ['221'], out: join(work, 'beats-221') });
+    const af = await loadDataset(join(work, 'beats-221'));
+    const test = { kind: 'records', records: ['221'] } as const;
+    const gated = await evaluateBeats({ classifier, dataset: af, dir: join(work, 'db'), test });
+    const plain = await evaluateBeats({ classifier, dataset: af, dir: join(work, 'db'), test, afGate: false });
+    const changed = Number(/(\d+) S calls in detected atrial fibrillation/.exec(gated.notes.join('\n'))?.[1]);
+    expect(plain.notes.join('\n')).not.toMatch(/AF gate/);
+    const column = (e: typeof plain, c: number) => e.classification!.confusion.reduce((sum, row) => sum + row[c], 0);
+    const S = BEAT_CLASSES.indexOf('S');
+    expect(column(plain, S)).toBeGreaterThan(0);
+    expect(changed).toBeGreaterThan(0);
+    // The S column loses exactly the gated beats; every other column only gains.
+    expect(column(plain, S) - column(gated, S)).toBe(changed);
+    for (let c = 0; c < BEAT_CLASSES.length; c++) if (c !== S) expect(column(gated, c)).toBeGreaterThanOrEqual(column(plain, c));
+    // A sinus-rhythm record keeps its S calls.
+    const sinus = await evaluateBeats({ classifier, dataset, dir: join(work, 'db'), test: { kind: 'records', records: ['100'] } });
+    expect(sinus.notes.join('\n')).toMatch(/: 0 S calls in detected atrial fibrillation/);
   });
 
   it('draws the confusion matrix as SVG', async () => {

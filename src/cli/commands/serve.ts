@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { InvalidArgumentError, Option, type Command } from 'commander';
-import { lastValueFrom, map, type Observable } from 'rxjs';
+import { identity, lastValueFrom, map, type Observable } from 'rxjs';
 import { defaultModelDir, mitdbDir } from '../../config.js';
 import { log } from '../../log.js';
 import { monitorPipeline } from '../../pipeline/monitorPipeline.js';
@@ -19,11 +19,13 @@ interface ServeFlags {
   toS?: number;
   model: string;
   classify: boolean;
+  afGate: boolean;
 }
 
 /**
  * `ecg-monitor serve`: the live monitor. Replays a WFDB record (by default MIT-BIH 100 at real-time speed) through
- * band-pass -> R-peaks -> beat windows -> MSHAN classes and writes one NDJSON line per beat on stdout.
+ * band-pass -> R-peaks -> beat windows -> MSHAN classes -> rhythm (atrial fibrillation, and the S gate it drives) and
+ * writes one NDJSON line per beat on stdout.
  */
 export function serveCommand(io: CliIo): Command {
   return newCommand('serve', io)
@@ -36,6 +38,7 @@ export function serveCommand(io: CliIo): Command {
     .option('--to-s <seconds>', 'stop this far into the record (default: its end)', nonNegativeInteger('--to-s'))
     .option('--model <dir>', 'classifier model folder', defaultModelDir())
     .option('--no-classify', 'detect and window beats without classifying them')
+    .option('--no-af-gate', "keep the model's S calls in detected atrial fibrillation (by default they take the next most probable class)")
     .addHelpText('after', '\nExamples:\n  ecg-monitor serve --record 208 --speed 10\n  ecg-monitor serve --record 100 --speed 0 --to-s 60 --no-classify\n')
     .action(async (flags: ServeFlags) => {
       const dir = flags.dir ?? mitdbDir(io.env);
@@ -53,15 +56,21 @@ export function serveCommand(io: CliIo): Command {
       let lines$: Observable<string>;
       if (flags.classify && existsSync(join(flags.model, 'model.json'))) {
         // TensorFlow.js loads only when there is something to classify.
-        const [{ initBackend }, { loadClassifier }, { classifyBeats }] = await Promise.all([
+        const [{ initBackend }, { loadClassifier }, { classifyBeats }, { detectAtrialFibrillation }, { gateSvebInAtrialFibrillation }] = await Promise.all([
           import('../../model/backend.js'), import('../../model/predict.js'), import('../../pipeline/classifyBeats.js'),
+          import('../../pipeline/detectAtrialFibrillation.js'), import('../../pipeline/gateSvebInAtrialFibrillation.js'),
         ]);
         await initBackend(undefined, io.env);
         const classifier = await loadClassifier(flags.model);
         log.info({ model: flags.model }, 'classifying beats');
         lines$ = beats$.pipe(
           classifyBeats(classifier),
-          map((c) => JSON.stringify({ type: 'beat', streamId: c.streamId, sampleIndex: c.sampleIndex, fsHz: c.fsHz, beatClass: c.beatClass, probabilities: c.probabilities.map((p) => Number(p.toFixed(4))), model: c.model })),
+          detectAtrialFibrillation(), // rhythm from the RR intervals between non-V beats
+          flags.afGate ? gateSvebInAtrialFibrillation() : identity,
+          map((c) => JSON.stringify({
+            type: 'beat', streamId: c.streamId, sampleIndex: c.sampleIndex, fsHz: c.fsHz, beatClass: c.beatClass, ...(c.modelClass ? { modelClass: c.modelClass } : {}),
+            probabilities: c.probabilities.map((p) => Number(p.toFixed(4))), atrialFibrillation: c.rhythm?.atrialFibrillation ?? false, model: c.model,
+          })),
         );
       } else {
         if (flags.classify) log.warn({ model: flags.model }, 'no model found there: beats are detected but not classified');
