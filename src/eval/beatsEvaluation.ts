@@ -60,6 +60,8 @@ export interface BeatsEvaluation {
   ec57?: { aami: BeatClassSummary; bxb: BeatClassSummary; perRecordBxbLines: string[] };
   /** Notes on how the figures were made, for the reader of the JSON. */
   notes: string[];
+  /** Beats whose class the AF gate changed (S calls in detected atrial fibrillation); absent when the gate did not run. */
+  afGateChanged?: number;
 }
 
 /** Beat code written for each predicted AAMI class (bxb reads S as `A`, the atrial premature beat). */
@@ -138,17 +140,18 @@ export async function evaluateBeats(options: EvaluateBeatsOptions): Promise<Beat
   const records = [...byRecord.keys()].sort();
   const headers = new Map<string, Awaited<ReturnType<typeof readHeader>>>();
   for (const record of records) headers.set(record, await readHeader(join(dir, `${record}.hea`)));
+  let afGateChanged: number | undefined;
   if (options.afGate ?? true) {
     if (!aamiModel || !wholeRecords) notes.push('AF gate not applied: it needs AAMI classes and whole records in time order');
     else {
+      afGateChanged = 0;
       const rowOf = new Map(unique.map((i, k) => [i, k]));
       const probabilitiesOf = (i: number) => Array.from(probabilities.subarray(rowOf.get(i)! * classes.length, (rowOf.get(i)! + 1) * classes.length));
-      let gated = 0;
       for (const record of records) {
         const indices = [...byRecord.get(record)!].sort((a, b) => dataset.sample[a] - dataset.sample[b]);
-        gated += await gateRecord(record, headers.get(record)!.fsHz, indices, dataset, probabilitiesOf, predicted);
+        afGateChanged += await gateRecord(record, headers.get(record)!.fsHz, indices, dataset, probabilitiesOf, predicted);
       }
-      notes.push(`AF gate (detectAtrialFibrillation + gateSvebInAtrialFibrillation, as the live monitor): ${gated} S calls in detected atrial fibrillation took their next most probable class`);
+      notes.push(`AF gate (detectAtrialFibrillation + gateSvebInAtrialFibrillation, as the live monitor): ${afGateChanged} S calls in detected atrial fibrillation took their next most probable class`);
     }
   }
 
@@ -204,6 +207,7 @@ export async function evaluateBeats(options: EvaluateBeatsOptions): Promise<Beat
 
   return {
     model: members.map((c) => c.manifest.name).join(' + '), classes, test, beats: testIndices.length, classification, classificationLeakFree, ec57, notes,
+    ...(afGateChanged === undefined ? {} : { afGateChanged }),
   };
 }
 

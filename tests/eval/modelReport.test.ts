@@ -111,6 +111,19 @@ describe.skipIf(skipWithoutMitdb())('eval report (MIT-BIH 100, 232 and two tiny 
     for (const [label, map, what] of [['VEB Se / +P, literature map', 'aami', 'veb'], ["VEB Se / +P, bxb's map", 'bxb', 'veb'], ['SVEB Se / +P, literature map', 'aami', 'sveb'], ["SVEB Se / +P, bxb's map", 'bxb', 'sveb']] as const) {
       expect(tableRow(md, heading, label)).toEqual(e.map((x) => `${pp(x.ec57![map].gross[what].sePercent)} / ${pp(x.ec57![map].gross[what].ppPercent)}`));
     }
+    // The model alone, as `eval beats --no-af-gate` scores it.
+    const alone = await Promise.all(order.map(async (name) => {
+      const classifier = await loadClassifier(join(modelsDir, name));
+      try {
+        return await evaluateBeats({ classifier, dataset, dir: db, test: { kind: 'records', records }, afGate: false });
+      } finally {
+        classifier.model.dispose();
+      }
+    }));
+    expect(tableRow(md, heading, 'without the AF gate: macro F1')).toEqual(alone.map((x) => f1(x.classification!.macroF1)));
+    for (const [label, what] of [['without the AF gate: VEB Se / +P', 'veb'], ['without the AF gate: SVEB Se / +P', 'sveb']] as const) {
+      expect(tableRow(md, heading, label)).toEqual(alone.map((x) => `${pp(x.ec57!.aami.gross[what].sePercent)} / ${pp(x.ec57!.aami.gross[what].ppPercent)}`));
+    }
     // The two models answer differently, so a column mix-up could not pass.
     expect(e[0].classification!.confusion).not.toEqual(e[1].classification!.confusion);
     for (const [k, name] of order.entries()) {

@@ -8,6 +8,7 @@ import { commaList, helpFile, newCommand, type CliIo } from '../io.js';
 interface EvalFoldsFlags {
   model?: string;
   json?: string;
+  heldOut?: boolean;
 }
 
 /** `ecg-monitor eval folds`: the validation results of one recipe's runs on different validation folds, pooled. */
@@ -16,6 +17,7 @@ export function evalFoldsCommand(io: CliIo): Command {
     .description('pool the validation results of runs trained with `train --validation-fold 1..k` (cross-validation, to compare training flags on more than one validation share)')
     .option('--model <list>', 'comma-separated model folders (or names under models/), one per validation fold, all trained with the same flags')
     .option('--json <file>', 'write the summary (per fold and pooled) as JSON')
+    .option('--held-out', "also run each fold's model on its held-out DS1 records, with and without the live monitor's AF gate, and pool (patient folds only)")
     .addHelpText('after', helpFile('eval-folds'))
     .action(async (flags: EvalFoldsFlags) => {
       const [{ loadManifest }, { formatCrossValidation, poolValidationFolds }] = await Promise.all([
@@ -26,9 +28,22 @@ export function evalFoldsCommand(io: CliIo): Command {
       const runs = await Promise.all(dirs.map(async (dir) => ({ dir, manifest: await loadManifest(dir) })));
       const summary = poolValidationFolds(runs);
       io.stdout.write(formatCrossValidation(summary));
+      let heldOut: unknown;
+      if (flags.heldOut) {
+        // TensorFlow.js loads only when models run.
+        const [{ initBackend }, { prepareEvaluationInputs }, { formatHeldOutPatients, scoreHeldOutPatients }] = await Promise.all([
+          import('../../model/backend.js'), import('../../eval/evaluationInputs.js'), import('../../eval/heldOutPatients.js'),
+        ]);
+        await initBackend(undefined, io.env);
+        const splitSeed = runs[0].manifest.training.splitSeed;
+        const inputs = await prepareEvaluationInputs({ protocol: 'inter', positions: 'reference', splitSeed: typeof splitSeed === 'number' ? splitSeed : undefined, env: io.env });
+        const scores = [await scoreHeldOutPatients(runs, inputs, true), await scoreHeldOutPatients(runs, inputs, false)];
+        io.stdout.write(formatHeldOutPatients(scores));
+        heldOut = scores;
+      }
       if (flags.json) {
         await mkdir(dirname(resolve(flags.json)), { recursive: true });
-        await writeFile(flags.json, JSON.stringify(summary, null, 2) + '\n');
+        await writeFile(flags.json, JSON.stringify(heldOut ? { ...summary, heldOut } : summary, null, 2) + '\n');
       }
     });
 }

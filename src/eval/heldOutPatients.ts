@@ -1,0 +1,73 @@
+/**
+ * Patient-wise cross-validation, scored by running the models: each fold's model (`train --validation records
+ * --validation-fold k`) classifies the DS1 records held out of its training through {@link evaluateBeats} — the code
+ * of `eval beats` — and the folds' confusion matrices are summed. The manifests' validation figures (`eval folds`)
+ * are per beat and without any rule that needs whole records in time order; this gives the out-of-sample figures of
+ * the live monitor's AF gate on patients the models never saw, with and without it, without looking at DS2.
+ */
+import { splitBeats } from '../dataset/splits.js';
+import { ConfigError } from '../errors.js';
+import type { BeatDataset } from '../model/dataset.js';
+import type { ModelManifest, SplitMetrics } from '../model/modelIo.js';
+import { loadClassifier } from '../model/predict.js';
+import { macroClassesFor, metricsFromConfusion } from '../model/train.js';
+import { BEAT_CLASSES } from '../types.js';
+import { evaluateBeats } from './beatsEvaluation.js';
+
+export interface HeldOutFold {
+  dir: string;
+  fold: number;
+  records: string[];
+  beats: number;
+  /** S calls the AF gate changed (0 without the gate). */
+  afGateChanged: number;
+}
+
+export interface HeldOutPatientsScore {
+  afGate: boolean;
+  folds: HeldOutFold[];
+  /** Metrics of the folds' summed per-beat confusion matrices. */
+  pooled: SplitMetrics;
+}
+
+/**
+ * Scores every run on its own held-out records (see the module comment). Runs must be inter-patient, validated by
+ * records, each with its fold; the dataset must be the MIT-BIH reference-position dataset they were split from.
+ */
+export async function scoreHeldOutPatients(
+  runs: readonly { dir: string; manifest: ModelManifest }[], inputs: { dataset: BeatDataset; dir: string }, afGate: boolean,
+): Promise<HeldOutPatientsScore> {
+  const { dataset } = inputs;
+  const beats = dataset.record.map((record, i) => ({ record, symbol: dataset.symbol[i] }));
+  const confusion = BEAT_CLASSES.map(() => BEAT_CLASSES.map(() => 0));
+  const folds: HeldOutFold[] = [];
+  for (const { dir, manifest } of runs) {
+    const t = manifest.training as { interValidation?: string; validationFold?: number | null; splitSeed?: number };
+    if (manifest.protocol !== 'inter' || t.interValidation !== 'records' || typeof t.validationFold !== 'number') {
+      throw new ConfigError('ECG_ERR_BAD_OPTION', `${dir}: scoring held-out patients needs an inter-patient run validated on a fold of DS1 records (train --validation records --validation-fold K)`);
+    }
+    const split = splitBeats(beats, 'inter', { interValidation: 'records', validationFold: t.validationFold, ...(t.splitSeed === undefined ? {} : { seed: t.splitSeed }) });
+    const records = [...new Set(split.validation.map((i) => dataset.record[i]))].sort();
+    const classifier = await loadClassifier(dir);
+    try {
+      const e = await evaluateBeats({ classifier, dataset, dir: inputs.dir, test: { kind: 'records', records }, afGate });
+      e.classification!.confusion.forEach((row, r) => row.forEach((n, c) => (confusion[r][c] += n)));
+      folds.push({ dir, fold: t.validationFold, records, beats: e.beats, afGateChanged: e.afGateChanged ?? 0 });
+    } finally {
+      classifier.model.dispose();
+    }
+  }
+  return { afGate, folds, pooled: metricsFromConfusion(confusion, BEAT_CLASSES, macroClassesFor(BEAT_CLASSES)) };
+}
+
+/** The pooled figures with and without the gate, side by side, as a text table. */
+export function formatHeldOutPatients(scores: readonly HeldOutPatientsScore[]): string {
+  const pct = (v: number | undefined) => (v === undefined || Number.isNaN(v) ? '–' : (v * 100).toFixed(2));
+  const lines = ['', `held-out patients, each fold's model on its own held-out records (${scores[0]?.folds.map((f) => f.records.join(' ')).join('; ')}), pooled:`];
+  lines.push(`${'AF gate'.padEnd(8)}${'beats'.padStart(8)}${'gated'.padStart(7)}${'accuracy'.padStart(10)}${'macro F1'.padStart(10)}   ${['N', 'S', 'V', 'F'].map((c) => `${c} Se / +P`.padEnd(16)).join('')}`);
+  for (const s of scores) {
+    const p = s.pooled;
+    lines.push(`${(s.afGate ? 'on' : 'off').padEnd(8)}${String(p.count).padStart(8)}${String(s.folds.reduce((n, f) => n + f.afGateChanged, 0)).padStart(7)}${pct(p.accuracy).padStart(10)}${p.macroF1.toFixed(4).padStart(10)}   ${['N', 'S', 'V', 'F'].map((c) => `${pct(p.perClass[c]?.se)} / ${pct(p.perClass[c]?.ppv)}`.padEnd(16)).join('')}`);
+  }
+  return lines.join('\n') + '\n';
+}

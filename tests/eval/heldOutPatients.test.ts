@@ -1,0 +1,72 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DS1_RECORDS, DS2_RECORDS } from '../../src/dataset/aamiClasses.js';
+import { splitBeats } from '../../src/dataset/splits.js';
+import { ConfigError } from '../../src/errors.js';
+import { formatHeldOutPatients, scoreHeldOutPatients } from '../../src/eval/heldOutPatients.js';
+import { trySetBackend } from '../../src/model/backend.js';
+import { loadDataset, syntheticDataset, writeDataset, type BeatDataset } from '../../src/model/dataset.js';
+import { loadManifest, type ModelManifest } from '../../src/model/modelIo.js';
+import { argmaxRows, classifyBatch, loadClassifier } from '../../src/model/predict.js';
+import { trainModel } from '../../src/model/train.js';
+import { MITDB_DIR, skipWithoutMitdb } from '../helpers/mitdb.js';
+
+/**
+ * Two patient folds of a tiny MLP on synthetic beats named after the MIT-BIH records (the record files give the
+ * evaluation its headers and reference annotations). The pooled matrix is checked against a direct classification
+ * of each fold's held-out records.
+ */
+describe.skipIf(skipWithoutMitdb())('scoreHeldOutPatients', () => {
+  let work: string;
+  let dataset: BeatDataset;
+  const runs: { dir: string; manifest: ModelManifest }[] = [];
+
+  beforeAll(async () => {
+    expect(await trySetBackend('wasm')).toBe(true);
+    work = await mkdtemp(join(tmpdir(), 'ecg-heldout-'));
+    await writeDataset(join(work, 'data'), syntheticDataset({ beatsPerRecord: 10, records: [...DS1_RECORDS, ...DS2_RECORDS], seed: 4 }));
+    dataset = await loadDataset(join(work, 'data'));
+    for (const fold of [1, 2]) {
+      const dir = join(work, `mlp-${fold}`);
+      const r = await trainModel({ model: 'mlp', protocol: 'inter', datasetDir: dataset.dir, dataset, outDir: dir, epochs: 1, batchSize: 16, perClassPerEpoch: 20, maxMinutes: 1e6, interValidation: 'records', validationFold: fold });
+      r.model.dispose();
+      runs.push({ dir, manifest: await loadManifest(dir) });
+    }
+  }, 60_000);
+  afterAll(async () => {
+    await rm(work, { recursive: true, force: true });
+  });
+
+  it("scores each fold's model on its own held-out records and sums the matrices", async () => {
+    const score = await scoreHeldOutPatients(runs, { dataset, dir: MITDB_DIR }, false);
+    const beats = dataset.record.map((record, i) => ({ record, symbol: dataset.symbol[i] }));
+    const expected = [0, 1, 2, 3, 4].map(() => [0, 0, 0, 0, 0]);
+    for (const [k, fold] of score.folds.entries()) {
+      const held = [...new Set(splitBeats(beats, 'inter', { interValidation: 'records', validationFold: k + 1 }).validation.map((i) => dataset.record[i]))].sort();
+      expect(fold.records).toEqual(held);
+      expect(fold.records.every((r) => DS1_RECORDS.includes(r))).toBe(true);
+      // A direct classification of the same beats, without evaluateBeats.
+      const idx = dataset.record.flatMap((r, i) => (held.includes(r) ? [i] : []));
+      expect(fold.beats).toBe(idx.length);
+      const classifier = await loadClassifier(runs[k].dir);
+      const windows = new Float32Array(idx.length * 360);
+      const features = new Float32Array(idx.length * 8);
+      idx.forEach((i, j) => { windows.set(dataset.windows.subarray(i * 360, (i + 1) * 360), j * 360); features.set(dataset.features.subarray(i * 8, (i + 1) * 8), j * 8); });
+      argmaxRows(classifyBatch(classifier, windows, features), 5).forEach((p, j) => { if (dataset.labels[idx[j]] < 5) expected[dataset.labels[idx[j]]][p]++; });
+      classifier.model.dispose();
+    }
+    expect(score.folds[0].records).not.toEqual(score.folds[1].records);
+    expect(score.pooled.confusion).toEqual(expected);
+    // Regular synthetic RR: the gate finds no AF and changes nothing.
+    const gated = await scoreHeldOutPatients(runs, { dataset, dir: MITDB_DIR }, true);
+    expect(gated.pooled.confusion).toEqual(expected);
+    expect(formatHeldOutPatients([gated, score])).toMatch(/\non {6}\s+\d+\s+0\s+[\d.]+\s+0\.\d{4}.*\noff/s);
+  });
+
+  it('refuses a run that was not validated on a patient fold', async () => {
+    const byBeats = { ...runs[0], manifest: { ...runs[0].manifest, training: { ...runs[0].manifest.training, interValidation: 'beats' } } };
+    await expect(scoreHeldOutPatients([byBeats], { dataset, dir: MITDB_DIR }, true)).rejects.toThrow(ConfigError);
+  });
+});
