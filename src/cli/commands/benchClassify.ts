@@ -3,8 +3,10 @@ import { writeFile } from 'node:fs/promises';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { InvalidArgumentError, type Command } from 'commander';
+import type { Observable } from 'rxjs';
 import { defaultModelDir } from '../../config.js';
 import type { BeatDataset } from '../../model/dataset.js';
+import type { BeatClassification } from '../../types.js';
 import { BACKEND_NAMES, type BackendName } from '../../model/names.js';
 import { commaList, newCommand, type CliIo } from '../io.js';
 import type { BenchSuite } from './bench.js';
@@ -52,6 +54,8 @@ export interface BenchClassifyResult {
   trainingBeatsPerMinute?: number | null;
   /** CPU cost of a beat's features in the live stream (compareToTemplate + beatFeatureVector), microseconds. */
   featuresMicrosPerBeat: number;
+  /** CPU cost of the rhythm stage after the classifier (detectAtrialFibrillation + gateSvebInAtrialFibrillation), microseconds. */
+  rhythmMicrosPerBeat: number;
   model: { dir: string | null; name: string; parameters: number };
   backends: BackendBench[];
   machine: { cpus: number; cpuModel?: string; node: string; wasmThreads: number };
@@ -152,11 +156,12 @@ export async function benchClassify(flags: BenchClassifyFlags, io: CliIo): Promi
   }
   await trySetBackend(defaultBackend);
   const featuresMicrosPerBeat = await timeBeatFeatures({ windows: data.windows, ...geometry }, flags.seconds);
+  const rhythmMicrosPerBeat = await timeRhythmStage(flags.seconds);
   const main = results.find((r) => r.backend === defaultBackend) ?? results[0];
   return {
     defaultBackend, beatsPerSecondBatch64: main?.beatsPerSecondBatch64, singleBeatP99Ms: main?.singleBeatP99Ms, singleBeatP50Ms: main?.singleBeatP50Ms,
     beatsPerSecondBatch1: main?.beatsPerSecondBatch1, trainingBeatsPerMinute: main?.trainingBeatsPerMinute,
-    featuresMicrosPerBeat, model: modelInfo, backends: results,
+    featuresMicrosPerBeat, rhythmMicrosPerBeat, model: modelInfo, backends: results,
     machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model, node: process.version, wasmThreads: 1 },
     createdAt: new Date().toISOString(),
   };
@@ -164,7 +169,7 @@ export async function benchClassify(flags: BenchClassifyFlags, io: CliIo): Promi
 
 /** Microseconds per beat of the stream's feature stage, over `seconds`, on windows cycled from `data`. */
 async function timeBeatFeatures(data: Pick<BeatDataset, 'windows' | 'windowLength' | 'samplesBefore' | 'fsHz'>, seconds: number): Promise<number> {
-  const { from, lastValueFrom, count, map } = await import('rxjs');
+  const { map } = await import('rxjs');
   const { compareToTemplate } = await import('../../pipeline/compareToTemplate.js');
   const { beatFeatureVector } = await import('../../pipeline/beatFeatures.js');
   const { windows, windowLength: L, samplesBefore, fsHz } = data;
@@ -174,11 +179,29 @@ async function timeBeatFeatures(data: Pick<BeatDataset, 'windows' | 'windowLengt
     samples: windows.slice((i % available) * L, (i % available + 1) * L),
     rr: { previousRrMs: 800, nextRrMs: 800, localMeanRrMs: 800, recordMeanRrMs: 800, localVariationRrMs: 0 },
   }));
+  return microsPerItem(beats, (beats$) => beats$.pipe(compareToTemplate(), map((beat) => beatFeatureVector(beat))), seconds);
+}
+
+/** The rhythm stage on classified beats at irregular RR intervals (so that every beat is judged), µs per beat. */
+async function timeRhythmStage(seconds: number): Promise<number> {
+  const { detectAtrialFibrillation } = await import('../../pipeline/detectAtrialFibrillation.js');
+  const { gateSvebInAtrialFibrillation } = await import('../../pipeline/gateSvebInAtrialFibrillation.js');
+  const { seededRandom } = await import('../../dataset/seededRandom.js');
+  const random = seededRandom(1);
+  let sampleIndex = 0;
+  const beats: BeatClassification[] = Array.from({ length: 2000 }, () => ({
+    streamId: 'bench', sampleIndex: (sampleIndex += Math.round(360 * (0.45 + 0.6 * random()))), fsHz: 360,
+    beatClass: random() < 0.2 ? 'S' : 'N', probabilities: [0.6, 0.3, 0.1, 0, 0], model: 'bench',
+  }));
+  return microsPerItem(beats, (beats$) => beats$.pipe(detectAtrialFibrillation(), gateSvebInAtrialFibrillation()), seconds);
+}
+
+/** Runs `items` through `stage` repeatedly for about `seconds`; CPU µs per item. */
+async function microsPerItem<T, R>(items: T[], stage: (items$: Observable<T>) => Observable<R>, seconds: number): Promise<number> {
+  const { from, lastValueFrom, count } = await import('rxjs');
   let done = 0;
   const t0 = performance.now();
-  while (performance.now() - t0 < seconds * 1000 || done === 0) {
-    done += await lastValueFrom(from(beats).pipe(compareToTemplate(), map((beat) => beatFeatureVector(beat)), count()));
-  }
+  while (performance.now() - t0 < seconds * 1000 || done === 0) done += await lastValueFrom(stage(from(items)).pipe(count()));
   return ((performance.now() - t0) * 1000) / done;
 }
 
@@ -190,7 +213,7 @@ export function benchClassifyTable(r: BenchClassifyResult): string {
   for (const b of r.backends) {
     out += line([b.backend, b.beatsPerSecondBatch64.toFixed(0), b.beatsPerSecondBatch1.toFixed(0), b.singleBeatP50Ms.toFixed(2), b.singleBeatP99Ms.toFixed(2), b.trainingBeatsPerMinute === null ? '-' : b.trainingBeatsPerMinute.toFixed(0), b.rssMb.toFixed(0)]);
   }
-  return out + `features (template + RR) per beat: ${r.featuresMicrosPerBeat.toFixed(0)} us\n`;
+  return out + `features (template + RR) per beat: ${r.featuresMicrosPerBeat.toFixed(0)} us; rhythm stage (AF detection + S gate): ${r.rhythmMicrosPerBeat.toFixed(1)} us\n`;
 }
 
 /** `bench classify` as a suite of `ecg-monitor bench` (main.ts: `benchCommand(io, [...DEFAULT_BENCH_SUITES, classifyBenchSuite])`). */
