@@ -1,5 +1,5 @@
 import { mkdir } from 'node:fs/promises';
-import { from, lastValueFrom, toArray } from 'rxjs';
+import { from, lastValueFrom, toArray, type OperatorFunction } from 'rxjs';
 import { join } from 'node:path';
 import { splitBeats, type Protocol, type ProtocolSplit } from '../dataset/splits.js';
 import { ConfigError } from '../errors.js';
@@ -10,6 +10,7 @@ import { macroClassesFor, metricsFromConfusion } from '../model/train.js';
 import { featureColumns, selectColumns } from '../pipeline/beatFeatures.js';
 import { detectAtrialFibrillation } from '../pipeline/detectAtrialFibrillation.js';
 import { gateSvebInAtrialFibrillation } from '../pipeline/gateSvebInAtrialFibrillation.js';
+import { gateVebByTemplate } from '../pipeline/gateVebByTemplate.js';
 import { BEAT_CLASSES, type BeatClass, type BeatClassification } from '../types.js';
 import { isBeatCode, symbolToCode } from '../wfdb/annotationCodes.js';
 import { readAnnotations, writeAnnotations, type Annotation } from '../wfdb/annotations.js';
@@ -45,6 +46,8 @@ export interface EvaluateBeatsOptions {
    * tests are scored without it (a note says so). Default true.
    */
   afGate?: boolean;
+  /** Run gateVebByTemplate after it, as `serve` does (the same conditions). Default true. */
+  templateGate?: boolean;
 }
 
 export interface BeatsEvaluation {
@@ -62,6 +65,8 @@ export interface BeatsEvaluation {
   notes: string[];
   /** Beats whose class the AF gate changed (S calls in detected atrial fibrillation); absent when the gate did not run. */
   afGateChanged?: number;
+  /** Beats whose class the template gate changed (V calls like the stream's usual beat); absent when it did not run. */
+  templateGateChanged?: number;
 }
 
 /** Beat code written for each predicted AAMI class (bxb reads S as `A`, the atrial premature beat). */
@@ -140,18 +145,23 @@ export async function evaluateBeats(options: EvaluateBeatsOptions): Promise<Beat
   const records = [...byRecord.keys()].sort();
   const headers = new Map<string, Awaited<ReturnType<typeof readHeader>>>();
   for (const record of records) headers.set(record, await readHeader(join(dir, `${record}.hea`)));
-  let afGateChanged: number | undefined;
-  if (options.afGate ?? true) {
-    if (!aamiModel || !wholeRecords) notes.push('AF gate not applied: it needs AAMI classes and whole records in time order');
+  const afGate = options.afGate ?? true;
+  const templateGate = options.templateGate ?? true;
+  let gates: RuleChanges | undefined;
+  if (afGate || templateGate) {
+    if (!aamiModel || !wholeRecords) notes.push('rules after the model (AF gate, template gate) not applied: they need AAMI classes and whole records in time order');
     else {
-      afGateChanged = 0;
+      gates = { afGate: 0, templateGate: 0 };
       const rowOf = new Map(unique.map((i, k) => [i, k]));
       const probabilitiesOf = (i: number) => Array.from(probabilities.subarray(rowOf.get(i)! * classes.length, (rowOf.get(i)! + 1) * classes.length));
       for (const record of records) {
         const indices = [...byRecord.get(record)!].sort((a, b) => dataset.sample[a] - dataset.sample[b]);
-        afGateChanged += await gateRecord(record, headers.get(record)!.fsHz, indices, dataset, probabilitiesOf, predicted);
+        const changed = await replayRules(record, headers.get(record)!.fsHz, indices, dataset, probabilitiesOf, predicted, { afGate, templateGate });
+        gates.afGate += changed.afGate;
+        gates.templateGate += changed.templateGate;
       }
-      notes.push(`AF gate (detectAtrialFibrillation + gateSvebInAtrialFibrillation, as the live monitor): ${afGateChanged} S calls in detected atrial fibrillation took their next most probable class`);
+      if (afGate) notes.push(`AF gate (detectAtrialFibrillation + gateSvebInAtrialFibrillation, as the live monitor): ${gates.afGate} S calls in detected atrial fibrillation took their next most probable class`);
+      if (templateGate) notes.push(`template gate (gateVebByTemplate, as the live monitor): ${gates.templateGate} V calls whose QRS matched the stream's usual non-V beat took their next most probable class`);
     }
   }
 
@@ -207,27 +217,39 @@ export async function evaluateBeats(options: EvaluateBeatsOptions): Promise<Beat
 
   return {
     model: members.map((c) => c.manifest.name).join(' + '), classes, test, beats: testIndices.length, classification, classificationLeakFree, ec57, notes,
-    ...(afGateChanged === undefined ? {} : { afGateChanged }),
+    ...(gates && afGate ? { afGateChanged: gates.afGate } : {}),
+    ...(gates && templateGate ? { templateGateChanged: gates.templateGate } : {}),
   };
 }
 
+/** Beats each rule after the model changed. */
+interface RuleChanges {
+  afGate: number;
+  templateGate: number;
+}
+
 /**
- * Replays one record's classified beats, in time order, through the live monitor's rhythm stage and writes the gated
- * classes into `predicted`; returns how many beats the gate changed.
+ * Replays one record's classified beats, in time order, through the rules the live monitor runs after the model
+ * (serve: detectAtrialFibrillation -> gateSvebInAtrialFibrillation -> gateVebByTemplate), writes the final classes
+ * into `predicted`, and counts what each rule changed.
  */
-async function gateRecord(
+async function replayRules(
   record: string, fsHz: number, indices: readonly number[], dataset: BeatDataset,
-  probabilitiesOf: (i: number) => number[], predicted: Map<number, number>,
-): Promise<number> {
-  const classified: BeatClassification[] = indices.map((i) => ({
+  probabilitiesOf: (i: number) => number[], predicted: Map<number, number>, rules: { afGate: boolean; templateGate: boolean },
+): Promise<RuleChanges> {
+  const L = dataset.windowLength;
+  let beats: BeatClassification[] = indices.map((i) => ({
     streamId: record, sampleIndex: dataset.sample[i], fsHz, beatClass: BEAT_CLASSES[predicted.get(i)!], probabilities: probabilitiesOf(i), model: '',
+    window: { samples: dataset.windows.subarray(i * L, (i + 1) * L), samplesBefore: dataset.samplesBefore, paddedSamples: 0, fsHz: dataset.fsHz },
   }));
-  const gated = await lastValueFrom(from(classified).pipe(detectAtrialFibrillation(), gateSvebInAtrialFibrillation(), toArray()));
-  let changed = 0;
-  gated.forEach((beat, k) => {
-    if (beat.modelClass === undefined) return;
-    predicted.set(indices[k], BEAT_CLASSES.indexOf(beat.beatClass));
-    changed++;
-  });
-  return changed;
+  const changes: RuleChanges = { afGate: 0, templateGate: 0 };
+  const apply = async (rule: keyof RuleChanges, stage: OperatorFunction<BeatClassification, BeatClassification>) => {
+    const next = await lastValueFrom(from(beats).pipe(stage, toArray()));
+    changes[rule] = next.filter((beat, k) => beat.beatClass !== beats[k].beatClass).length;
+    beats = next;
+  };
+  if (rules.afGate) await apply('afGate', (beats$) => beats$.pipe(detectAtrialFibrillation(), gateSvebInAtrialFibrillation()));
+  if (rules.templateGate) await apply('templateGate', gateVebByTemplate());
+  beats.forEach((beat, k) => predicted.set(indices[k], BEAT_CLASSES.indexOf(beat.beatClass)));
+  return changes;
 }

@@ -2,8 +2,9 @@
  * Patient-wise cross-validation, scored by running the models: each fold's model (`train --validation records
  * --validation-fold k`) classifies the DS1 records held out of its training through {@link evaluateBeats} — the code
  * of `eval beats` — and the folds' confusion matrices are summed. The manifests' validation figures (`eval folds`)
- * are per beat and without any rule that needs whole records in time order; this gives the out-of-sample figures of
- * the live monitor's AF gate on patients the models never saw, with and without it, without looking at DS2.
+ * are per beat and without the rules that need whole records in time order; this gives the out-of-sample figures of
+ * the live monitor's rules after the model (AF gate, template gate) on patients the models never saw, with and without
+ * them, without looking at DS2.
  */
 import { splitBeats } from '../dataset/splits.js';
 import { ConfigError } from '../errors.js';
@@ -21,10 +22,18 @@ export interface HeldOutFold {
   beats: number;
   /** S calls the AF gate changed (0 without the gate). */
   afGateChanged: number;
+  /** V calls the template gate changed (0 without it). */
+  templateGateChanged: number;
+}
+
+/** Which of the live monitor's rules after the model run. */
+export interface MonitorRules {
+  afGate: boolean;
+  templateGate: boolean;
 }
 
 export interface HeldOutPatientsScore {
-  afGate: boolean;
+  rules: MonitorRules;
   folds: HeldOutFold[];
   /** Metrics of the folds' summed per-beat confusion matrices. */
   pooled: SplitMetrics;
@@ -35,7 +44,7 @@ export interface HeldOutPatientsScore {
  * records, each with its fold; the dataset must be the MIT-BIH reference-position dataset they were split from.
  */
 export async function scoreHeldOutPatients(
-  runs: readonly { dir: string; manifest: ModelManifest }[], inputs: { dataset: BeatDataset; dir: string }, afGate: boolean,
+  runs: readonly { dir: string; manifest: ModelManifest }[], inputs: { dataset: BeatDataset; dir: string }, rules: MonitorRules,
 ): Promise<HeldOutPatientsScore> {
   const { dataset } = inputs;
   const beats = dataset.record.map((record, i) => ({ record, symbol: dataset.symbol[i] }));
@@ -50,24 +59,25 @@ export async function scoreHeldOutPatients(
     const records = [...new Set(split.validation.map((i) => dataset.record[i]))].sort();
     const classifier = await loadClassifier(dir);
     try {
-      const e = await evaluateBeats({ classifier, dataset, dir: inputs.dir, test: { kind: 'records', records }, afGate });
+      const e = await evaluateBeats({ classifier, dataset, dir: inputs.dir, test: { kind: 'records', records }, ...rules });
       e.classification!.confusion.forEach((row, r) => row.forEach((n, c) => (confusion[r][c] += n)));
-      folds.push({ dir, fold: t.validationFold, records, beats: e.beats, afGateChanged: e.afGateChanged ?? 0 });
+      folds.push({ dir, fold: t.validationFold, records, beats: e.beats, afGateChanged: e.afGateChanged ?? 0, templateGateChanged: e.templateGateChanged ?? 0 });
     } finally {
       classifier.model.dispose();
     }
   }
-  return { afGate, folds, pooled: metricsFromConfusion(confusion, BEAT_CLASSES, macroClassesFor(BEAT_CLASSES)) };
+  return { rules, folds, pooled: metricsFromConfusion(confusion, BEAT_CLASSES, macroClassesFor(BEAT_CLASSES)) };
 }
 
-/** The pooled figures with and without the gate, side by side, as a text table. */
+/** The pooled figures of each set of rules, one line each, as a text table. */
 export function formatHeldOutPatients(scores: readonly HeldOutPatientsScore[]): string {
   const pct = (v: number | undefined) => (v === undefined || Number.isNaN(v) ? '–' : (v * 100).toFixed(2));
   const lines = ['', `held-out patients, each fold's model on its own held-out records (${scores[0]?.folds.map((f) => f.records.join(' ')).join('; ')}), pooled:`];
-  lines.push(`${'AF gate'.padEnd(8)}${'beats'.padStart(8)}${'gated'.padStart(7)}${'accuracy'.padStart(10)}${'macro F1'.padStart(10)}   ${['N', 'S', 'V', 'F'].map((c) => `${c} Se / +P`.padEnd(16)).join('')}`);
+  lines.push(`${'rules after the model'.padEnd(25)}${'beats'.padStart(8)}${'changed'.padStart(9)}${'accuracy'.padStart(10)}${'macro F1'.padStart(10)}   ${['N', 'S', 'V', 'F'].map((c) => `${c} Se / +P`.padEnd(16)).join('')}`);
   for (const s of scores) {
     const p = s.pooled;
-    lines.push(`${(s.afGate ? 'on' : 'off').padEnd(8)}${String(p.count).padStart(8)}${String(s.folds.reduce((n, f) => n + f.afGateChanged, 0)).padStart(7)}${pct(p.accuracy).padStart(10)}${p.macroF1.toFixed(4).padStart(10)}   ${['N', 'S', 'V', 'F'].map((c) => `${pct(p.perClass[c]?.se)} / ${pct(p.perClass[c]?.ppv)}`.padEnd(16)).join('')}`);
+    const rules = [s.rules.afGate ? 'AF gate' : '', s.rules.templateGate ? 'template gate' : ''].filter(Boolean).join(' + ') || 'none';
+    lines.push(`${rules.padEnd(25)}${String(p.count).padStart(8)}${String(s.folds.reduce((n, f) => n + f.afGateChanged + f.templateGateChanged, 0)).padStart(9)}${pct(p.accuracy).padStart(10)}${p.macroF1.toFixed(4).padStart(10)}   ${['N', 'S', 'V', 'F'].map((c) => `${pct(p.perClass[c]?.se)} / ${pct(p.perClass[c]?.ppv)}`.padEnd(16)).join('')}`);
   }
   return lines.join('\n') + '\n';
 }

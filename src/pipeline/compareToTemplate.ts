@@ -45,11 +45,11 @@ export function compareToTemplate(options: CompareToTemplateOptions = {}): Opera
   if (!Number.isInteger(minBeats) || minBeats < 1 || minBeats > templateBeats) throw new ConfigError('ECG_ERR_BAD_OPTION', `compareToTemplate: minBeats=${minBeats} must be an integer in 1..${templateBeats}`);
   return (beats$) => {
     // Per subscription: two subscribers to the same operator never share a template.
-    const streams = new Map<string, TemplateState>();
+    const streams = new Map<string, MedianTemplate>();
     return beats$.pipe(
       map((beat) => {
         let state = streams.get(beat.streamId);
-        if (!state || state.length !== beat.samples.length) streams.set(beat.streamId, (state = new TemplateState(templateBeats, beat.samples.length)));
+        if (!state || state.length !== beat.samples.length) streams.set(beat.streamId, (state = new MedianTemplate(templateBeats, beat.samples.length)));
         const template = state.count >= minBeats ? state.median() : undefined;
         const features = template ? compareWindows(beat, template) : EMPTY;
         if (beat.paddedSamples === 0 && beat.samples.every(Number.isFinite)) state.push(beat.samples);
@@ -61,9 +61,9 @@ export function compareToTemplate(options: CompareToTemplateOptions = {}): Opera
 
 /**
  * The last `capacity` windows and, per sample, their values kept sorted, so that a new window updates the median in
- * O(capacity) per sample (one removal, one insertion) instead of a sort.
+ * O(capacity) per sample (one removal, one insertion) instead of a sort. Also used by gateVebByTemplate.ts.
  */
-class TemplateState {
+export class MedianTemplate {
   private readonly ring: Float32Array;
   private readonly sorted: Float32Array;
   private readonly template: Float32Array;
@@ -110,7 +110,8 @@ class TemplateState {
   }
 }
 
-function regionIndices(beat: BeatWindow, [fromMs, toMs]: readonly [number, number]): [number, number] {
+/** Sample indices [from, to) of a region given in ms from the R-peak, clipped to the window. */
+export function regionIndices(beat: Pick<BeatWindow, 'samplesBefore' | 'fsHz' | 'samples'>, [fromMs, toMs]: readonly [number, number]): [number, number] {
   const from = Math.max(0, beat.samplesBefore + Math.round((fromMs * beat.fsHz) / 1000));
   const to = Math.min(beat.samples.length, beat.samplesBefore + Math.round((toMs * beat.fsHz) / 1000) + 1);
   return [from, to];

@@ -69,8 +69,8 @@ describe.skipIf(skipWithoutMitdb())('evaluateBeats (MIT-BIH 100, 232 and a tiny 
 
   it('feeds the model its own features out of the dataset\'s wider rows (8 RR of 14)', async () => {
     expect(dataset.featureCount).toBeGreaterThan(classifier.manifest.input.featureNames.length);
-    // Without the rhythm stage, so that the classes are the model's own.
-    const e = await evaluateBeats({ classifier, dataset, dir: join(work, 'db'), test: { kind: 'records', records }, afGate: false });
+    // Without the rules after the model, so that the classes are the model's own.
+    const e = await evaluateBeats({ classifier, dataset, dir: join(work, 'db'), test: { kind: 'records', records }, afGate: false, templateGate: false });
     const names = classifier.manifest.input.featureNames;
     const rows = Float32Array.from({ length: dataset.count * names.length }, (_, k) =>
       dataset.features[Math.floor(k / names.length) * dataset.featureCount + dataset.featureNames.indexOf(names[k % names.length])]);
@@ -81,7 +81,7 @@ describe.skipIf(skipWithoutMitdb())('evaluateBeats (MIT-BIH 100, 232 and a tiny 
     // The same dataset with its columns in reverse order scores the same: columns are found by name, not position.
     const F = dataset.featureCount;
     const reversed = { ...dataset, featureNames: [...dataset.featureNames].reverse(), features: dataset.features.map((_, k) => dataset.features[k - (k % F) + F - 1 - (k % F)]) };
-    const r = await evaluateBeats({ classifier, dataset: reversed, dir: join(work, 'db'), test: { kind: 'records', records } });
+    const r = await evaluateBeats({ classifier, dataset: reversed, dir: join(work, 'db'), test: { kind: 'records', records }, afGate: false, templateGate: false });
     expect(r.classification!.confusion).toEqual(confusion);
   });
 
@@ -91,7 +91,7 @@ describe.skipIf(skipWithoutMitdb())('evaluateBeats (MIT-BIH 100, 232 and a tiny 
     await trainModel({ model: 'mlp', protocol: 'inter', datasetDir: join(work, 'synthetic'), outDir: join(work, 'model-b'), epochs: 1, batchSize: 16, perClassPerEpoch: 30, maxMinutes: 1e6, seed: 7, features });
     const second = await loadClassifier(join(work, 'model-b'));
     const test = { kind: 'records', records } as const;
-    const e = await evaluateBeats({ classifier: [classifier, second], dataset, dir: join(work, 'db'), test });
+    const e = await evaluateBeats({ classifier: [classifier, second], dataset, dir: join(work, 'db'), test, afGate: false, templateGate: false });
     const rowsFor = (c: Classifier) => {
       const names = c.manifest.input.featureNames;
       return Float32Array.from({ length: dataset.count * names.length }, (_, k) =>
@@ -131,10 +131,12 @@ describe.skipIf(skipWithoutMitdb())('evaluateBeats (MIT-BIH 100, 232 and a tiny 
     await buildDataset({ dir: join(work, 'db'), records: ['221'], out: join(work, 'beats-221') });
     const af = await loadDataset(join(work, 'beats-221'));
     const test = { kind: 'records', records: ['221'] } as const;
-    const gated = await evaluateBeats({ classifier, dataset: af, dir: join(work, 'db'), test });
-    const plain = await evaluateBeats({ classifier, dataset: af, dir: join(work, 'db'), test, afGate: false });
-    const changed = Number(/(\d+) S calls in detected atrial fibrillation/.exec(gated.notes.join('\n'))?.[1]);
-    expect(plain.notes.join('\n')).not.toMatch(/AF gate/);
+    const gated = await evaluateBeats({ classifier, dataset: af, dir: join(work, 'db'), test, templateGate: false });
+    const plain = await evaluateBeats({ classifier, dataset: af, dir: join(work, 'db'), test, afGate: false, templateGate: false });
+    const changed = gated.afGateChanged!;
+    expect(gated.notes.join('\n')).toContain(`: ${changed} S calls in detected atrial fibrillation`);
+    expect(plain.notes.join('\n')).not.toMatch(/gate/);
+    expect(plain.afGateChanged).toBeUndefined();
     const column = (e: typeof plain, c: number) => e.classification!.confusion.reduce((sum, row) => sum + row[c], 0);
     const S = BEAT_CLASSES.indexOf('S');
     expect(column(plain, S)).toBeGreaterThan(0);
@@ -144,7 +146,19 @@ describe.skipIf(skipWithoutMitdb())('evaluateBeats (MIT-BIH 100, 232 and a tiny 
     for (let c = 0; c < BEAT_CLASSES.length; c++) if (c !== S) expect(column(gated, c)).toBeGreaterThanOrEqual(column(plain, c));
     // A sinus-rhythm record keeps its S calls.
     const sinus = await evaluateBeats({ classifier, dataset, dir: join(work, 'db'), test: { kind: 'records', records: ['100'] } });
-    expect(sinus.notes.join('\n')).toMatch(/: 0 S calls in detected atrial fibrillation/);
+    expect(sinus.afGateChanged).toBe(0);
+  });
+
+  it('runs the template gate after it: only V calls change, as the operator changes them on the same beats', async () => {
+    const test = { kind: 'records', records } as const;
+    const gated = await evaluateBeats({ classifier, dataset, dir: join(work, 'db'), test, afGate: false });
+    const plain = await evaluateBeats({ classifier, dataset, dir: join(work, 'db'), test, afGate: false, templateGate: false });
+    const column = (e: typeof plain, c: number) => e.classification!.confusion.reduce((sum, row) => sum + row[c], 0);
+    const V = BEAT_CLASSES.indexOf('V');
+    expect(gated.templateGateChanged).toBeGreaterThan(0);
+    expect(column(plain, V) - column(gated, V)).toBe(gated.templateGateChanged);
+    for (let c = 0; c < BEAT_CLASSES.length; c++) if (c !== V) expect(column(gated, c)).toBeGreaterThanOrEqual(column(plain, c));
+    expect(gated.notes.join('\n')).toContain(`template gate (gateVebByTemplate, as the live monitor): ${gated.templateGateChanged} V calls`);
   });
 
   it('draws the confusion matrix as SVG', async () => {

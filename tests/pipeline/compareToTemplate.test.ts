@@ -6,21 +6,9 @@ import { BEAT_FEATURE_NAMES, beatFeatureVector, featureColumns, selectColumns } 
 import { compareToTemplate, correlation } from '../../src/pipeline/compareToTemplate.js';
 import { seededRandom } from '../../src/dataset/seededRandom.js';
 import type { BeatWindow } from '../../src/types.js';
+import { beatShape } from './helpers.js';
 
 const FS = 360;
-
-/** A Gaussian bump of `width` samples at `center`, plus a small P wave; `invert` makes a V-like beat. */
-function beatShape(options: { width?: number; height?: number; invert?: boolean; pWave?: boolean; noise?: () => number } = {}): Float32Array {
-  const { width = 8, height = 1, invert = false, pWave = true, noise = () => 0 } = options;
-  const x = new Float32Array(360);
-  for (let j = 0; j < 360; j++) {
-    const qrs = height * Math.exp(-(((j - 180) / width) ** 2));
-    const p = pWave ? 0.15 * Math.exp(-(((j - 120) / 12) ** 2)) : 0;
-    const t = 0.3 * Math.exp(-(((j - 280) / 25) ** 2));
-    x[j] = (invert ? -qrs : qrs) + p + t + noise();
-  }
-  return x;
-}
 
 function beat(i: number, samples: Float32Array, extra: Partial<BeatWindow> = {}): BeatWindow {
   return {

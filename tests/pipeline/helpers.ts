@@ -83,3 +83,16 @@ export async function malformedChunkOutcome<T>(good: readonly SampleChunk[], op:
     config.onUnhandledError = saved;
   }
 }
+
+/** A 360-sample beat at 360 Hz: a Gaussian QRS of `width` samples at sample 180, a small P and a T wave; `invert` makes a V-like beat. */
+export function beatShape(options: { width?: number; height?: number; invert?: boolean; pWave?: boolean; noise?: () => number } = {}): Float32Array {
+  const { width = 8, height = 1, invert = false, pWave = true, noise = () => 0 } = options;
+  const x = new Float32Array(360);
+  for (let j = 0; j < 360; j++) {
+    const qrs = height * Math.exp(-(((j - 180) / width) ** 2));
+    const p = pWave ? 0.15 * Math.exp(-(((j - 120) / 12) ** 2)) : 0;
+    const t = 0.3 * Math.exp(-(((j - 280) / 25) ** 2));
+    x[j] = (invert ? -qrs : qrs) + p + t + noise();
+  }
+  return x;
+}

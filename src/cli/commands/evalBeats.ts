@@ -19,6 +19,7 @@ interface EvalBeatsFlags {
   json?: string;
   plot?: string;
   afGate: boolean;
+  templateGate: boolean;
 }
 
 /** `ecg-monitor eval beats`: per-class Se/+P/F1 and EC57 VEB/SVEB of a trained classifier. */
@@ -34,7 +35,8 @@ export function evalBeatsCommand(io: CliIo): Command {
     .option('--out <dir>', 'write <record>.cls WFDB annotation files (readable by bxb), summary.json and confusion.svg here')
     .option('--json <file>', 'write the summary as JSON')
     .option('--plot <file>', 'write the confusion matrix as SVG (vega-lite)')
-    .option('--no-af-gate', "score the model's own classes, without the live monitor's rule that turns S calls in detected atrial fibrillation into the next most probable class")
+    .option('--no-af-gate', "without the live monitor's rule that turns S calls in detected atrial fibrillation into the next most probable class")
+    .option('--no-template-gate', "without the live monitor's rule that turns V calls matching the stream's usual non-V beat into the next most probable class (both flags: the model alone)")
     .addHelpText('after', '\nExamples:\n  ecg-monitor eval beats --model mshan-inter --out out/cls\n  ecg-monitor eval beats --model mshan-inter --positions detector\n  ecg-monitor eval beats --model mshan-intra --protocol intra --json intra.json\n')
     .action(async (flags: EvalBeatsFlags) => {
       const modelDirs = commaList(flags.model).map((name) => resolveModelDir(name));
@@ -57,7 +59,7 @@ export function evalBeatsCommand(io: CliIo): Command {
       if (!reused && io.stderr.isTTY) io.stderr.write('\n');
       let evaluation: BeatsEvaluation;
       try {
-        evaluation = await evaluateBeats({ classifier: classifiers, dataset, dir, test, outDir: flags.out, afGate: flags.afGate });
+        evaluation = await evaluateBeats({ classifier: classifiers, dataset, dir, test, outDir: flags.out, afGate: flags.afGate, templateGate: flags.templateGate });
       } finally {
         classifiers.forEach((c) => c.model.dispose());
       }

@@ -20,12 +20,13 @@ interface ServeFlags {
   model: string;
   classify: boolean;
   afGate: boolean;
+  templateGate: boolean;
 }
 
 /**
  * `ecg-monitor serve`: the live monitor. Replays a WFDB record (by default MIT-BIH 100 at real-time speed) through
- * band-pass -> R-peaks -> beat windows -> MSHAN classes -> rhythm (atrial fibrillation, and the S gate it drives) and
- * writes one NDJSON line per beat on stdout.
+ * band-pass -> R-peaks -> beat windows -> MSHAN classes -> rhythm (atrial fibrillation, and the S gate it drives) ->
+ * the V gate against the stream's usual beat, and writes one NDJSON line per beat on stdout.
  */
 export function serveCommand(io: CliIo): Command {
   return newCommand('serve', io)
@@ -39,6 +40,7 @@ export function serveCommand(io: CliIo): Command {
     .option('--model <dir>', 'classifier model folder', defaultModelDir())
     .option('--no-classify', 'detect and window beats without classifying them')
     .option('--no-af-gate', "keep the model's S calls in detected atrial fibrillation (by default they take the next most probable class)")
+    .option('--no-template-gate', "keep the model's V calls whose QRS matches the stream's usual non-V beat (by default they take the next most probable class)")
     .addHelpText('after', '\nExamples:\n  ecg-monitor serve --record 208 --speed 10\n  ecg-monitor serve --record 100 --speed 0 --to-s 60 --no-classify\n')
     .action(async (flags: ServeFlags) => {
       const dir = flags.dir ?? mitdbDir(io.env);
@@ -56,9 +58,9 @@ export function serveCommand(io: CliIo): Command {
       let lines$: Observable<string>;
       if (flags.classify && existsSync(join(flags.model, 'model.json'))) {
         // TensorFlow.js loads only when there is something to classify.
-        const [{ initBackend }, { loadClassifier }, { classifyBeats }, { detectAtrialFibrillation }, { gateSvebInAtrialFibrillation }] = await Promise.all([
+        const [{ initBackend }, { loadClassifier }, { classifyBeats }, { detectAtrialFibrillation }, { gateSvebInAtrialFibrillation }, { gateVebByTemplate }] = await Promise.all([
           import('../../model/backend.js'), import('../../model/predict.js'), import('../../pipeline/classifyBeats.js'),
-          import('../../pipeline/detectAtrialFibrillation.js'), import('../../pipeline/gateSvebInAtrialFibrillation.js'),
+          import('../../pipeline/detectAtrialFibrillation.js'), import('../../pipeline/gateSvebInAtrialFibrillation.js'), import('../../pipeline/gateVebByTemplate.js'),
         ]);
         await initBackend(undefined, io.env);
         const classifier = await loadClassifier(flags.model);
@@ -67,6 +69,7 @@ export function serveCommand(io: CliIo): Command {
           classifyBeats(classifier),
           detectAtrialFibrillation(), // rhythm from the RR intervals between non-V beats
           flags.afGate ? gateSvebInAtrialFibrillation() : identity,
+          flags.templateGate ? gateVebByTemplate() : identity, // a V call like the usual non-V beat is not V
           map((c) => JSON.stringify({
             type: 'beat', streamId: c.streamId, sampleIndex: c.sampleIndex, fsHz: c.fsHz, beatClass: c.beatClass, ...(c.modelClass ? { modelClass: c.modelClass } : {}),
             probabilities: c.probabilities.map((p) => Number(p.toFixed(4))), atrialFibrillation: c.rhythm?.atrialFibrillation ?? false, model: c.model,

@@ -1,0 +1,68 @@
+import { from, lastValueFrom, toArray } from 'rxjs';
+import { describe, expect, it } from 'vitest';
+import { seededRandom } from '../../src/dataset/seededRandom.js';
+import { ConfigError } from '../../src/errors.js';
+import { gateVebByTemplate } from '../../src/pipeline/gateVebByTemplate.js';
+import type { BeatClass, BeatClassification } from '../../src/types.js';
+import { beatShape } from './helpers.js';
+
+const random = seededRandom(11);
+const noise = () => 0.01 * (random() - 0.5);
+const usual = () => beatShape({ noise });
+const ventricular = () => beatShape({ invert: true, width: 20, height: 1.5, noise });
+
+/** A classified beat with its window; the model's second choice is N for a V call, V for the others. */
+function classified(i: number, beatClass: BeatClass, samples: Float32Array, streamId = 's'): BeatClassification {
+  const probabilities = beatClass === 'V' ? [0.3, 0.1, 0.6, 0, 0] : [0.7, 0.05, 0.25, 0, 0];
+  return { streamId, sampleIndex: 1000 + 300 * i, fsHz: 360, beatClass, probabilities, model: 'm', window: { samples, samplesBefore: 180, paddedSamples: 0, fsHz: 360 } };
+}
+
+const run = (beats: BeatClassification[], options = {}) => lastValueFrom(from(beats).pipe(gateVebByTemplate(options), toArray()));
+
+describe('gateVebByTemplate', () => {
+  it("overrules a V call whose QRS matches the stream's usual beat, and keeps a V call that does not", async () => {
+    const normal = Array.from({ length: 20 }, (_, i) => classified(i, 'N', usual()));
+    const out = await run([...normal, classified(20, 'V', usual()), classified(21, 'V', ventricular())]);
+    const [lookalike, truly] = out.slice(20);
+    expect(lookalike.beatClass).toBe('N');
+    expect(lookalike.modelClass).toBe('V');
+    expect(lookalike.usualBeatQrsCorrelation).toBeGreaterThan(0.99);
+    expect(truly.beatClass).toBe('V');
+    expect(truly.modelClass).toBeUndefined();
+    expect(truly.usualBeatQrsCorrelation).toBeLessThan(0);
+    expect(out.slice(0, 20).every((b) => b.beatClass === 'N')).toBe(true);
+  });
+
+  it('does nothing before it has minBeats non-V beats', async () => {
+    const out = await run([...Array.from({ length: 7 }, (_, i) => classified(i, 'N', usual())), classified(7, 'V', usual())]);
+    expect(out[7].beatClass).toBe('V');
+    expect(Number.isNaN(out[7].usualBeatQrsCorrelation)).toBe(true);
+    const later = await run([...Array.from({ length: 8 }, (_, i) => classified(i, 'N', usual())), classified(8, 'V', usual())]);
+    expect(later[8].beatClass).toBe('N');
+  });
+
+  it('builds the usual beat from non-V calls only: runs of V beats, even most of the stream, do not shape it', async () => {
+    // Two V beats for every N beat; with all beats in it, the median would be the V shape.
+    const beats = Array.from({ length: 60 }, (_, i) => (i % 3 === 0 ? classified(i, 'N', usual()) : classified(i, 'V', ventricular())));
+    const out = await run([...beats, classified(60, 'V', ventricular()), classified(61, 'V', usual())]);
+    expect(out.slice(0, 60).filter((b) => b.beatClass === 'V')).toHaveLength(40);
+    expect(out[60].beatClass).toBe('V');
+    expect(out[61].beatClass).toBe('N');
+  });
+
+  it('passes beats without a window, keeps streams apart, keeps an earlier rule\'s modelClass', async () => {
+    const bare: BeatClassification = { streamId: 's', sampleIndex: 0, fsHz: 360, beatClass: 'V', probabilities: [0.3, 0.1, 0.6, 0, 0], model: 'm' };
+    expect((await run([bare]))[0]).toBe(bare);
+    const a = Array.from({ length: 10 }, (_, i) => classified(i, 'N', usual(), 'a'));
+    const out = await run([...a, classified(10, 'V', usual(), 'b'), { ...classified(11, 'V', usual(), 'a'), modelClass: 'S' }]);
+    expect(out[10].beatClass).toBe('V'); // stream b has no usual beat yet
+    expect(out[11].beatClass).toBe('N');
+    expect(out[11].modelClass).toBe('S');
+  });
+
+  it('refuses bad options', () => {
+    expect(() => gateVebByTemplate({ minCorrelation: 1.5 })).toThrow(ConfigError);
+    expect(() => gateVebByTemplate({ templateBeats: 0 })).toThrow(ConfigError);
+    expect(() => gateVebByTemplate({ minBeats: 40 })).toThrow(ConfigError);
+  });
+});
