@@ -1,7 +1,6 @@
 import { map, type OperatorFunction } from 'rxjs';
-import { BEAT_CLASSES, type BeatClass, type BeatClassification } from '../types.js';
-
-const S_INDEX = BEAT_CLASSES.indexOf('S');
+import type { BeatClassification } from '../types.js';
+import { overruleClass } from './overruleClass.js';
 
 /**
  * In atrial fibrillation (as detectAtrialFibrillation judged it) a beat the model calls S takes the most probable of
@@ -13,12 +12,5 @@ const S_INDEX = BEAT_CLASSES.indexOf('S');
  * 23.9 -> 38.3 %, SVEB Se 46.7 -> 46.0 %.
  */
 export function gateSvebInAtrialFibrillation(): OperatorFunction<BeatClassification, BeatClassification> {
-  return map((beat) => {
-    if (beat.beatClass !== 'S' || !beat.rhythm?.atrialFibrillation) return beat;
-    let best = -1;
-    beat.probabilities.forEach((p, c) => {
-      if (c !== S_INDEX && (best < 0 || p > beat.probabilities[best])) best = c;
-    });
-    return { ...beat, beatClass: BEAT_CLASSES[best] as BeatClass, modelClass: beat.beatClass };
-  });
+  return map((beat) => (beat.beatClass === 'S' && beat.rhythm?.atrialFibrillation ? overruleClass(beat) : beat));
 }

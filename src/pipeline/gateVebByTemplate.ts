@@ -1,7 +1,8 @@
 import { map, type OperatorFunction } from 'rxjs';
 import { ConfigError } from '../errors.js';
-import { BEAT_CLASSES, type BeatClass, type BeatClassification } from '../types.js';
+import type { BeatClassification } from '../types.js';
 import { correlation, MedianTemplate, regionIndices, TEMPLATE_REGIONS_MS } from './compareToTemplate.js';
+import { overruleClass } from './overruleClass.js';
 
 export interface GateVebByTemplateOptions {
   /** QRS correlation with the usual beat at or above which a V call is overruled. Default 0.98. */
@@ -12,8 +13,6 @@ export interface GateVebByTemplateOptions {
   minBeats?: number;
 }
 
-const V_INDEX = BEAT_CLASSES.indexOf('V');
-
 /**
  * A V call whose QRS complex matches the stream's usual beat takes the most probable other class. A ventricular
  * beat is conducted through the ventricles by another path, so its QRS differs from the patient's own supraventricular
@@ -21,7 +20,8 @@ const V_INDEX = BEAT_CLASSES.indexOf('V');
  * to it (bundle branch block, an odd axis). The usual beat is the sample-wise median of the last `templateBeats` clean
  * windows the model did *not* call V, so that runs of V beats cannot shape it (with all beats, true V beats of
  * V-rich records matched it). It is compared with the beats before it only (causal, no added latency); beats without a
- * window pass unchanged. The model's own class stays in `modelClass`, the correlation in `usualBeatQrsCorrelation`.
+ * window pass unchanged. The model's own class stays in `modelClass`, the correlation in `usualBeatQrsCorrelation`;
+ * a class an earlier rule ruled out (an S call in AF) stays out (overruleClass.ts).
  *
  * The threshold was chosen on MIT-BIH DS1 patients the models had not trained on, before DS2 was scored (see
  * models/README.md): there V +P rose from 63.9 to 82.3 % and V Se fell from 90.6 to 89.3 %.
@@ -45,12 +45,8 @@ export function gateVebByTemplate(options: GateVebByTemplateOptions = {}): Opera
           qrsCorrelation = correlation(window.samples, usual.median(), from, to);
         }
         if (beat.beatClass !== 'V' && window.paddedSamples === 0 && window.samples.every(Number.isFinite)) usual.push(window.samples);
-        if (beat.beatClass !== 'V' || !(qrsCorrelation >= minCorrelation)) return { ...beat, usualBeatQrsCorrelation: qrsCorrelation };
-        let best = -1;
-        beat.probabilities.forEach((p, c) => {
-          if (c !== V_INDEX && (best < 0 || p > beat.probabilities[best])) best = c;
-        });
-        return { ...beat, beatClass: BEAT_CLASSES[best] as BeatClass, modelClass: beat.modelClass ?? beat.beatClass, usualBeatQrsCorrelation: qrsCorrelation };
+        const scored = { ...beat, usualBeatQrsCorrelation: qrsCorrelation };
+        return beat.beatClass === 'V' && qrsCorrelation >= minCorrelation ? overruleClass(scored) : scored;
       }),
     );
   };
