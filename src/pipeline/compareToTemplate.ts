@@ -41,8 +41,7 @@ const EMPTY: TemplateFeatures = { qrsCorrelation: NaN, pCorrelation: NaN, tCorre
  */
 export function compareToTemplate(options: CompareToTemplateOptions = {}): OperatorFunction<BeatWindow, BeatWindow> {
   const { templateBeats = 32, minBeats = 8 } = options;
-  if (!Number.isInteger(templateBeats) || templateBeats < 1) throw new ConfigError('ECG_ERR_BAD_OPTION', `compareToTemplate: templateBeats=${templateBeats} must be a positive integer`);
-  if (!Number.isInteger(minBeats) || minBeats < 1 || minBeats > templateBeats) throw new ConfigError('ECG_ERR_BAD_OPTION', `compareToTemplate: minBeats=${minBeats} must be an integer in 1..${templateBeats}`);
+  checkTemplateSize('compareToTemplate', templateBeats, minBeats);
   return (beats$) => {
     // Per subscription: two subscribers to the same operator never share a template.
     const streams = new Map<string, MedianTemplate>();
@@ -57,6 +56,12 @@ export function compareToTemplate(options: CompareToTemplateOptions = {}): Opera
       }),
     );
   };
+}
+
+/** Throws ConfigError unless `templateBeats` is a positive integer and `minBeats` an integer in 1..templateBeats. */
+export function checkTemplateSize(operator: string, templateBeats: number, minBeats: number): void {
+  if (!Number.isInteger(templateBeats) || templateBeats < 1) throw new ConfigError('ECG_ERR_BAD_OPTION', `${operator}: templateBeats=${templateBeats} must be a positive integer`);
+  if (!Number.isInteger(minBeats) || minBeats < 1 || minBeats > templateBeats) throw new ConfigError('ECG_ERR_BAD_OPTION', `${operator}: minBeats=${minBeats} must be an integer in 1..${templateBeats}`);
 }
 
 /**

@@ -1,7 +1,7 @@
 import { map, type OperatorFunction } from 'rxjs';
 import { ConfigError } from '../errors.js';
 import type { BeatClassification } from '../types.js';
-import { correlation, MedianTemplate, regionIndices, TEMPLATE_REGIONS_MS } from './compareToTemplate.js';
+import { checkTemplateSize, correlation, MedianTemplate, regionIndices, TEMPLATE_REGIONS_MS } from './compareToTemplate.js';
 import { overruleClass } from './overruleClass.js';
 
 export interface GateVebByTemplateOptions {
@@ -29,8 +29,7 @@ export interface GateVebByTemplateOptions {
 export function gateVebByTemplate(options: GateVebByTemplateOptions = {}): OperatorFunction<BeatClassification, BeatClassification> {
   const { minCorrelation = 0.98, templateBeats = 32, minBeats = 8 } = options;
   if (!(minCorrelation > -1 && minCorrelation <= 1)) throw new ConfigError('ECG_ERR_BAD_OPTION', `gateVebByTemplate: minCorrelation=${minCorrelation} must be in (-1, 1]`);
-  if (!Number.isInteger(templateBeats) || templateBeats < 1) throw new ConfigError('ECG_ERR_BAD_OPTION', `gateVebByTemplate: templateBeats=${templateBeats} must be a positive integer`);
-  if (!Number.isInteger(minBeats) || minBeats < 1 || minBeats > templateBeats) throw new ConfigError('ECG_ERR_BAD_OPTION', `gateVebByTemplate: minBeats=${minBeats} must be an integer in 1..${templateBeats}`);
+  checkTemplateSize('gateVebByTemplate', templateBeats, minBeats);
   return (beats$) => {
     const streams = new Map<string, MedianTemplate>();
     return beats$.pipe(
