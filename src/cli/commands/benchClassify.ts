@@ -54,8 +54,8 @@ export interface BenchClassifyResult {
   trainingBeatsPerMinute?: number | null;
   /** CPU cost of a beat's features in the live stream (compareToTemplate + beatFeatureVector), microseconds. */
   featuresMicrosPerBeat: number;
-  /** CPU cost of the rhythm stage after the classifier (detectAtrialFibrillation + gateSvebInAtrialFibrillation), microseconds. */
-  rhythmMicrosPerBeat: number;
+  /** CPU cost of the rules after the classifier (detectAtrialFibrillation, gateSvebInAtrialFibrillation, gateVebByTemplate), microseconds. */
+  rulesMicrosPerBeat: number;
   model: { dir: string | null; name: string; parameters: number };
   backends: BackendBench[];
   machine: { cpus: number; cpuModel?: string; node: string; wasmThreads: number };
@@ -156,12 +156,12 @@ export async function benchClassify(flags: BenchClassifyFlags, io: CliIo): Promi
   }
   await trySetBackend(defaultBackend);
   const featuresMicrosPerBeat = await timeBeatFeatures({ windows: data.windows, ...geometry }, flags.seconds);
-  const rhythmMicrosPerBeat = await timeRhythmStage(flags.seconds);
+  const rulesMicrosPerBeat = await timeRulesAfterModel({ windows: data.windows, ...geometry }, flags.seconds);
   const main = results.find((r) => r.backend === defaultBackend) ?? results[0];
   return {
     defaultBackend, beatsPerSecondBatch64: main?.beatsPerSecondBatch64, singleBeatP99Ms: main?.singleBeatP99Ms, singleBeatP50Ms: main?.singleBeatP50Ms,
     beatsPerSecondBatch1: main?.beatsPerSecondBatch1, trainingBeatsPerMinute: main?.trainingBeatsPerMinute,
-    featuresMicrosPerBeat, rhythmMicrosPerBeat, model: modelInfo, backends: results,
+    featuresMicrosPerBeat, rulesMicrosPerBeat, model: modelInfo, backends: results,
     machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model, node: process.version, wasmThreads: 1 },
     createdAt: new Date().toISOString(),
   };
@@ -182,18 +182,26 @@ async function timeBeatFeatures(data: Pick<BeatDataset, 'windows' | 'windowLengt
   return microsPerItem(beats, (beats$) => beats$.pipe(compareToTemplate(), map((beat) => beatFeatureVector(beat))), seconds);
 }
 
-/** The rhythm stage on classified beats at irregular RR intervals (so that every beat is judged), µs per beat. */
-async function timeRhythmStage(seconds: number): Promise<number> {
+/**
+ * The rules after the classifier on classified beats at irregular RR intervals (so that every beat's rhythm is
+ * judged), a fifth of them called V (so that the template gate compares them), µs per beat.
+ */
+async function timeRulesAfterModel(data: Pick<BeatDataset, 'windows' | 'windowLength' | 'samplesBefore' | 'fsHz'>, seconds: number): Promise<number> {
   const { detectAtrialFibrillation } = await import('../../pipeline/detectAtrialFibrillation.js');
   const { gateSvebInAtrialFibrillation } = await import('../../pipeline/gateSvebInAtrialFibrillation.js');
+  const { gateVebByTemplate } = await import('../../pipeline/gateVebByTemplate.js');
   const { seededRandom } = await import('../../dataset/seededRandom.js');
+  const { windows, windowLength: L, samplesBefore, fsHz } = data;
+  const available = windows.length / L;
   const random = seededRandom(1);
   let sampleIndex = 0;
-  const beats: BeatClassification[] = Array.from({ length: 2000 }, () => ({
-    streamId: 'bench', sampleIndex: (sampleIndex += Math.round(360 * (0.45 + 0.6 * random()))), fsHz: 360,
-    beatClass: random() < 0.2 ? 'S' : 'N', probabilities: [0.6, 0.3, 0.1, 0, 0], model: 'bench',
+  const classes = ['N', 'N', 'N', 'S', 'V'] as const;
+  const beats: BeatClassification[] = Array.from({ length: 2000 }, (_, i) => ({
+    streamId: 'bench', sampleIndex: (sampleIndex += Math.round(fsHz * (0.45 + 0.6 * random()))), fsHz,
+    beatClass: classes[Math.floor(random() * classes.length)], probabilities: [0.5, 0.25, 0.2, 0.05, 0], model: 'bench',
+    window: { samples: windows.slice((i % available) * L, (i % available + 1) * L), samplesBefore, paddedSamples: 0, fsHz },
   }));
-  return microsPerItem(beats, (beats$) => beats$.pipe(detectAtrialFibrillation(), gateSvebInAtrialFibrillation()), seconds);
+  return microsPerItem(beats, (beats$) => beats$.pipe(detectAtrialFibrillation(), gateSvebInAtrialFibrillation(), gateVebByTemplate()), seconds);
 }
 
 /** Runs `items` through `stage` repeatedly for about `seconds`; CPU µs per item. */
@@ -213,7 +221,7 @@ export function benchClassifyTable(r: BenchClassifyResult): string {
   for (const b of r.backends) {
     out += line([b.backend, b.beatsPerSecondBatch64.toFixed(0), b.beatsPerSecondBatch1.toFixed(0), b.singleBeatP50Ms.toFixed(2), b.singleBeatP99Ms.toFixed(2), b.trainingBeatsPerMinute === null ? '-' : b.trainingBeatsPerMinute.toFixed(0), b.rssMb.toFixed(0)]);
   }
-  return out + `features (template + RR) per beat: ${r.featuresMicrosPerBeat.toFixed(0)} us; rhythm stage (AF detection + S gate): ${r.rhythmMicrosPerBeat.toFixed(1)} us\n`;
+  return out + `features (template + RR) per beat: ${r.featuresMicrosPerBeat.toFixed(0)} us; rules after the model (AF detection, S and V gates): ${r.rulesMicrosPerBeat.toFixed(0)} us\n`;
 }
 
 /** `bench classify` as a suite of `ecg-monitor bench` (main.ts: `benchCommand(io, [...DEFAULT_BENCH_SUITES, classifyBenchSuite])`). */
