@@ -16,7 +16,8 @@ export type ErrorCode =
   | 'ECG_ERR_FETCH' // a download failed
   | 'ECG_ERR_STREAM' // bad data on a running stream (wrong rate change, non-monotonic chunk indices)
   | 'ECG_ERR_UNREACHABLE' // a device or broker cannot be reached
-  | 'ECG_ERR_MODEL'; // model weights missing, corrupt or mismatched
+  | 'ECG_ERR_MODEL' // model weights missing, corrupt or mismatched
+  | 'ECG_ERR_BAD_MESSAGE'; // a message on the wire does not follow its schema (src/wire/)
 
 /** Base class: every error of the project has a stable code and may carry its cause. */
 export class EcgMonitorError extends Error {
@@ -66,3 +67,6 @@ export class NetworkError extends EcgMonitorError {}
 
 /** Model weights missing, corrupt or not matching the architecture. */
 export class ModelError extends EcgMonitorError {}
+
+/** A message on the wire (NDJSON line, WebSocket or MQTT payload) does not follow its schema; says which field and why. */
+export class WireFormatError extends EcgMonitorError {}

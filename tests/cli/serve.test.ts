@@ -13,6 +13,7 @@ import { isBeatCode } from '../../src/wfdb/annotationCodes.js';
 import { readAnnotations } from '../../src/wfdb/annotations.js';
 import { MITDB_DIR, skipWithoutMitdb } from '../helpers/mitdb.js';
 import { fakeIo as fakeIoWith } from '../helpers/fakeIo.js';
+import { decodeBeatMessage } from '../../src/wire/beatMessage.js';
 
 const fakeIo = () => fakeIoWith({ ...process.env, MITDB_DIR });
 
@@ -36,25 +37,25 @@ describe.skipIf(skipWithoutMitdb())('ecg-monitor serve', () => {
   it('writes one NDJSON line per beat of the replayed record', async () => {
     const io = fakeIo();
     expect(await main(['serve', '--record', '100', '--speed', '0', '--to-s', '30', '--no-classify'], io)).toBe(0);
-    const lines = io.out().trim().split('\n').map((l) => JSON.parse(l));
+    const lines = io.out().trim().split('\n').map((l) => decodeBeatMessage(l));
     const reference = (await readAnnotations(join(MITDB_DIR, '100.atr'))).filter((a) => isBeatCode(a.code) && a.sample < 30 * 360);
     expect(Math.abs(lines.length - reference.length)).toBeLessThanOrEqual(1);
     for (const line of lines) {
       expect(line).toMatchObject({ type: 'beat', streamId: 'mitdb/100', fsHz: 360 });
       expect(reference.some((a) => Math.abs(a.sample - line.sampleIndex) <= 54)).toBe(true);
-      expect(line.rr.previousRrMs).toBeGreaterThan(300);
+      expect(line.rr!.previousRrMs).toBeGreaterThan(300);
     }
   });
 
   it('classifies the beats with the model it is given', async () => {
     const io = fakeIo();
     expect(await main(['serve', '--record', '100', '--speed', '0', '--to-s', '20', '--model', await tinyModel()], io)).toBe(0);
-    const lines = io.out().trim().split('\n').map((l) => JSON.parse(l));
+    const lines = io.out().trim().split('\n').map((l) => decodeBeatMessage(l));
     expect(lines.length).toBeGreaterThan(20);
     for (const line of lines) {
       expect(['N', 'S', 'V', 'F', 'Q']).toContain(line.beatClass);
       expect(line.probabilities).toHaveLength(5);
-      expect(line.probabilities.reduce((a: number, b: number) => a + b, 0)).toBeCloseTo(1, 2);
+      expect(line.probabilities!.reduce((a: number, b: number) => a + b, 0)).toBeCloseTo(1, 2);
       expect(line.atrialFibrillation).toBe(false); // 20 s of sinus rhythm: too few intervals to judge, and no AF
     }
   });
@@ -64,7 +65,7 @@ describe.skipIf(skipWithoutMitdb())('ecg-monitor serve', () => {
     const linesOf = async (extra: string[]) => {
       const io = fakeIo();
       expect(await main([...args, ...extra], io)).toBe(0);
-      return io.out().trim().split('\n').map((l) => JSON.parse(l));
+      return io.out().trim().split('\n').map((l) => decodeBeatMessage(l));
     };
     const gated = await linesOf(['--no-template-gate']);
     const plain = await linesOf(['--no-af-gate', '--no-template-gate']);
@@ -76,7 +77,7 @@ describe.skipIf(skipWithoutMitdb())('ecg-monitor serve', () => {
     // With both rules (the default), every changed beat was an S or a V call of the model.
     const both = await linesOf([]);
     both.forEach((l, i) => expect(l.modelClass ?? l.beatClass).toBe(plain[i].beatClass));
-    expect(both.filter((l) => l.modelClass).every((l) => ['S', 'V'].includes(l.modelClass) && l.beatClass !== l.modelClass)).toBe(true);
+    expect(both.filter((l) => l.modelClass).every((l) => ['S', 'V'].includes(l.modelClass!) && l.beatClass !== l.modelClass)).toBe(true);
   });
 
   it('ends quietly with exit 0 when its reader goes away (`serve | head`), spawned from dist/', async () => {
@@ -95,7 +96,7 @@ describe.skipIf(skipWithoutMitdb())('ecg-monitor serve', () => {
     });
     child.stdout.destroy(); // as `head -1` does: the pipe's read end closes while serve still has half an hour to write
     const code = await new Promise<number | null>((done) => child.on('close', (c) => done(c)));
-    expect(JSON.parse(firstLine)).toMatchObject({ type: 'beat' });
+    expect(decodeBeatMessage(firstLine)).toMatchObject({ type: 'beat', version: 1 });
     expect(code, stderr).toBe(0);
     expect(stderr).not.toMatch(/EPIPE|Error/);
   });

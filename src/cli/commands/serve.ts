@@ -8,6 +8,7 @@ import { monitorPipeline } from '../../pipeline/monitorPipeline.js';
 import { recordSource } from '../../sources/recordSource.js';
 import { RecordFormatError } from '../../errors.js';
 import { chooseLeadIndex, readHeader } from '../../wfdb/header.js';
+import { classifiedBeatMessage, detectedBeatMessage, encodeBeatMessage } from '../../wire/beatMessage.js';
 import { newCommand, nonNegativeInteger, type CliIo } from '../io.js';
 
 interface ServeFlags {
@@ -30,7 +31,7 @@ interface ServeFlags {
  */
 export function serveCommand(io: CliIo): Command {
   return newCommand('serve', io)
-    .description('run the monitor on a stream: one NDJSON line per beat (R-peak, RR, AAMI class) on stdout')
+    .description('run the monitor on a stream: one NDJSON line per beat (R-peak, AAMI class, probabilities, atrial fibrillation; the schema of src/wire/beatMessage.ts, version 1) on stdout')
     .option('--dir <path>', 'WFDB database folder (default: MITDB_DIR)')
     .option('--record <name>', 'record to replay', '100')
     .option('--lead <name|index>', 'lead to monitor (default: MLII if present, else the first signal)')
@@ -70,14 +71,11 @@ export function serveCommand(io: CliIo): Command {
           detectAtrialFibrillation(), // rhythm from the RR intervals between non-V beats
           flags.afGate ? gateSvebInAtrialFibrillation() : identity,
           flags.templateGate ? gateVebByTemplate() : identity, // a V call like the usual non-V beat is not V
-          map((c) => JSON.stringify({
-            type: 'beat', streamId: c.streamId, sampleIndex: c.sampleIndex, fsHz: c.fsHz, beatClass: c.beatClass, ...(c.modelClass ? { modelClass: c.modelClass } : {}),
-            probabilities: c.probabilities.map((p) => Number(p.toFixed(4))), atrialFibrillation: c.rhythm?.atrialFibrillation ?? false, model: c.model,
-          })),
+          map((c) => encodeBeatMessage(classifiedBeatMessage(c))),
         );
       } else {
         if (flags.classify) log.warn({ model: flags.model }, 'no model found there: beats are detected but not classified');
-        lines$ = beats$.pipe(map((b) => JSON.stringify({ type: 'beat', streamId: b.streamId, sampleIndex: b.sampleIndex, fsHz: b.fsHz, rr: b.rr })));
+        lines$ = beats$.pipe(map((b) => encodeBeatMessage(detectedBeatMessage(b))));
       }
       await lastValueFrom(lines$.pipe(map((line) => io.stdout.write(`${line}\n`))), { defaultValue: undefined });
     });
