@@ -1,6 +1,6 @@
 import { mkdir } from 'node:fs/promises';
-import { from, lastValueFrom, toArray, type OperatorFunction } from 'rxjs';
 import { join } from 'node:path';
+import { from, lastValueFrom, toArray, type OperatorFunction } from 'rxjs';
 import { splitBeats, type Protocol, type ProtocolSplit } from '../dataset/splits.js';
 import { ConfigError } from '../errors.js';
 import type { BeatDataset } from '../model/dataset.js';
@@ -240,6 +240,7 @@ async function replayRules(
   const L = dataset.windowLength;
   let beats: BeatClassification[] = indices.map((i) => ({
     streamId: record, sampleIndex: dataset.sample[i], fsHz, beatClass: BEAT_CLASSES[predicted.get(i)!], probabilities: probabilitiesOf(i), model: '',
+    // The dataset does not record padding; its windows are cut at the dataset's rate (360 Hz) whatever the record's.
     window: { samples: dataset.windows.subarray(i * L, (i + 1) * L), samplesBefore: dataset.samplesBefore, paddedSamples: 0, fsHz: dataset.fsHz },
   }));
   const changes: RuleChanges = { afGate: 0, templateGate: 0 };

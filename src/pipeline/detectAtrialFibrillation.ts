@@ -25,7 +25,7 @@ const PENDING: RhythmAssessment = { atrialFibrillation: false, normalisedRmssd: 
  * The window holds the last `intervals` RR intervals between two beats the classifier did not call V: the coupling
  * interval and the compensatory pause of a ventricular beat make a sinus rhythm look irregular (in MIT-BIH DS1 the
  * plain detector flagged 10 % of non-AF beats, most in records with frequent or bigeminal PVCs; without the V intervals,
- * 2 %). Only V calls are used, never S calls, so the rule that gates S beats (gateSvebInAtrialFibrillation.ts) does not
+ * 1.5 %). Only V calls are used, never S calls, so the rule that gates S beats (gateSvebInAtrialFibrillation.ts) does not
  * depend on what it gates. Causal: each beat is judged on the intervals up to its own, no added latency; a beat
  * before the window is full is not AF. Streams are kept apart by `streamId`.
  *

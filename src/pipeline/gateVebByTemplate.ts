@@ -16,7 +16,7 @@ export interface GateVebByTemplateOptions {
 /**
  * A V call whose QRS complex matches the stream's usual beat takes the most probable other class. A ventricular
  * beat is conducted through the ventricles by another path, so its QRS differs from the patient's own supraventricular
- * beats; what a network trained on other patients mistakes for V is mostly a patient's usual beat that looks unusual
+ * beats; much of what a network trained on other patients mistakes for V is a patient's usual beat that looks unusual
  * to it (bundle branch block, an odd axis). The usual beat is the sample-wise median of the last `templateBeats` clean
  * windows the model did *not* call V, so that runs of V beats cannot shape it (with all beats, true V beats of
  * V-rich records matched it). It is compared with the beats before it only (causal, no added latency); beats without a
