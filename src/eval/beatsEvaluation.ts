@@ -95,6 +95,9 @@ export async function evaluateBeats(options: EvaluateBeatsOptions): Promise<Beat
     if (L !== manifest.input.windowLength) {
       throw new ConfigError('ECG_ERR_BAD_OPTION', `dataset windows are ${L} samples, model ${manifest.name} expects ${manifest.input.windowLength}`);
     }
+  }
+  // An ensemble's other members against the first.
+  for (const { manifest } of members.slice(1)) {
     if (manifest.classes.join() !== classes.join()) {
       throw new ConfigError('ECG_ERR_BAD_OPTION', `an ensemble needs the same classes: ${manifest.name} predicts ${manifest.classes.join(' ')}, ${members[0].manifest.name} ${classes.join(' ')}`);
     }
