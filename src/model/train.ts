@@ -61,10 +61,10 @@ export interface TrainOptions {
   classQuota?: Record<string, number>;
   /**
    * Training-time augmentation, drawn from the checkpointed generator (so resume stays exact): each window scaled by
-   * a factor in [1 - a, 1 + a], shifted by up to `shiftSamples` samples (edge values repeated), plus Gaussian noise.
-   * Default off.
+   * a factor in [1 - a, 1 + a], shifted by up to `shiftSamples` samples (edge values repeated), optionally stretched in
+   * time about the R-peak, plus Gaussian noise (augmentWindow). Default off.
    */
-  augment?: { amplitude: number; shiftSamples: number; noise: number };
+  augment?: Augmentation;
   /** Window normalisation: default the protocol's (z-score for seed, one global scale otherwise). */
   windowNormalisation?: 'zscore' | 'scale';
   /** Early stopping: epochs without a better validation macro F1. Default 8. */
@@ -170,6 +170,8 @@ interface PreparedInputs {
   windows: Float32Array; // N x L, normalised
   features: Float32Array; // N x F, normalised
   windowLength: number;
+  /** Index of the R-peak in a window (the centre of a time stretch). */
+  samplesBefore: number;
   featureCount: number;
   normalisation: InputNormalisation;
 }
@@ -206,24 +208,52 @@ function prepareInputs(ds: BeatDataset, split: ProtocolSplit, windowMode: 'zscor
   return {
     windows: normaliseWindows(ds.windows, L, normalisation),
     features: normaliseFeatures(ds.features, F, normalisation),
-    windowLength: L, featureCount: F, normalisation,
+    windowLength: L, samplesBefore: ds.samplesBefore, featureCount: F, normalisation,
   };
 }
 
-function batchTensors(inp: PreparedInputs, indices: ArrayLike<number>, from: number, to: number, withRr: boolean, augment?: { rng: SeededRandom; amplitude: number; shiftSamples: number; noise: number }): tf.Tensor[] {
+/** Training-time augmentation of a window (see TrainOptions.augment). */
+export interface Augmentation {
+  amplitude: number;
+  shiftSamples: number;
+  noise: number;
+  /** Time stretch about the R-peak by a factor in [1 - stretch, 1 + stretch]; absent or 0: none. */
+  stretch?: number;
+}
+
+/**
+ * Writes one augmented copy of `src` into `out` (same length), drawing from `rng`: scaled by a gain in
+ * [1 - amplitude, 1 + amplitude], shifted by up to `shiftSamples` (edge values repeated), stretched in time about the
+ * R-peak at `samplesBefore` (linear interpolation; QRS width and intervals vary between patients), plus Gaussian noise.
+ * Without a stretch the draws and the result are exactly those of the augmentation before stretching existed, so
+ * models trained with `--augment` alone retrain to the same weights.
+ */
+export function augmentWindow(src: Float32Array, out: Float32Array, samplesBefore: number, a: Augmentation, rng: SeededRandom): void {
+  const L = src.length;
+  const gain = 1 + a.amplitude * (2 * rng.next() - 1);
+  const shift = Math.round(a.shiftSamples * (2 * rng.next() - 1));
+  const scale = a.stretch ? 1 + a.stretch * (2 * rng.next() - 1) : 1;
+  for (let j = 0; j < L; j++) {
+    const g = Math.sqrt(-2 * Math.log(1 - rng.next())) * Math.cos(2 * Math.PI * rng.next()); // Box-Muller
+    let value: number;
+    if (scale === 1) value = src[Math.min(L - 1, Math.max(0, j - shift))];
+    else {
+      const x = Math.min(L - 1, Math.max(0, samplesBefore + (j - shift - samplesBefore) / scale));
+      const j0 = Math.floor(x), j1 = Math.min(L - 1, j0 + 1);
+      value = src[j0] + (src[j1] - src[j0]) * (x - j0);
+    }
+    out[j] = value * gain + a.noise * g;
+  }
+}
+
+function batchTensors(inp: PreparedInputs, indices: ArrayLike<number>, from: number, to: number, withRr: boolean, augment?: { rng: SeededRandom } & Augmentation): tf.Tensor[] {
   const n = to - from, L = inp.windowLength, F = inp.featureCount;
   const w = new Float32Array(n * L);
   for (let k = 0; k < n; k++) {
     const i = indices[from + k];
     const src = inp.windows.subarray(i * L, (i + 1) * L);
-    if (!augment) { w.set(src, k * L); continue; }
-    const { rng, amplitude, shiftSamples, noise } = augment;
-    const gain = 1 + amplitude * (2 * rng.next() - 1);
-    const shift = Math.round(shiftSamples * (2 * rng.next() - 1));
-    for (let j = 0; j < L; j++) {
-      const g = Math.sqrt(-2 * Math.log(1 - rng.next())) * Math.cos(2 * Math.PI * rng.next()); // Box-Muller
-      w[k * L + j] = src[Math.min(L - 1, Math.max(0, j - shift))] * gain + noise * g;
-    }
+    if (!augment) w.set(src, k * L);
+    else augmentWindow(src, w.subarray(k * L, (k + 1) * L), inp.samplesBefore, augment, augment.rng);
   }
   const out: tf.Tensor[] = [tf.tensor3d(w, [n, L, 1])];
   if (withRr) {

@@ -1,6 +1,7 @@
 import { InvalidArgumentError, type Command } from 'commander';
 import { defaultDatasetDir } from '../../config.js';
 import { PROTOCOLS, type Protocol } from '../../dataset/splits.js';
+import { ConfigError } from '../../errors.js';
 import { BACKEND_NAMES, MODEL_KINDS, type BackendName, type ModelKind } from '../../model/names.js';
 import type { Balance } from '../../model/train.js';
 import { FEATURE_GROUPS } from '../../pipeline/beatFeatures.js';
@@ -26,6 +27,7 @@ interface TrainFlags {
   majorityFactor: number;
   classQuota?: Record<string, number>;
   augment?: boolean;
+  augmentStretch?: number;
   windowNorm?: 'zscore' | 'scale';
   patience: number;
   features?: string[];
@@ -94,6 +96,7 @@ export function trainCommand(io: CliIo): Command {
     .option('--majority-factor <x>', 'balanced sampling: N beats per epoch as a multiple of --per-class', positive, 1)
     .option('--class-quota <list>', 'balanced sampling: beats per epoch per class, e.g. N=9000,S=3000,V=3000,F=400,Q=50 (overrides --per-class)', quotaArg)
     .option('--augment', 'augment training windows: amplitude x[0.8, 1.2], shift up to 5 samples, noise 0.03 (seeded)')
+    .option('--augment-stretch <fraction>', 'with --augment: also stretch each window in time about its R-peak by a factor in [1 - f, 1 + f], e.g. 0.1', positive)
     .option('--window-norm <how>', 'window normalisation: zscore (per beat) | scale (one global factor) (default: zscore for seed, scale otherwise)', oneOf('--window-norm', ['zscore', 'scale'] as const))
     .option('--validation <from>', 'inter-patient validation: beats (a share of DS1 beats) | records (DS1 records 118, 220, 223 held out) (default: beats)', oneOf('--validation', ['beats', 'records'] as const))
     .option('--validation-fold <k>', 'cross-validation: validate on the k-th tenth of the training beats (default 1), or with --validation records on the k-th of 5 groups of DS1 records (patient-wise)', positiveInt)
@@ -108,6 +111,8 @@ export function trainCommand(io: CliIo): Command {
     .option('--backend <name>', `force a TensorFlow.js backend: ${BACKEND_NAMES.join(' | ')} (default: env ECG_TF_BACKEND, else the best available)`, oneOf('--backend', BACKEND_NAMES))
     .addHelpText('after', helpFile('train'))
     .action(async (flags: TrainFlags) => {
+      if (flags.augmentStretch !== undefined && !flags.augment) throw new ConfigError('ECG_ERR_USAGE', 'train: --augment-stretch needs --augment');
+      if (flags.augmentStretch !== undefined && flags.augmentStretch >= 0.5) throw new ConfigError('ECG_ERR_BAD_OPTION', `train: --augment-stretch ${flags.augmentStretch} must be below 0.5`);
       // TensorFlow.js loads only when a model is trained, not for every CLI start.
       const { initBackend } = await import('../../model/backend.js');
       const { trainModel, trainWithRefit } = await import('../../model/train.js');
@@ -117,7 +122,7 @@ export function trainCommand(io: CliIo): Command {
       const result = await (flags.refit ? trainWithRefit : trainModel)({
         model: flags.model, protocol: flags.protocol, datasetDir: flags.dataset, outDir, epochs: flags.epochs, batchSize: flags.batchSize,
         seed: flags.seed, learningRate: flags.learningRate, balance: flags.balance, perClassPerEpoch: flags.perClass, maxOversample: flags.maxOversample, majorityFactor: flags.majorityFactor, classQuota: flags.classQuota,
-        augment: flags.augment ? { amplitude: 0.2, shiftSamples: 5, noise: 0.03 } : undefined, windowNormalisation: flags.windowNorm, patience: flags.patience,
+        augment: flags.augment ? { amplitude: 0.2, shiftSamples: 5, noise: 0.03, ...(flags.augmentStretch ? { stretch: flags.augmentStretch } : {}) } : undefined, windowNormalisation: flags.windowNorm, patience: flags.patience,
         features: flags.features, interValidation: flags.validation, validationFold: flags.validationFold,
         size: flags.filters || flags.gruUnits ? { filters: flags.filters, gruUnits: flags.gruUnits } : undefined,
         maxMinutes: flags.maxMinutes, resume: flags.resume ?? false, keepCheckpoints: flags.keepCheckpoints ?? false, progress: stderr,
