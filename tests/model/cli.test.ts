@@ -112,6 +112,12 @@ describe('ecg-monitor train', () => {
     const bad = fakeIo();
     expect(await main(['train', '--model', 'resnet'], bad)).toBe(2);
     expect(bad.err()).toMatch(/--model must be one of mshan, mshan-norr, cnn, mlp/);
+    const stretchAlone = fakeIo();
+    expect(await main(['train', '--augment-stretch', '0.1'], stretchAlone)).toBe(2);
+    expect(stretchAlone.err()).toMatch(/--augment-stretch needs --augment/);
+    const stretchTooFar = fakeIo();
+    expect(await main(['train', '--augment', '--augment-stretch', '0.7'], stretchTooFar)).toBe(2);
+    expect(stretchTooFar.err()).toMatch(/--augment-stretch 0\.7 must be below 0\.5/);
     const missing = fakeIo();
     expect(await main(['train', '--dataset', join(root, 'nothing'), '--out', join(root, 'x'), '--backend', 'wasm'], missing)).toBe(1);
     expect(missing.err()).toMatch(/nothing\/manifest\.json: no dataset here .*\[ECG_ERR_MODEL\]/);
