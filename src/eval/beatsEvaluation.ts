@@ -67,6 +67,11 @@ export interface BeatsEvaluation {
   afGateChanged?: number;
   /** Beats whose class the template gate changed (V calls like the stream's usual beat); absent when it did not run. */
   templateGateChanged?: number;
+  /**
+   * The model's own classes, scored the same way before the rules changed any (per beat, and EC57 under the
+   * literature's map); present when the rules ran. The same probabilities: the model does not run twice.
+   */
+  modelAlone?: { classification?: SplitMetrics; ec57?: BeatClassSummary };
 }
 
 /** Beat code written for each predicted AAMI class (bxb reads S as `A`, the atrial premature beat). */
@@ -144,17 +149,23 @@ export async function evaluateBeats(options: EvaluateBeatsOptions): Promise<Beat
   const aamiModel = classes.join('') === BEAT_CLASSES.join('');
   const wholeRecords = !(test.kind === 'protocol' && test.protocol !== 'inter');
   const byRecord = new Map<string, number[]>();
-  for (const i of unique) byRecord.set(dataset.record[i], [...(byRecord.get(dataset.record[i]) ?? []), i]);
+  for (const i of unique) {
+    const list = byRecord.get(dataset.record[i]);
+    if (list) list.push(i);
+    else byRecord.set(dataset.record[i], [i]);
+  }
   const records = [...byRecord.keys()].sort();
   const headers = new Map<string, Awaited<ReturnType<typeof readHeader>>>();
   for (const record of records) headers.set(record, await readHeader(join(dir, `${record}.hea`)));
   const afGate = options.afGate ?? true;
   const templateGate = options.templateGate ?? true;
   let gates: RuleChanges | undefined;
+  let modelPredicted: Map<number, number> | undefined;
   if (afGate || templateGate) {
     if (!aamiModel || !wholeRecords) notes.push('rules after the model (AF gate, template gate) not applied: they need AAMI classes and whole records in time order');
     else {
       gates = { afGate: 0, templateGate: 0 };
+      modelPredicted = new Map(predicted);
       const rowOf = new Map(unique.map((i, k) => [i, k]));
       const probabilitiesOf = (i: number) => Array.from(probabilities.subarray(rowOf.get(i)! * classes.length, (rowOf.get(i)! + 1) * classes.length));
       for (const record of records) {
@@ -172,13 +183,13 @@ export async function evaluateBeats(options: EvaluateBeatsOptions): Promise<Beat
   // Whole-record tests have no split: AAMI models read the dataset's AAMI labels, others (seed: N L R A V) the symbols.
   const labelOf = (i: number): number =>
     split ? split.labels[i] : aamiModel ? (dataset.labels[i] < classes.length ? dataset.labels[i] : -1) : classes.indexOf(dataset.symbol[i]);
-  const confusionOf = (indices: readonly number[]): SplitMetrics | undefined => {
+  const confusionOf = (indices: readonly number[], by = predicted): SplitMetrics | undefined => {
     const confusion = classes.map(() => new Array<number>(classes.length).fill(0));
     let counted = 0;
     for (const i of indices) {
       const label = labelOf(i);
       if (label < 0) continue;
-      confusion[label][predicted.get(i)!]++;
+      confusion[label][by.get(i)!]++;
       counted++;
     }
     return counted > 0 ? metricsFromConfusion(confusion, classes, macroClassesFor(classes)) : undefined;
@@ -191,10 +202,15 @@ export async function evaluateBeats(options: EvaluateBeatsOptions): Promise<Beat
   }
 
   let ec57: BeatsEvaluation['ec57'];
+  let modelAloneEc57: BeatClassSummary | undefined;
   if (aamiModel) {
     if (!wholeRecords) notes.push('intra-patient: EC57 reference restricted to the test beats of each record (non-beat annotations kept)');
     if (outDir) await mkdir(outDir, { recursive: true });
-    const scores: Record<'aami' | 'bxb', BeatClassScore[]> = { aami: [], bxb: [] };
+    const scores: Record<'aami' | 'bxb' | 'modelAlone', BeatClassScore[]> = { aami: [], bxb: [], modelAlone: [] };
+    const clsOf = (indices: readonly number[], by: Map<number, number>): Annotation[] => indices.map((i) => {
+      const beatClass = classes[by.get(i)!] as BeatClass;
+      return { sample: dataset.sample[i], code: CLASS_CODE[beatClass], symbol: beatClass === 'S' ? 'A' : beatClass, subtype: 0, chan: 0, num: 0 };
+    });
     const lines: string[] = [];
     for (const record of records) {
       const indices = byRecord.get(record)!;
@@ -204,24 +220,24 @@ export async function evaluateBeats(options: EvaluateBeatsOptions): Promise<Beat
         const testSamples = new Set(indices.map((i) => dataset.sample[i]));
         reference = reference.filter((a) => !isBeatCode(a.code) || testSamples.has(a.sample));
       }
-      const cls: Annotation[] = indices.map((i) => {
-        const beatClass = classes[predicted.get(i)!] as BeatClass;
-        return { sample: dataset.sample[i], code: CLASS_CODE[beatClass], symbol: beatClass === 'S' ? 'A' : beatClass, subtype: 0, chan: 0, num: 0 };
-      });
+      const cls = clsOf(indices, predicted);
       if (outDir) await writeAnnotations(join(outDir, `${record}.cls`), cls);
       const matchOptions = { fsHz: header.fsHz, fromSample: 0, endSample: header.numSamples };
       scores.aami.push(scoreBeatClasses(reference, cls, { ...matchOptions, classMap: 'aami' }));
+      if (modelPredicted) scores.modelAlone.push(scoreBeatClasses(reference, clsOf(indices, modelPredicted), { ...matchOptions, classMap: 'aami' }));
       const bxbScore = scoreBeatClasses(reference, cls, { ...matchOptions, classMap: 'bxb' });
       scores.bxb.push(bxbScore);
       lines.push(formatBxbLine(record, bxbScore));
     }
     ec57 = { aami: summarizeBeatClasses(scores.aami), bxb: summarizeBeatClasses(scores.bxb), perRecordBxbLines: lines };
+    if (modelPredicted) modelAloneEc57 = summarizeBeatClasses(scores.modelAlone);
   }
 
   return {
     model: members.map((c) => c.manifest.name).join(' + '), classes, test, beats: testIndices.length, classification, classificationLeakFree, ec57, notes,
     ...(gates && afGate ? { afGateChanged: gates.afGate } : {}),
     ...(gates && templateGate ? { templateGateChanged: gates.templateGate } : {}),
+    ...(modelPredicted ? { modelAlone: { classification: confusionOf(testIndices, modelPredicted), ec57: modelAloneEc57 } } : {}),
   };
 }
 

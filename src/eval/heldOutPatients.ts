@@ -20,10 +20,8 @@ export interface HeldOutFold {
   fold: number;
   records: string[];
   beats: number;
-  /** S calls the AF gate changed (0 without the gate). */
-  afGateChanged: number;
-  /** V calls the template gate changed (0 without it). */
-  templateGateChanged: number;
+  /** Beats whose class the rules changed (0 for the model alone). */
+  changed: number;
 }
 
 /** Which of the live monitor's rules after the model run. */
@@ -39,34 +37,52 @@ export interface HeldOutPatientsScore {
   pooled: SplitMetrics;
 }
 
+/** The rows of a held-out scoring: the model alone, with the AF gate, with both gates (the live monitor). */
+export const HELD_OUT_RULES: readonly MonitorRules[] = [
+  { afGate: false, templateGate: false }, { afGate: true, templateGate: false }, { afGate: true, templateGate: true },
+];
+
 /**
- * Scores every run on its own held-out records (see the module comment). Runs must be inter-patient, validated by
- * records, each with its fold; the dataset must be the MIT-BIH reference-position dataset they were split from.
+ * Scores every run on its own held-out records (see the module comment), once per set of {@link HELD_OUT_RULES}, in
+ * that order. Runs must be inter-patient, validated by records, each with its fold; the dataset must be the MIT-BIH
+ * reference-position dataset they were split from. Each model is loaded once and runs twice (the model-alone row
+ * comes with the AF gate's evaluation).
  */
 export async function scoreHeldOutPatients(
-  runs: readonly { dir: string; manifest: ModelManifest }[], inputs: { dataset: BeatDataset; dir: string }, rules: MonitorRules,
-): Promise<HeldOutPatientsScore> {
+  runs: readonly { dir: string; manifest: ModelManifest }[], inputs: { dataset: BeatDataset; dir: string },
+): Promise<HeldOutPatientsScore[]> {
   const { dataset } = inputs;
   const beats = dataset.record.map((record, i) => ({ record, symbol: dataset.symbol[i] }));
-  const confusion = BEAT_CLASSES.map(() => BEAT_CLASSES.map(() => 0));
-  const folds: HeldOutFold[] = [];
+  const confusions = HELD_OUT_RULES.map(() => BEAT_CLASSES.map(() => BEAT_CLASSES.map(() => 0)));
+  const folds: HeldOutFold[][] = HELD_OUT_RULES.map(() => []);
   for (const { dir, manifest } of runs) {
     const t = manifest.training as { interValidation?: string; validationFold?: number | null; splitSeed?: number };
     if (manifest.protocol !== 'inter' || t.interValidation !== 'records' || typeof t.validationFold !== 'number') {
       throw new ConfigError('ECG_ERR_BAD_OPTION', `${dir}: scoring held-out patients needs an inter-patient run validated on a fold of DS1 records (train --validation records --validation-fold K)`);
     }
-    const split = splitBeats(beats, 'inter', { interValidation: 'records', validationFold: t.validationFold, ...(t.splitSeed === undefined ? {} : { seed: t.splitSeed }) });
+    const fold = t.validationFold;
+    const split = splitBeats(beats, 'inter', { interValidation: 'records', validationFold: fold, ...(t.splitSeed === undefined ? {} : { seed: t.splitSeed }) });
     const records = [...new Set(split.validation.map((i) => dataset.record[i]))].sort();
     const classifier = await loadClassifier(dir);
     try {
-      const e = await evaluateBeats({ classifier, dataset, dir: inputs.dir, test: { kind: 'records', records }, ...rules });
-      e.classification!.confusion.forEach((row, r) => row.forEach((n, c) => (confusion[r][c] += n)));
-      folds.push({ dir, fold: t.validationFold, records, beats: e.beats, afGateChanged: e.afGateChanged ?? 0, templateGateChanged: e.templateGateChanged ?? 0 });
+      const test = { kind: 'records', records } as const;
+      const [, afOnly, both] = HELD_OUT_RULES;
+      const withAf = await evaluateBeats({ classifier, dataset, dir: inputs.dir, test, ...afOnly });
+      const withBoth = await evaluateBeats({ classifier, dataset, dir: inputs.dir, test, ...both });
+      const rows = [
+        { classification: withAf.modelAlone?.classification, changed: 0 },
+        { classification: withAf.classification, changed: withAf.afGateChanged ?? 0 },
+        { classification: withBoth.classification, changed: (withBoth.afGateChanged ?? 0) + (withBoth.templateGateChanged ?? 0) },
+      ];
+      rows.forEach(({ classification, changed }, k) => {
+        classification!.confusion.forEach((row, r) => row.forEach((n, c) => (confusions[k][r][c] += n)));
+        folds[k].push({ dir, fold, records, beats: withAf.beats, changed });
+      });
     } finally {
       classifier.model.dispose();
     }
   }
-  return { rules, folds, pooled: metricsFromConfusion(confusion, BEAT_CLASSES, macroClassesFor(BEAT_CLASSES)) };
+  return HELD_OUT_RULES.map((rules, k) => ({ rules, folds: folds[k], pooled: metricsFromConfusion(confusions[k], BEAT_CLASSES, macroClassesFor(BEAT_CLASSES)) }));
 }
 
 /** The pooled figures of each set of rules, one line each, as a text table. */
@@ -77,7 +93,7 @@ export function formatHeldOutPatients(scores: readonly HeldOutPatientsScore[]): 
   for (const s of scores) {
     const p = s.pooled;
     const rules = [s.rules.afGate ? 'AF gate' : '', s.rules.templateGate ? 'template gate' : ''].filter(Boolean).join(' + ') || 'none';
-    lines.push(`${rules.padEnd(25)}${String(p.count).padStart(8)}${String(s.folds.reduce((n, f) => n + f.afGateChanged + f.templateGateChanged, 0)).padStart(9)}${pct(p.accuracy).padStart(10)}${p.macroF1.toFixed(4).padStart(10)}   ${['N', 'S', 'V', 'F'].map((c) => `${pct(p.perClass[c]?.se)} / ${pct(p.perClass[c]?.ppv)}`.padEnd(16)).join('')}`);
+    lines.push(`${rules.padEnd(25)}${String(p.count).padStart(8)}${String(s.folds.reduce((n, f) => n + f.changed, 0)).padStart(9)}${pct(p.accuracy).padStart(10)}${p.macroF1.toFixed(4).padStart(10)}   ${['N', 'S', 'V', 'F'].map((c) => `${pct(p.perClass[c]?.se)} / ${pct(p.perClass[c]?.ppv)}`.padEnd(16)).join('')}`);
   }
   return lines.join('\n') + '\n';
 }

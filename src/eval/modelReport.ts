@@ -142,8 +142,6 @@ export interface ReportRun {
   plot?: string;
   /** What the reader must know beyond evaluateBeats's notes (e.g. a dataset other than the one the model was trained on). */
   warnings: string[];
-  /** The model's own classes, without the live monitor's rules after it (`eval beats --no-af-gate --no-template-gate`); only where they ran. */
-  modelAlone?: { macroF1?: number; ec57?: BeatClassSummary };
 }
 
 export interface ModelReport {
@@ -266,10 +264,6 @@ export async function buildModelReport(options: BuildModelReportOptions): Promis
         warnings.push(`trained on dataset ${model.datasetHash.slice(0, 19)}, scored on ${inputs.dataset.hash.slice(0, 19)}: the test split may hold training beats`);
       }
       const run: ReportRun = { model: model.name, protocol: model.protocol, positions, description: inputs.description, command, evaluation, warnings };
-      if (evaluation.afGateChanged !== undefined || evaluation.templateGateChanged !== undefined) {
-        const alone = await evaluateBeats({ classifier, dataset: inputs.dataset, dir: inputs.dir, test: inputs.test, afGate: false, templateGate: false });
-        run.modelAlone = { macroF1: alone.classification?.macroF1, ec57: alone.ec57?.aami };
-      }
       if (plotsDir) run.plot = await writePlot(plotsDir, run);
       runs.push(run);
     } finally {
@@ -372,10 +366,11 @@ export function formatModelReport(report: ModelReport, options: FormatReportOpti
       rows.push(['SVEB Se / +P, literature map', (r) => grossCell(r.evaluation.ec57?.aami, 'sveb')]);
       rows.push(["SVEB Se / +P, bxb's map", (r) => grossCell(r.evaluation.ec57?.bxb, 'sveb')]);
     }
-    if (runs.some((r) => r.modelAlone)) {
-      rows.push(['model alone (no gates): macro F1', (r) => formatF1(r.modelAlone?.macroF1)]);
-      rows.push(['model alone: VEB Se / +P', (r) => grossCell(r.modelAlone?.ec57, 'veb')]);
-      rows.push(['model alone: SVEB Se / +P', (r) => grossCell(r.modelAlone?.ec57, 'sveb')]);
+    // The model's own classes (`eval beats --no-af-gate --no-template-gate`), where the rules after it ran.
+    if (runs.some((r) => r.evaluation.modelAlone)) {
+      rows.push(['model alone (no gates): macro F1', (r) => formatF1(r.evaluation.modelAlone?.classification?.macroF1)]);
+      rows.push(['model alone: VEB Se / +P', (r) => grossCell(r.evaluation.modelAlone?.ec57, 'veb')]);
+      rows.push(['model alone: SVEB Se / +P', (r) => grossCell(r.evaluation.modelAlone?.ec57, 'sveb')]);
     }
     const info = (r: ReportRun): ReportModel | undefined => modelByName.get(r.model);
     rows.push(['model kind', (r) => `${info(r)?.kind ?? DASH}${info(r)?.usesRr === false ? ' (no RR)' : ''}`]);

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DS1_RECORDS, DS2_RECORDS } from '../../src/dataset/aamiClasses.js';
 import { splitBeats } from '../../src/dataset/splits.js';
 import { ConfigError } from '../../src/errors.js';
-import { formatHeldOutPatients, scoreHeldOutPatients } from '../../src/eval/heldOutPatients.js';
+import { formatHeldOutPatients, HELD_OUT_RULES, scoreHeldOutPatients } from '../../src/eval/heldOutPatients.js';
 import { trySetBackend } from '../../src/model/backend.js';
 import { loadDataset, syntheticDataset, writeDataset, type BeatDataset } from '../../src/model/dataset.js';
 import { loadManifest, type ModelManifest } from '../../src/model/modelIo.js';
@@ -40,7 +40,9 @@ describe.skipIf(skipWithoutMitdb())('scoreHeldOutPatients', () => {
   });
 
   it("scores each fold's model on its own held-out records and sums the matrices", async () => {
-    const score = await scoreHeldOutPatients(runs, { dataset, dir: MITDB_DIR }, { afGate: false, templateGate: false });
+    const scores = await scoreHeldOutPatients(runs, { dataset, dir: MITDB_DIR });
+    expect(scores.map((x) => x.rules)).toEqual(HELD_OUT_RULES);
+    const [score, gated] = scores;
     const beats = dataset.record.map((record, i) => ({ record, symbol: dataset.symbol[i] }));
     const expected = [0, 1, 2, 3, 4].map(() => [0, 0, 0, 0, 0]);
     for (const [k, fold] of score.folds.entries()) {
@@ -60,13 +62,12 @@ describe.skipIf(skipWithoutMitdb())('scoreHeldOutPatients', () => {
     expect(score.folds[0].records).not.toEqual(score.folds[1].records);
     expect(score.pooled.confusion).toEqual(expected);
     // Regular synthetic RR: the AF gate finds no AF and changes nothing.
-    const gated = await scoreHeldOutPatients(runs, { dataset, dir: MITDB_DIR }, { afGate: true, templateGate: false });
     expect(gated.pooled.confusion).toEqual(expected);
-    expect(formatHeldOutPatients([score, gated])).toMatch(/\nnone {21}\s+\d+\s+0\s+[\d.]+\s+0\.\d{4}.*\nAF gate {18}\s+\d+\s+0\s/s);
+    expect(formatHeldOutPatients(scores)).toMatch(/\nnone {21}\s+\d+\s+0\s+[\d.]+\s+0\.\d{4}.*\nAF gate {18}\s+\d+\s+0\s/s);
   });
 
   it('refuses a run that was not validated on a patient fold', async () => {
     const byBeats = { ...runs[0], manifest: { ...runs[0].manifest, training: { ...runs[0].manifest.training, interValidation: 'beats' } } };
-    await expect(scoreHeldOutPatients([byBeats], { dataset, dir: MITDB_DIR }, { afGate: true, templateGate: true })).rejects.toThrow(ConfigError);
+    await expect(scoreHeldOutPatients([byBeats], { dataset, dir: MITDB_DIR })).rejects.toThrow(ConfigError);
   });
 });

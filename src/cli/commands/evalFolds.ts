@@ -37,10 +37,7 @@ export function evalFoldsCommand(io: CliIo): Command {
         await initBackend(undefined, io.env);
         const splitSeed = runs[0].manifest.training.splitSeed;
         const inputs = await prepareEvaluationInputs({ protocol: 'inter', positions: 'reference', splitSeed: typeof splitSeed === 'number' ? splitSeed : undefined, env: io.env });
-        const scores = [];
-        for (const rules of [{ afGate: false, templateGate: false }, { afGate: true, templateGate: false }, { afGate: true, templateGate: true }]) {
-          scores.push(await scoreHeldOutPatients(runs, inputs, rules));
-        }
+        const scores = await scoreHeldOutPatients(runs, inputs);
         io.stdout.write(formatHeldOutPatients(scores));
         heldOut = scores;
       }
