@@ -1,6 +1,6 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { from, lastValueFrom, toArray, type OperatorFunction } from 'rxjs';
+import { from, lastValueFrom, toArray } from 'rxjs';
 import { splitBeats, type Protocol, type ProtocolSplit } from '../dataset/splits.js';
 import { ConfigError } from '../errors.js';
 import type { BeatDataset } from '../model/dataset.js';
@@ -8,9 +8,7 @@ import { argmaxRows, classifyBatch, type Classifier } from '../model/predict.js'
 import type { ModelManifest, SplitMetrics } from '../model/modelIo.js';
 import { macroClassesFor, metricsFromConfusion } from '../model/train.js';
 import { featureColumns, selectColumns } from '../pipeline/beatFeatures.js';
-import { detectAtrialFibrillation } from '../pipeline/detectAtrialFibrillation.js';
-import { gateSvebInAtrialFibrillation } from '../pipeline/gateSvebInAtrialFibrillation.js';
-import { gateVebByTemplate } from '../pipeline/gateVebByTemplate.js';
+import { ruleStages, type MonitorRules } from '../pipeline/rulesAfterModel.js';
 import { BEAT_CLASSES, type BeatClass, type BeatClassification } from '../types.js';
 import { isBeatCode, symbolToCode } from '../wfdb/annotationCodes.js';
 import { readAnnotations, writeAnnotations, type Annotation } from '../wfdb/annotations.js';
@@ -242,19 +240,15 @@ export async function evaluateBeats(options: EvaluateBeatsOptions): Promise<Beat
 }
 
 /** Beats each rule after the model changed. */
-interface RuleChanges {
-  afGate: number;
-  templateGate: number;
-}
+type RuleChanges = Record<keyof MonitorRules, number>;
 
 /**
  * Replays one record's classified beats, in time order, through the rules the live monitor runs after the model
- * (serve: detectAtrialFibrillation -> gateSvebInAtrialFibrillation -> gateVebByTemplate), writes the final classes
- * into `predicted`, and counts what each rule changed.
+ * (ruleStages: the same stages as serve), writes the final classes into `predicted`, and counts what each rule changed.
  */
 async function replayRules(
   record: string, fsHz: number, indices: readonly number[], dataset: BeatDataset,
-  probabilitiesOf: (i: number) => number[], predicted: Map<number, number>, rules: { afGate: boolean; templateGate: boolean },
+  probabilitiesOf: (i: number) => number[], predicted: Map<number, number>, rules: MonitorRules,
 ): Promise<RuleChanges> {
   const L = dataset.windowLength;
   let beats: BeatClassification[] = indices.map((i) => ({
@@ -263,13 +257,11 @@ async function replayRules(
     window: { samples: dataset.windows.subarray(i * L, (i + 1) * L), samplesBefore: dataset.samplesBefore, paddedSamples: 0, fsHz: dataset.fsHz },
   }));
   const changes: RuleChanges = { afGate: 0, templateGate: 0 };
-  const apply = async (rule: keyof RuleChanges, stage: OperatorFunction<BeatClassification, BeatClassification>) => {
+  for (const { rule, stage } of ruleStages(rules)) {
     const next = await lastValueFrom(from(beats).pipe(stage, toArray()));
     changes[rule] = next.filter((beat, k) => beat.beatClass !== beats[k].beatClass).length;
     beats = next;
-  };
-  if (rules.afGate) await apply('afGate', (beats$) => beats$.pipe(detectAtrialFibrillation(), gateSvebInAtrialFibrillation()));
-  if (rules.templateGate) await apply('templateGate', gateVebByTemplate());
+  }
   beats.forEach((beat, k) => predicted.set(indices[k], BEAT_CLASSES.indexOf(beat.beatClass)));
   return changes;
 }

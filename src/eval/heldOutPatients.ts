@@ -12,6 +12,7 @@ import type { BeatDataset } from '../model/dataset.js';
 import type { ModelManifest, SplitMetrics } from '../model/modelIo.js';
 import { loadClassifier } from '../model/predict.js';
 import { macroClassesFor, metricsFromConfusion } from '../model/train.js';
+import type { MonitorRules } from '../pipeline/rulesAfterModel.js';
 import { BEAT_CLASSES } from '../types.js';
 import { evaluateBeats } from './beatsEvaluation.js';
 
@@ -24,11 +25,6 @@ export interface HeldOutFold {
   changed: number;
 }
 
-/** Which of the live monitor's rules after the model run. */
-export interface MonitorRules {
-  afGate: boolean;
-  templateGate: boolean;
-}
 
 export interface HeldOutPatientsScore {
   rules: MonitorRules;

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { InvalidArgumentError, Option, type Command } from 'commander';
-import { identity, lastValueFrom, map, type Observable } from 'rxjs';
+import { lastValueFrom, map, type Observable } from 'rxjs';
 import { defaultModelDir, mitdbDir } from '../../config.js';
 import { log } from '../../log.js';
 import { monitorPipeline } from '../../pipeline/monitorPipeline.js';
@@ -59,18 +59,15 @@ export function serveCommand(io: CliIo): Command {
       let lines$: Observable<string>;
       if (flags.classify && existsSync(join(flags.model, 'model.json'))) {
         // TensorFlow.js loads only when there is something to classify.
-        const [{ initBackend }, { loadClassifier }, { classifyBeats }, { detectAtrialFibrillation }, { gateSvebInAtrialFibrillation }, { gateVebByTemplate }] = await Promise.all([
-          import('../../model/backend.js'), import('../../model/predict.js'), import('../../pipeline/classifyBeats.js'),
-          import('../../pipeline/detectAtrialFibrillation.js'), import('../../pipeline/gateSvebInAtrialFibrillation.js'), import('../../pipeline/gateVebByTemplate.js'),
+        const [{ initBackend }, { loadClassifier }, { classifyBeats }, { rulesAfterModel }] = await Promise.all([
+          import('../../model/backend.js'), import('../../model/predict.js'), import('../../pipeline/classifyBeats.js'), import('../../pipeline/rulesAfterModel.js'),
         ]);
         await initBackend(undefined, io.env);
         const classifier = await loadClassifier(flags.model);
         log.info({ model: flags.model }, 'classifying beats');
         lines$ = beats$.pipe(
           classifyBeats(classifier),
-          detectAtrialFibrillation(), // rhythm from the RR intervals between non-V beats
-          flags.afGate ? gateSvebInAtrialFibrillation() : identity,
-          flags.templateGate ? gateVebByTemplate() : identity, // a V call like the usual non-V beat is not V
+          rulesAfterModel({ afGate: flags.afGate, templateGate: flags.templateGate }), // rhythm; S in AF, V like the usual beat
           map((c) => encodeBeatMessage(classifiedBeatMessage(c))),
         );
       } else {
