@@ -12,7 +12,7 @@ import { ruleStages, type MonitorRules } from '../pipeline/rulesAfterModel.js';
 import { BEAT_CLASSES, type BeatClass, type BeatClassification } from '../types.js';
 import { isBeatCode, symbolToCode } from '../wfdb/annotationCodes.js';
 import { readAnnotations, writeAnnotations, type Annotation } from '../wfdb/annotations.js';
-import { readHeader } from '../wfdb/header.js';
+import { readHeader, type RecordHeader } from '../wfdb/header.js';
 import { scoreBeatClasses, summarizeBeatClasses, type BeatClassSummary, formatBxbLine, type BeatClassScore } from './beats.js';
 
 /**
@@ -153,8 +153,12 @@ export async function evaluateBeats(options: EvaluateBeatsOptions): Promise<Beat
     else byRecord.set(dataset.record[i], [i]);
   }
   const records = [...byRecord.keys()].sort();
-  const headers = new Map<string, Awaited<ReturnType<typeof readHeader>>>();
-  for (const record of records) headers.set(record, await readHeader(join(dir, `${record}.hea`)));
+  // Headers are read once, by the rules or by EC57, whichever needs one first (a seed-protocol model needs none).
+  const headers = new Map<string, Promise<RecordHeader>>();
+  const headerOf = (record: string): Promise<RecordHeader> => {
+    if (!headers.has(record)) headers.set(record, readHeader(join(dir, `${record}.hea`)));
+    return headers.get(record)!;
+  };
   const afGate = options.afGate ?? true;
   const templateGate = options.templateGate ?? true;
   let gates: RuleChanges | undefined;
@@ -168,7 +172,7 @@ export async function evaluateBeats(options: EvaluateBeatsOptions): Promise<Beat
       const probabilitiesOf = (i: number) => Array.from(probabilities.subarray(rowOf.get(i)! * classes.length, (rowOf.get(i)! + 1) * classes.length));
       for (const record of records) {
         const indices = [...byRecord.get(record)!].sort((a, b) => dataset.sample[a] - dataset.sample[b]);
-        const changed = await replayRules(record, headers.get(record)!.fsHz, indices, dataset, probabilitiesOf, predicted, { afGate, templateGate });
+        const changed = await replayRules(record, (await headerOf(record)).fsHz, indices, dataset, probabilitiesOf, predicted, { afGate, templateGate });
         gates.afGate += changed.afGate;
         gates.templateGate += changed.templateGate;
       }
@@ -212,7 +216,7 @@ export async function evaluateBeats(options: EvaluateBeatsOptions): Promise<Beat
     const lines: string[] = [];
     for (const record of records) {
       const indices = byRecord.get(record)!;
-      const header = headers.get(record)!;
+      const header = await headerOf(record);
       let reference = await readAnnotations(join(dir, `${record}.${annotator}`));
       if (!wholeRecords) {
         const testSamples = new Set(indices.map((i) => dataset.sample[i]));
