@@ -112,7 +112,7 @@ export interface BeatClassification {
   model: string;
   /** The rhythm around this beat, once detectAtrialFibrillation has run. */
   rhythm?: RhythmAssessment;
-  /** The model's own class, when a rule after the model (gateSvebInAtrialFibrillation, gateVebByTemplate) changed `beatClass`. */
+  /** The model's own class, when a rule after the model (gateSvebInAtrialFibrillation, gateVebByTemplate, gateVebByTiming) changed `beatClass`. */
   modelClass?: BeatClass;
   /**
    * The window the model saw (the BeatWindow's samples, not a copy), for rules that look at the beat again
@@ -121,6 +121,8 @@ export interface BeatClassification {
   window?: Pick<BeatWindow, 'samples' | 'samplesBefore' | 'paddedSamples' | 'fsHz'>;
   /** QRS correlation with the stream's usual non-V beat, once gateVebByTemplate has run (NaN before its template exists). */
   usualBeatQrsCorrelation?: number;
+  /** The window's RR intervals (the BeatWindow's, not a copy), for rules that look at timing (gateVebByTiming); classifyBeats sets it. */
+  rr?: RrFeatures;
 }
 
 /**

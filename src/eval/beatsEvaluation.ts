@@ -8,6 +8,7 @@ import { argmaxRows, classifyBatch, type Classifier } from '../model/predict.js'
 import type { ModelManifest, SplitMetrics } from '../model/modelIo.js';
 import { macroClassesFor, metricsFromConfusion } from '../model/train.js';
 import { featureColumns, selectColumns } from '../pipeline/beatFeatures.js';
+import { rrFeaturesFromRow } from '../pipeline/rrFeatures.js';
 import { ruleStages, type MonitorRules } from '../pipeline/rulesAfterModel.js';
 import { BEAT_CLASSES, type BeatClass, type BeatClassification } from '../types.js';
 import { isBeatCode, symbolToCode } from '../wfdb/annotationCodes.js';
@@ -46,6 +47,8 @@ export interface EvaluateBeatsOptions {
   afGate?: boolean;
   /** Run gateVebByTemplate after it, as `serve` does (the same conditions). Default true. */
   templateGate?: boolean;
+  /** Run gateVebByTiming after that, as `serve` does (the same conditions). Default true. */
+  timingGate?: boolean;
 }
 
 export interface BeatsEvaluation {
@@ -61,10 +64,8 @@ export interface BeatsEvaluation {
   ec57?: { aami: BeatClassSummary; bxb: BeatClassSummary; perRecordBxbLines: string[] };
   /** Notes on how the figures were made, for the reader of the JSON. */
   notes: string[];
-  /** Beats whose class the AF gate changed (S calls in detected atrial fibrillation); absent when the gate did not run. */
-  afGateChanged?: number;
-  /** Beats whose class the template gate changed (V calls like the stream's usual beat); absent when it did not run. */
-  templateGateChanged?: number;
+  /** Beats whose class each rule after the model changed, for the rules that ran. */
+  ruleChanges?: Partial<RuleChanges>;
   /**
    * The model's own classes, scored the same way before the rules changed any (per beat, and EC57 under the
    * literature's map); present when the rules ran. The same probabilities: the model does not run twice.
@@ -159,25 +160,23 @@ export async function evaluateBeats(options: EvaluateBeatsOptions): Promise<Beat
     if (!headers.has(record)) headers.set(record, readHeader(join(dir, `${record}.hea`)));
     return headers.get(record)!;
   };
-  const afGate = options.afGate ?? true;
-  const templateGate = options.templateGate ?? true;
-  let gates: RuleChanges | undefined;
+  const rules: MonitorRules = { afGate: options.afGate ?? true, templateGate: options.templateGate ?? true, timingGate: options.timingGate ?? true };
+  const rulesOn = RULE_NAMES.filter((rule) => rules[rule]);
+  let ruleChanges: Partial<RuleChanges> | undefined;
   let modelPredicted: Map<number, number> | undefined;
-  if (afGate || templateGate) {
-    if (!aamiModel || !wholeRecords) notes.push('rules after the model (AF gate, template gate) not applied: they need AAMI classes and whole records in time order');
+  if (rulesOn.length > 0) {
+    if (!aamiModel || !wholeRecords) notes.push('rules after the model (AF gate, template gate, timing gate) not applied: they need AAMI classes and whole records in time order');
     else {
-      gates = { afGate: 0, templateGate: 0 };
+      ruleChanges = Object.fromEntries(rulesOn.map((rule) => [rule, 0]));
       modelPredicted = new Map(predicted);
       const rowOf = new Map(unique.map((i, k) => [i, k]));
       const probabilitiesOf = (i: number) => Array.from(probabilities.subarray(rowOf.get(i)! * classes.length, (rowOf.get(i)! + 1) * classes.length));
       for (const record of records) {
         const indices = [...byRecord.get(record)!].sort((a, b) => dataset.sample[a] - dataset.sample[b]);
-        const changed = await replayRules(record, (await headerOf(record)).fsHz, indices, dataset, probabilitiesOf, predicted, { afGate, templateGate });
-        gates.afGate += changed.afGate;
-        gates.templateGate += changed.templateGate;
+        const changed = await replayRules(record, (await headerOf(record)).fsHz, indices, dataset, probabilitiesOf, predicted, rules);
+        for (const rule of rulesOn) ruleChanges[rule]! += changed[rule];
       }
-      if (afGate) notes.push(`AF gate (detectAtrialFibrillation + gateSvebInAtrialFibrillation, as the live monitor): ${gates.afGate} S calls in detected atrial fibrillation took their next most probable class`);
-      if (templateGate) notes.push(`template gate (gateVebByTemplate, as the live monitor): ${gates.templateGate} V calls whose QRS matched the stream's usual non-V beat took their next most probable class`);
+      for (const rule of rulesOn) notes.push(RULE_NOTES[rule](ruleChanges[rule]!));
     }
   }
 
@@ -237,14 +236,22 @@ export async function evaluateBeats(options: EvaluateBeatsOptions): Promise<Beat
 
   return {
     model: members.map((c) => c.manifest.name).join(' + '), classes, test, beats: testIndices.length, classification, classificationLeakFree, ec57, notes,
-    ...(gates && afGate ? { afGateChanged: gates.afGate } : {}),
-    ...(gates && templateGate ? { templateGateChanged: gates.templateGate } : {}),
+    ...(ruleChanges ? { ruleChanges } : {}),
     ...(modelPredicted ? { modelAlone: { classification: confusionOf(testIndices, modelPredicted), ec57: modelAloneEc57 } } : {}),
   };
 }
 
 /** Beats each rule after the model changed. */
-type RuleChanges = Record<keyof MonitorRules, number>;
+export type RuleChanges = Record<keyof MonitorRules, number>;
+
+const RULE_NAMES = ['afGate', 'templateGate', 'timingGate'] as const satisfies readonly (keyof MonitorRules)[];
+
+/** What each rule did, in words, for the evaluation's notes. */
+const RULE_NOTES: Record<keyof MonitorRules, (changed: number) => string> = {
+  afGate: (n) => `AF gate (detectAtrialFibrillation + gateSvebInAtrialFibrillation, as the live monitor): ${n} S calls in detected atrial fibrillation took their next most probable class`,
+  templateGate: (n) => `template gate (gateVebByTemplate, as the live monitor): ${n} V calls whose QRS matched the stream's usual non-V beat took their next most probable class`,
+  timingGate: (n) => `timing gate (gateVebByTiming, as the live monitor): ${n} V calls on time and without a pause after them, after a non-V beat, took their next most probable class`,
+};
 
 /**
  * Replays one record's classified beats, in time order, through the rules the live monitor runs after the model
@@ -255,12 +262,14 @@ async function replayRules(
   probabilitiesOf: (i: number) => number[], predicted: Map<number, number>, rules: MonitorRules,
 ): Promise<RuleChanges> {
   const L = dataset.windowLength;
+  const F = dataset.featureCount;
   let beats: BeatClassification[] = indices.map((i) => ({
     streamId: record, sampleIndex: dataset.sample[i], fsHz, beatClass: BEAT_CLASSES[predicted.get(i)!], probabilities: probabilitiesOf(i), model: '',
     // The dataset does not record padding; its windows are cut at the dataset's rate (360 Hz) whatever the record's.
     window: { samples: dataset.windows.subarray(i * L, (i + 1) * L), samplesBefore: dataset.samplesBefore, paddedSamples: 0, fsHz: dataset.fsHz },
+    rr: rrFeaturesFromRow(dataset.features.subarray(i * F, (i + 1) * F), dataset.featureNames),
   }));
-  const changes: RuleChanges = { afGate: 0, templateGate: 0 };
+  const changes: RuleChanges = { afGate: 0, templateGate: 0, timingGate: 0 };
   for (const { rule, stage } of ruleStages(rules)) {
     const next = await lastValueFrom(from(beats).pipe(stage, toArray()));
     changes[rule] = next.filter((beat, k) => beat.beatClass !== beats[k].beatClass).length;

@@ -3,7 +3,7 @@
  * --validation-fold k`) classifies the DS1 records held out of its training through {@link evaluateBeats} — the code
  * of `eval beats` — and the folds' confusion matrices are summed. The manifests' validation figures (`eval folds`)
  * are per beat and without the rules that need whole records in time order; this gives the out-of-sample figures of
- * the live monitor's rules after the model (AF gate, template gate) on patients the models never saw, with and without
+ * the live monitor's rules after the model (AF gate, template gate, timing gate) on patients the models never saw, with and without
  * them, without looking at DS2.
  */
 import { splitBeats } from '../dataset/splits.js';
@@ -14,7 +14,7 @@ import { loadClassifier } from '../model/predict.js';
 import { macroClassesFor, metricsFromConfusion } from '../model/train.js';
 import type { MonitorRules } from '../pipeline/rulesAfterModel.js';
 import { BEAT_CLASSES } from '../types.js';
-import { evaluateBeats } from './beatsEvaluation.js';
+import { evaluateBeats, type BeatsEvaluation } from './beatsEvaluation.js';
 
 export interface HeldOutFold {
   dir: string;
@@ -33,16 +33,19 @@ export interface HeldOutPatientsScore {
   pooled: SplitMetrics;
 }
 
-/** The rows of a held-out scoring: the model alone, with the AF gate, with both gates (the live monitor). */
+/** The rows of a held-out scoring: the model alone, then the rules added one by one in the monitor's order (the last row is the live monitor). */
 export const HELD_OUT_RULES: readonly MonitorRules[] = [
-  { afGate: false, templateGate: false }, { afGate: true, templateGate: false }, { afGate: true, templateGate: true },
+  { afGate: false, templateGate: false, timingGate: false },
+  { afGate: true, templateGate: false, timingGate: false },
+  { afGate: true, templateGate: true, timingGate: false },
+  { afGate: true, templateGate: true, timingGate: true },
 ];
 
 /**
  * Scores every run on its own held-out records (see the module comment), once per set of {@link HELD_OUT_RULES}, in
  * that order. Runs must be inter-patient, validated by records, each with its fold; the dataset must be the MIT-BIH
- * reference-position dataset they were split from. Each model is loaded once and runs twice (the model-alone row
- * comes with the AF gate's evaluation).
+ * reference-position dataset they were split from. Each model is loaded once and runs once per row with rules (the
+ * model-alone row comes with the AF gate's evaluation).
  */
 export async function scoreHeldOutPatients(
   runs: readonly { dir: string; manifest: ModelManifest }[], inputs: { dataset: BeatDataset; dir: string },
@@ -62,17 +65,15 @@ export async function scoreHeldOutPatients(
     const classifier = await loadClassifier(dir);
     try {
       const test = { kind: 'records', records } as const;
-      const [, afOnly, both] = HELD_OUT_RULES;
-      const withAf = await evaluateBeats({ classifier, dataset, dir: inputs.dir, test, ...afOnly });
-      const withBoth = await evaluateBeats({ classifier, dataset, dir: inputs.dir, test, ...both });
+      const evaluations: BeatsEvaluation[] = [];
+      for (const rules of HELD_OUT_RULES.slice(1)) evaluations.push(await evaluateBeats({ classifier, dataset, dir: inputs.dir, test, ...rules }));
       const rows = [
-        { classification: withAf.modelAlone?.classification, changed: 0 },
-        { classification: withAf.classification, changed: withAf.afGateChanged ?? 0 },
-        { classification: withBoth.classification, changed: (withBoth.afGateChanged ?? 0) + (withBoth.templateGateChanged ?? 0) },
+        { classification: evaluations[0].modelAlone?.classification, changed: 0 },
+        ...evaluations.map((e) => ({ classification: e.classification, changed: Object.values(e.ruleChanges ?? {}).reduce((a, b) => a + b, 0) })),
       ];
       rows.forEach(({ classification, changed }, k) => {
         classification!.confusion.forEach((row, r) => row.forEach((n, c) => (confusions[k][r][c] += n)));
-        folds[k].push({ dir, fold, records, beats: withAf.beats, changed });
+        folds[k].push({ dir, fold, records, beats: evaluations[0].beats, changed });
       });
     } finally {
       classifier.model.dispose();
@@ -85,10 +86,10 @@ export async function scoreHeldOutPatients(
 export function formatHeldOutPatients(scores: readonly HeldOutPatientsScore[]): string {
   const pct = (v: number | undefined) => (v === undefined || Number.isNaN(v) ? '–' : (v * 100).toFixed(2));
   const lines = ['', `held-out patients, each fold's model on its own held-out records (${scores[0]?.folds.map((f) => f.records.join(' ')).join('; ')}), pooled:`];
-  lines.push(`${'rules after the model'.padEnd(25)}${'beats'.padStart(8)}${'changed'.padStart(9)}${'accuracy'.padStart(10)}${'macro F1'.padStart(10)}   ${['N', 'S', 'V', 'F'].map((c) => `${c} Se / +P`.padEnd(16)).join('')}`);
+  lines.push(`${'gates after the model'.padEnd(25)}${'beats'.padStart(8)}${'changed'.padStart(9)}${'accuracy'.padStart(10)}${'macro F1'.padStart(10)}   ${['N', 'S', 'V', 'F'].map((c) => `${c} Se / +P`.padEnd(16)).join('')}`);
   for (const s of scores) {
     const p = s.pooled;
-    const rules = [s.rules.afGate ? 'AF gate' : '', s.rules.templateGate ? 'template gate' : ''].filter(Boolean).join(' + ') || 'none';
+    const rules = [s.rules.afGate ? 'AF' : '', s.rules.templateGate ? 'template' : '', s.rules.timingGate ? 'timing' : ''].filter(Boolean).join(' + ') || 'none';
     lines.push(`${rules.padEnd(25)}${String(p.count).padStart(8)}${String(s.folds.reduce((n, f) => n + f.changed, 0)).padStart(9)}${pct(p.accuracy).padStart(10)}${p.macroF1.toFixed(4).padStart(10)}   ${['N', 'S', 'V', 'F'].map((c) => `${pct(p.perClass[c]?.se)} / ${pct(p.perClass[c]?.ppv)}`.padEnd(16)).join('')}`);
   }
   return lines.join('\n') + '\n';

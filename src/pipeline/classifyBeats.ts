@@ -38,6 +38,7 @@ export function classifyBeats(classifier: Classifier): OperatorFunction<BeatWind
       streamId: beat.streamId, sampleIndex: beat.sampleIndex, fsHz: beat.fsHz,
       beatClass: BEAT_CLASSES[best] as BeatClass, probabilities, model,
       window: { samples: beat.samples, samplesBefore: beat.samplesBefore, paddedSamples: beat.paddedSamples, fsHz: beat.fsHz },
+      rr: beat.rr,
     };
   });
 }

@@ -26,3 +26,17 @@ export function rrFeatureVector(rr: RrFeatures, out = new Float32Array(RR_FEATUR
   out[offset + 8] = ratio(rr.localVariationRrMs, rr.localMeanRrMs);
   return out;
 }
+
+/**
+ * The RR intervals back from a stored feature row (a dataset's, whose columns are `featureNames`), for replaying
+ * stored beats through rules that read `rr`; undefined when the row lacks an RR column.
+ */
+export function rrFeaturesFromRow(row: ArrayLike<number>, featureNames: readonly string[]): RrFeatures | undefined {
+  const columns = RR_FEATURE_NAMES.map((name) => featureNames.indexOf(name));
+  if (columns.some((k) => k < 0)) return undefined;
+  const [previousRrS, nextRrS, localMeanRrS, recordMeanRrS, , , , , localVariationOverLocal] = columns.map((k) => row[k]);
+  return {
+    previousRrMs: previousRrS * 1000, nextRrMs: nextRrS * 1000, localMeanRrMs: localMeanRrS * 1000, recordMeanRrMs: recordMeanRrS * 1000,
+    localVariationRrMs: localVariationOverLocal * localMeanRrS * 1000,
+  };
+}

@@ -60,21 +60,21 @@ describe.skipIf(skipWithoutMitdb())('ecg-monitor serve', () => {
     }
   });
 
-  it('marks atrial fibrillation and gates S calls there, unless --no-af-gate; the template gate after it (record 221, AF throughout)', async () => {
+  it('marks atrial fibrillation and gates S calls there, unless --no-af-gate; the V gates after it (record 221, AF throughout)', async () => {
     const args = ['serve', '--record', '221', '--speed', '0', '--to-s', '240', '--model', await tinyModel()];
     const linesOf = async (extra: string[]) => {
       const io = fakeIo();
       expect(await main([...args, ...extra], io)).toBe(0);
       return io.out().trim().split('\n').map((l) => decodeBeatMessage(l));
     };
-    const gated = await linesOf(['--no-template-gate']);
-    const plain = await linesOf(['--no-af-gate', '--no-template-gate']);
+    const gated = await linesOf(['--no-template-gate', '--no-timing-gate']);
+    const plain = await linesOf(['--no-af-gate', '--no-template-gate', '--no-timing-gate']);
     expect(gated.filter((l) => l.atrialFibrillation).length).toBeGreaterThan(gated.length / 2);
     expect(gated.some((l) => l.atrialFibrillation && l.beatClass === 'S')).toBe(false);
     expect(gated.some((l) => l.modelClass === 'S')).toBe(true);
     expect(plain.some((l) => 'modelClass' in l)).toBe(false);
     gated.forEach((l, i) => expect(l.modelClass ?? l.beatClass).toBe(plain[i].beatClass));
-    // With both rules (the default), every changed beat was an S or a V call of the model.
+    // With all the rules (the default), every changed beat was an S or a V call of the model.
     const both = await linesOf([]);
     both.forEach((l, i) => expect(l.modelClass ?? l.beatClass).toBe(plain[i].beatClass));
     expect(both.filter((l) => l.modelClass).every((l) => ['S', 'V'].includes(l.modelClass!) && l.beatClass !== l.modelClass)).toBe(true);

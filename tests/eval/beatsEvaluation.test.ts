@@ -1,11 +1,12 @@
 import { cp, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DS1_RECORDS, DS2_RECORDS } from '../../src/dataset/aamiClasses.js';
 import { buildDataset } from '../../src/dataset/buildDataset.js';
 import { scoreBeatClasses } from '../../src/eval/beats.js';
-import { evaluateBeats } from '../../src/eval/beatsEvaluation.js';
+import { evaluateBeats, type BeatsEvaluation } from '../../src/eval/beatsEvaluation.js';
 import { confusionMatrixSvg } from '../../src/eval/confusionPlot.js';
 import { trySetBackend } from '../../src/model/backend.js';
 import { loadDataset, syntheticDataset, writeDataset, type BeatDataset } from '../../src/model/dataset.js';
@@ -26,6 +27,9 @@ describe.skipIf(skipWithoutMitdb())('evaluateBeats (MIT-BIH 100, 232 and a tiny 
   let classifier: Classifier;
   let dataset: BeatDataset;
   const records = ['100', '232'];
+  const noRules = { afGate: false, templateGate: false, timingGate: false } as const;
+  const V = BEAT_CLASSES.indexOf('V');
+  const columnOf = (e: BeatsEvaluation, c: number) => e.classification!.confusion.reduce((sum, row) => sum + row[c], 0);
 
   beforeAll(async () => {
     expect(await trySetBackend('wasm')).toBe(true);
@@ -70,7 +74,7 @@ describe.skipIf(skipWithoutMitdb())('evaluateBeats (MIT-BIH 100, 232 and a tiny 
   it('feeds the model its own features out of the dataset\'s wider rows (8 RR of 14)', async () => {
     expect(dataset.featureCount).toBeGreaterThan(classifier.manifest.input.featureNames.length);
     // Without the rules after the model, so that the classes are the model's own.
-    const e = await evaluateBeats({ classifier, dataset, dir: join(work, 'db'), test: { kind: 'records', records }, afGate: false, templateGate: false });
+    const e = await evaluateBeats({ classifier, dataset, dir: join(work, 'db'), test: { kind: 'records', records }, ...noRules });
     const names = classifier.manifest.input.featureNames;
     const rows = Float32Array.from({ length: dataset.count * names.length }, (_, k) =>
       dataset.features[Math.floor(k / names.length) * dataset.featureCount + dataset.featureNames.indexOf(names[k % names.length])]);
@@ -81,7 +85,7 @@ describe.skipIf(skipWithoutMitdb())('evaluateBeats (MIT-BIH 100, 232 and a tiny 
     // The same dataset with its columns in reverse order scores the same: columns are found by name, not position.
     const F = dataset.featureCount;
     const reversed = { ...dataset, featureNames: [...dataset.featureNames].reverse(), features: dataset.features.map((_, k) => dataset.features[k - (k % F) + F - 1 - (k % F)]) };
-    const r = await evaluateBeats({ classifier, dataset: reversed, dir: join(work, 'db'), test: { kind: 'records', records }, afGate: false, templateGate: false });
+    const r = await evaluateBeats({ classifier, dataset: reversed, dir: join(work, 'db'), test: { kind: 'records', records }, ...noRules });
     expect(r.classification!.confusion).toEqual(confusion);
   });
 
@@ -91,7 +95,7 @@ describe.skipIf(skipWithoutMitdb())('evaluateBeats (MIT-BIH 100, 232 and a tiny 
     await trainModel({ model: 'mlp', protocol: 'inter', datasetDir: join(work, 'synthetic'), outDir: join(work, 'model-b'), epochs: 1, batchSize: 16, perClassPerEpoch: 30, maxMinutes: 1e6, seed: 7, features });
     const second = await loadClassifier(join(work, 'model-b'));
     const test = { kind: 'records', records } as const;
-    const e = await evaluateBeats({ classifier: [classifier, second], dataset, dir: join(work, 'db'), test, afGate: false, templateGate: false });
+    const e = await evaluateBeats({ classifier: [classifier, second], dataset, dir: join(work, 'db'), test, ...noRules });
     const rowsFor = (c: Classifier) => {
       const names = c.manifest.input.featureNames;
       return Float32Array.from({ length: dataset.count * names.length }, (_, k) =>
@@ -131,12 +135,12 @@ describe.skipIf(skipWithoutMitdb())('evaluateBeats (MIT-BIH 100, 232 and a tiny 
     await buildDataset({ dir: join(work, 'db'), records: ['221'], out: join(work, 'beats-221') });
     const af = await loadDataset(join(work, 'beats-221'));
     const test = { kind: 'records', records: ['221'] } as const;
-    const gated = await evaluateBeats({ classifier, dataset: af, dir: join(work, 'db'), test, templateGate: false });
-    const plain = await evaluateBeats({ classifier, dataset: af, dir: join(work, 'db'), test, afGate: false, templateGate: false });
-    const changed = gated.afGateChanged!;
+    const gated = await evaluateBeats({ classifier, dataset: af, dir: join(work, 'db'), test, templateGate: false, timingGate: false });
+    const plain = await evaluateBeats({ classifier, dataset: af, dir: join(work, 'db'), test, ...noRules });
+    const changed = gated.ruleChanges!.afGate!;
     expect(gated.notes.join('\n')).toContain(`: ${changed} S calls in detected atrial fibrillation`);
     expect(plain.notes.join('\n')).not.toMatch(/gate/);
-    expect(plain.afGateChanged).toBeUndefined();
+    expect(plain.ruleChanges).toBeUndefined();
     const column = (e: typeof plain, c: number) => e.classification!.confusion.reduce((sum, row) => sum + row[c], 0);
     const S = BEAT_CLASSES.indexOf('S');
     expect(column(plain, S)).toBeGreaterThan(0);
@@ -146,19 +150,55 @@ describe.skipIf(skipWithoutMitdb())('evaluateBeats (MIT-BIH 100, 232 and a tiny 
     for (let c = 0; c < BEAT_CLASSES.length; c++) if (c !== S) expect(column(gated, c)).toBeGreaterThanOrEqual(column(plain, c));
     // A sinus-rhythm record keeps its S calls.
     const sinus = await evaluateBeats({ classifier, dataset, dir: join(work, 'db'), test: { kind: 'records', records: ['100'] } });
-    expect(sinus.afGateChanged).toBe(0);
+    expect(sinus.ruleChanges!.afGate).toBe(0);
   });
 
   it('runs the template gate after it: only V calls change, as the operator changes them on the same beats', async () => {
     const test = { kind: 'records', records } as const;
-    const gated = await evaluateBeats({ classifier, dataset, dir: join(work, 'db'), test, afGate: false });
-    const plain = await evaluateBeats({ classifier, dataset, dir: join(work, 'db'), test, afGate: false, templateGate: false });
-    const column = (e: typeof plain, c: number) => e.classification!.confusion.reduce((sum, row) => sum + row[c], 0);
-    const V = BEAT_CLASSES.indexOf('V');
-    expect(gated.templateGateChanged).toBeGreaterThan(0);
-    expect(column(plain, V) - column(gated, V)).toBe(gated.templateGateChanged);
-    for (let c = 0; c < BEAT_CLASSES.length; c++) if (c !== V) expect(column(gated, c)).toBeGreaterThanOrEqual(column(plain, c));
-    expect(gated.notes.join('\n')).toContain(`template gate (gateVebByTemplate, as the live monitor): ${gated.templateGateChanged} V calls`);
+    const gated = await evaluateBeats({ classifier, dataset, dir: join(work, 'db'), test, afGate: false, timingGate: false });
+    const plain = await evaluateBeats({ classifier, dataset, dir: join(work, 'db'), test, ...noRules });
+    const changed = gated.ruleChanges!.templateGate!;
+    expect(changed).toBeGreaterThan(0);
+    expect(columnOf(plain, V) - columnOf(gated, V)).toBe(changed);
+    for (let c = 0; c < BEAT_CLASSES.length; c++) if (c !== V) expect(columnOf(gated, c)).toBeGreaterThanOrEqual(columnOf(plain, c));
+    expect(gated.notes.join('\n')).toContain(`template gate (gateVebByTemplate, as the live monitor): ${changed} V calls`);
+  });
+
+  it('runs the timing gate with the RR intervals the dataset stored: only on-time V calls change', async () => {
+    // The tiny model calls few beats V; the same model with its V output raised calls many.
+    const vHeavy = await loadClassifier(join(work, 'model'));
+    const head = vHeavy.model.layers[vHeavy.model.layers.length - 1];
+    const [kernel, bias] = head.getWeights();
+    const raised = bias.add(tf.oneHot(V, BEAT_CLASSES.length).mul(3));
+    head.setWeights([kernel, raised]);
+    const test = { kind: 'records', records } as const;
+    const gatedOut = join(work, 'timing-gated');
+    const plainOut = join(work, 'timing-plain');
+    const gated = await evaluateBeats({ classifier: vHeavy, dataset, dir: join(work, 'db'), test, afGate: false, templateGate: false, outDir: gatedOut });
+    const plain = await evaluateBeats({ classifier: vHeavy, dataset, dir: join(work, 'db'), test, ...noRules, outDir: plainOut });
+    raised.dispose();
+    vHeavy.model.dispose();
+    const changed = gated.ruleChanges!.timingGate!;
+    expect(changed).toBeGreaterThan(0);
+    expect(columnOf(plain, V) - columnOf(gated, V)).toBe(changed);
+    expect(gated.notes.join('\n')).toContain(`timing gate (gateVebByTiming, as the live monitor): ${changed} V calls`);
+    // Every beat whose class changed was a V call whose stored RR ratios are within 5 % of the local mean.
+    const column = (name: string) => dataset.featureNames.indexOf(name);
+    let seen = 0;
+    for (const record of records) {
+      const [before, after] = await Promise.all([readAnnotations(join(plainOut, `${record}.cls`)), readAnnotations(join(gatedOut, `${record}.cls`))]);
+      const beats = dataset.record.flatMap((r, i) => (r === record ? [i] : [])).sort((a, b) => dataset.sample[a] - dataset.sample[b]);
+      before.forEach((a, k) => {
+        if (a.symbol === after[k].symbol) return;
+        const row = beats[k] * dataset.featureCount;
+        expect(a.symbol).toBe('V');
+        expect(dataset.sample[beats[k]]).toBe(a.sample);
+        expect(Math.abs(dataset.features[row + column('previousOverLocal')] - 1)).toBeLessThanOrEqual(0.05 + 1e-6);
+        expect(Math.abs(dataset.features[row + column('nextOverLocal')] - 1)).toBeLessThanOrEqual(0.05 + 1e-6);
+        seen++;
+      });
+    }
+    expect(seen).toBe(changed);
   });
 
   it('draws the confusion matrix as SVG', async () => {

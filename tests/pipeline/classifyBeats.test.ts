@@ -52,6 +52,7 @@ describe('classifyBeats', () => {
       expect(c.probabilities.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 5);
       c.probabilities.forEach((p, k) => expect(Math.abs(p - batch[i * 5 + k])).toBeLessThan(1e-5));
       expect(c.beatClass).toBe(['N', 'S', 'V', 'F', 'Q'][c.probabilities.indexOf(Math.max(...c.probabilities))]);
+      expect(c.rr).toBe(beats[i].rr); // for the timing gate after it
     });
   });
 

@@ -22,20 +22,20 @@ function afStream(): BeatClassification[] {
 const run = (rules: MonitorRules) => lastValueFrom(from(afStream()).pipe(rulesAfterModel(rules), toArray()));
 
 describe('rulesAfterModel', () => {
-  it('judges the rhythm of every beat, also with both rules off, and then changes nothing', async () => {
-    const out = await run({ afGate: false, templateGate: false });
+  it('judges the rhythm of every beat, also with the rules off, and then changes nothing', async () => {
+    const out = await run({ afGate: false, templateGate: false, timingGate: false });
     expect(out.every((b) => b.rhythm !== undefined)).toBe(true);
     expect(out.some((b) => b.rhythm!.atrialFibrillation)).toBe(true);
     expect(out.map((b) => b.beatClass)).toEqual(afStream().map((b) => b.beatClass));
   });
 
-  it('runs the AF gate, then the template gate, as ruleStages lists them', async () => {
-    expect(ruleStages({ afGate: true, templateGate: true }).map((s) => s.rule)).toEqual(['afGate', 'templateGate']);
-    expect(ruleStages({ afGate: false, templateGate: true }).map((s) => s.rule)).toEqual(['templateGate']);
-    const afOnly = await run({ afGate: true, templateGate: false });
+  it('runs the AF gate, then the template gate, then the timing gate, as ruleStages lists them', async () => {
+    expect(ruleStages({ afGate: true, templateGate: true, timingGate: true }).map((s) => s.rule)).toEqual(['afGate', 'templateGate', 'timingGate']);
+    expect(ruleStages({ afGate: false, templateGate: true, timingGate: false }).map((s) => s.rule)).toEqual(['templateGate']);
+    const afOnly = await run({ afGate: true, templateGate: false, timingGate: false });
     expect(afOnly.some((b) => b.modelClass === 'S')).toBe(true);
     expect(afOnly.every((b) => b.beatClass !== 'S' || !b.rhythm!.atrialFibrillation)).toBe(true);
-    const both = await run({ afGate: true, templateGate: true });
+    const both = await run({ afGate: true, templateGate: true, timingGate: false });
     expect(both.some((b) => b.modelClass === 'V' && b.beatClass !== 'V')).toBe(true);
     // An S call the AF gate made V (its second choice) is not given back S by the template gate.
     expect(both.filter((b) => b.modelClass === 'S' && b.rhythm!.atrialFibrillation).every((b) => b.beatClass === 'N')).toBe(true);

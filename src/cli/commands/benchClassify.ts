@@ -54,7 +54,7 @@ export interface BenchClassifyResult {
   trainingBeatsPerMinute?: number | null;
   /** CPU cost of a beat's features in the live stream (compareToTemplate + beatFeatureVector), microseconds. */
   featuresMicrosPerBeat: number;
-  /** CPU cost of the rules after the classifier (detectAtrialFibrillation, gateSvebInAtrialFibrillation, gateVebByTemplate), microseconds. */
+  /** CPU cost of the rules after the classifier (rulesAfterModel: detectAtrialFibrillation, gateSvebInAtrialFibrillation, gateVebByTemplate, gateVebByTiming), microseconds. */
   rulesMicrosPerBeat: number;
   model: { dir: string | null; name: string; parameters: number };
   backends: BackendBench[];
@@ -183,25 +183,26 @@ async function timeBeatFeatures(data: Pick<BeatDataset, 'windows' | 'windowLengt
 }
 
 /**
- * The rules after the classifier on classified beats at irregular RR intervals (so that every beat's rhythm is
- * judged), a fifth of them called V (so that the template gate compares them), µs per beat.
+ * The rules after the classifier, as serve runs them (rulesAfterModel, every rule on), on classified beats at
+ * irregular RR intervals (so that every beat's rhythm is judged), a fifth of them called V (so that the V gates
+ * look at them), µs per beat.
  */
 async function timeRulesAfterModel(data: Pick<BeatDataset, 'windows' | 'windowLength' | 'samplesBefore' | 'fsHz'>, seconds: number): Promise<number> {
-  const { detectAtrialFibrillation } = await import('../../pipeline/detectAtrialFibrillation.js');
-  const { gateSvebInAtrialFibrillation } = await import('../../pipeline/gateSvebInAtrialFibrillation.js');
-  const { gateVebByTemplate } = await import('../../pipeline/gateVebByTemplate.js');
+  const { rulesAfterModel } = await import('../../pipeline/rulesAfterModel.js');
   const { seededRandom } = await import('../../dataset/seededRandom.js');
   const { windows, windowLength: L, samplesBefore, fsHz } = data;
   const available = windows.length / L;
   const random = seededRandom(1);
+  const rrMs = Array.from({ length: 2001 }, () => 1000 * (0.45 + 0.6 * random()));
   let sampleIndex = 0;
   const classes = ['N', 'N', 'N', 'S', 'V'] as const;
   const beats: BeatClassification[] = Array.from({ length: 2000 }, (_, i) => ({
-    streamId: 'bench', sampleIndex: (sampleIndex += Math.round(fsHz * (0.45 + 0.6 * random()))), fsHz,
+    streamId: 'bench', sampleIndex: (sampleIndex += Math.round((fsHz * rrMs[i]) / 1000)), fsHz,
     beatClass: classes[Math.floor(random() * classes.length)], probabilities: [0.5, 0.25, 0.2, 0.05, 0], model: 'bench',
     window: { samples: windows.slice((i % available) * L, (i % available + 1) * L), samplesBefore, paddedSamples: 0, fsHz },
+    rr: { previousRrMs: rrMs[i], nextRrMs: rrMs[i + 1], localMeanRrMs: 750, recordMeanRrMs: 750, localVariationRrMs: 200 },
   }));
-  return microsPerItem(beats, (beats$) => beats$.pipe(detectAtrialFibrillation(), gateSvebInAtrialFibrillation(), gateVebByTemplate()), seconds);
+  return microsPerItem(beats, rulesAfterModel({ afGate: true, templateGate: true, timingGate: true }), seconds);
 }
 
 /** Runs `items` through `stage` repeatedly for about `seconds`; CPU µs per item. */
@@ -221,7 +222,7 @@ export function benchClassifyTable(r: BenchClassifyResult): string {
   for (const b of r.backends) {
     out += line([b.backend, b.beatsPerSecondBatch64.toFixed(0), b.beatsPerSecondBatch1.toFixed(0), b.singleBeatP50Ms.toFixed(2), b.singleBeatP99Ms.toFixed(2), b.trainingBeatsPerMinute === null ? '-' : b.trainingBeatsPerMinute.toFixed(0), b.rssMb.toFixed(0)]);
   }
-  return out + `features (template + RR) per beat: ${r.featuresMicrosPerBeat.toFixed(0)} us; rules after the model (AF detection, S and V gates): ${r.rulesMicrosPerBeat.toFixed(0)} us\n`;
+  return out + `features (template + RR) per beat: ${r.featuresMicrosPerBeat.toFixed(0)} us; rules after the model (AF detection, the S gate and two V gates): ${r.rulesMicrosPerBeat.toFixed(0)} us\n`;
 }
 
 /** `bench classify` as a suite of `ecg-monitor bench` (main.ts: `benchCommand(io, [...DEFAULT_BENCH_SUITES, classifyBenchSuite])`). */

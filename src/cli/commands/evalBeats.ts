@@ -20,6 +20,7 @@ interface EvalBeatsFlags {
   plot?: string;
   afGate: boolean;
   templateGate: boolean;
+  timingGate: boolean;
 }
 
 /** `ecg-monitor eval beats`: per-class Se/+P/F1 and EC57 VEB/SVEB of a trained classifier. */
@@ -36,7 +37,8 @@ export function evalBeatsCommand(io: CliIo): Command {
     .option('--json <file>', 'write the summary as JSON')
     .option('--plot <file>', 'write the confusion matrix as SVG (vega-lite)')
     .option('--no-af-gate', "without the live monitor's rule that turns S calls in detected atrial fibrillation into the next most probable class")
-    .option('--no-template-gate', "without the live monitor's rule that turns V calls matching the stream's usual non-V beat into the next most probable class (both flags: the model alone)")
+    .option('--no-template-gate', "without the live monitor's rule that turns V calls matching the stream's usual non-V beat into the next most probable class")
+    .option('--no-timing-gate', "without the live monitor's rule that turns V calls on time with no pause after them, after a non-V beat, into the next most probable class (all three flags: the model alone)")
     .addHelpText('after', '\nExamples:\n  ecg-monitor eval beats --model mshan-inter --out out/cls\n  ecg-monitor eval beats --model mshan-inter --positions detector\n  ecg-monitor eval beats --model mshan-intra --protocol intra --json intra.json\n')
     .action(async (flags: EvalBeatsFlags) => {
       const modelDirs = commaList(flags.model).map((name) => resolveModelDir(name));
@@ -59,7 +61,7 @@ export function evalBeatsCommand(io: CliIo): Command {
       if (!reused && io.stderr.isTTY) io.stderr.write('\n');
       let evaluation: BeatsEvaluation;
       try {
-        evaluation = await evaluateBeats({ classifier: classifiers, dataset, dir, test, outDir: flags.out, afGate: flags.afGate, templateGate: flags.templateGate });
+        evaluation = await evaluateBeats({ classifier: classifiers, dataset, dir, test, outDir: flags.out, afGate: flags.afGate, templateGate: flags.templateGate, timingGate: flags.timingGate });
       } finally {
         classifiers.forEach((c) => c.model.dispose());
       }

@@ -22,12 +22,13 @@ interface ServeFlags {
   classify: boolean;
   afGate: boolean;
   templateGate: boolean;
+  timingGate: boolean;
 }
 
 /**
  * `ecg-monitor serve`: the live monitor. Replays a WFDB record (by default MIT-BIH 100 at real-time speed) through
  * band-pass -> R-peaks -> beat windows -> MSHAN classes -> rhythm (atrial fibrillation, and the S gate it drives) ->
- * the V gate against the stream's usual beat, and writes one NDJSON line per beat on stdout.
+ * the V gates (against the stream's usual beat, then on timing), and writes one NDJSON line per beat on stdout.
  */
 export function serveCommand(io: CliIo): Command {
   return newCommand('serve', io)
@@ -42,6 +43,7 @@ export function serveCommand(io: CliIo): Command {
     .option('--no-classify', 'detect and window beats without classifying them')
     .option('--no-af-gate', "keep the model's S calls in detected atrial fibrillation (by default they take the next most probable class)")
     .option('--no-template-gate', "keep the model's V calls whose QRS matches the stream's usual non-V beat (by default they take the next most probable class)")
+    .option('--no-timing-gate', "keep the model's V calls that come on time with no pause after them, after a non-V beat (by default they take the next most probable class)")
     .addHelpText('after', '\nExamples:\n  ecg-monitor serve --record 208 --speed 10\n  ecg-monitor serve --record 100 --speed 0 --to-s 60 --no-classify\n')
     .action(async (flags: ServeFlags) => {
       const dir = flags.dir ?? mitdbDir(io.env);
@@ -67,7 +69,7 @@ export function serveCommand(io: CliIo): Command {
         log.info({ model: flags.model }, 'classifying beats');
         lines$ = beats$.pipe(
           classifyBeats(classifier),
-          rulesAfterModel({ afGate: flags.afGate, templateGate: flags.templateGate }), // rhythm; S in AF, V like the usual beat
+          rulesAfterModel({ afGate: flags.afGate, templateGate: flags.templateGate, timingGate: flags.timingGate }), // rhythm; S in AF, V like the usual beat, V on time
           map((c) => encodeBeatMessage(classifiedBeatMessage(c))),
         );
       } else {
