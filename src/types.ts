@@ -112,15 +112,17 @@ export interface BeatClassification {
   model: string;
   /** The rhythm around this beat, once detectAtrialFibrillation has run. */
   rhythm?: RhythmAssessment;
-  /** The model's own class, when a rule after the model (gateSvebInAtrialFibrillation, gateVebByTemplate, gateVebByTiming) changed `beatClass`. */
+  /** The model's own class, when a rule after the model (rulesAfterModel.ts) changed `beatClass`. */
   modelClass?: BeatClass;
   /**
    * The window the model saw (the BeatWindow's samples, not a copy), for rules that look at the beat again
-   * (gateVebByTemplate); classifyBeats sets it. Not part of any message on the wire.
+   * (gateVebByTemplate, gateSvebByPWave); classifyBeats sets it. Not part of any message on the wire.
    */
   window?: Pick<BeatWindow, 'samples' | 'samplesBefore' | 'paddedSamples' | 'fsHz'>;
   /** QRS correlation with the stream's usual non-V beat, once gateVebByTemplate has run (NaN before its template exists). */
   usualBeatQrsCorrelation?: number;
+  /** P-wave correlation with the stream's usual N beat, once gateSvebByPWave has run (NaN before its template exists). */
+  usualBeatPCorrelation?: number;
   /** The window's RR intervals (the BeatWindow's, not a copy), for rules that look at timing (gateVebByTiming); classifyBeats sets it. */
   rr?: RrFeatures;
 }

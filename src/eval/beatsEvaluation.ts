@@ -9,7 +9,7 @@ import type { ModelManifest, SplitMetrics } from '../model/modelIo.js';
 import { macroClassesFor, metricsFromConfusion } from '../model/train.js';
 import { featureColumns, selectColumns } from '../pipeline/beatFeatures.js';
 import { rrFeaturesFromRow } from '../pipeline/rrFeatures.js';
-import { ruleStages, type MonitorRules } from '../pipeline/rulesAfterModel.js';
+import { monitorRules, RULE_NAMES, ruleStages, type MonitorRules, type RuleName } from '../pipeline/rulesAfterModel.js';
 import { BEAT_CLASSES, type BeatClass, type BeatClassification } from '../types.js';
 import { isBeatCode, symbolToCode } from '../wfdb/annotationCodes.js';
 import { readAnnotations, writeAnnotations, type Annotation } from '../wfdb/annotations.js';
@@ -49,6 +49,8 @@ export interface EvaluateBeatsOptions {
   templateGate?: boolean;
   /** Run gateVebByTiming after that, as `serve` does (the same conditions). Default true. */
   timingGate?: boolean;
+  /** Run gateSvebByPWave after that, as `serve` does (the same conditions). Default true. */
+  pWaveGate?: boolean;
 }
 
 export interface BeatsEvaluation {
@@ -160,12 +162,12 @@ export async function evaluateBeats(options: EvaluateBeatsOptions): Promise<Beat
     if (!headers.has(record)) headers.set(record, readHeader(join(dir, `${record}.hea`)));
     return headers.get(record)!;
   };
-  const rules: MonitorRules = { afGate: options.afGate ?? true, templateGate: options.templateGate ?? true, timingGate: options.timingGate ?? true };
+  const rules = monitorRules(options);
   const rulesOn = RULE_NAMES.filter((rule) => rules[rule]);
   let ruleChanges: Partial<RuleChanges> | undefined;
   let modelPredicted: Map<number, number> | undefined;
   if (rulesOn.length > 0) {
-    if (!aamiModel || !wholeRecords) notes.push('rules after the model (AF gate, template gate, timing gate) not applied: they need AAMI classes and whole records in time order');
+    if (!aamiModel || !wholeRecords) notes.push('rules after the model (AF, template, timing and P-wave gates) not applied: they need AAMI classes and whole records in time order');
     else {
       ruleChanges = Object.fromEntries(rulesOn.map((rule) => [rule, 0]));
       modelPredicted = new Map(predicted);
@@ -242,15 +244,14 @@ export async function evaluateBeats(options: EvaluateBeatsOptions): Promise<Beat
 }
 
 /** Beats each rule after the model changed. */
-export type RuleChanges = Record<keyof MonitorRules, number>;
-
-const RULE_NAMES = ['afGate', 'templateGate', 'timingGate'] as const satisfies readonly (keyof MonitorRules)[];
+export type RuleChanges = Record<RuleName, number>;
 
 /** What each rule did, in words, for the evaluation's notes. */
-const RULE_NOTES: Record<keyof MonitorRules, (changed: number) => string> = {
+const RULE_NOTES: Record<RuleName, (changed: number) => string> = {
   afGate: (n) => `AF gate (detectAtrialFibrillation + gateSvebInAtrialFibrillation, as the live monitor): ${n} S calls in detected atrial fibrillation took their next most probable class`,
   templateGate: (n) => `template gate (gateVebByTemplate, as the live monitor): ${n} V calls whose QRS matched the stream's usual non-V beat took their next most probable class`,
   timingGate: (n) => `timing gate (gateVebByTiming, as the live monitor): ${n} V calls on time and without a pause after them, after a non-V beat, took their next most probable class`,
+  pWaveGate: (n) => `P-wave gate (gateSvebByPWave, as the live monitor): ${n} S calls whose P wave matched the stream's usual N beat took their next most probable class`,
 };
 
 /**
@@ -269,7 +270,7 @@ async function replayRules(
     window: { samples: dataset.windows.subarray(i * L, (i + 1) * L), samplesBefore: dataset.samplesBefore, paddedSamples: 0, fsHz: dataset.fsHz },
     rr: rrFeaturesFromRow(dataset.features.subarray(i * F, (i + 1) * F), dataset.featureNames),
   }));
-  const changes: RuleChanges = { afGate: 0, templateGate: 0, timingGate: 0 };
+  const changes = Object.fromEntries(RULE_NAMES.map((rule) => [rule, 0])) as RuleChanges;
   for (const { rule, stage } of ruleStages(rules)) {
     const next = await lastValueFrom(from(beats).pipe(stage, toArray()));
     changes[rule] = next.filter((beat, k) => beat.beatClass !== beats[k].beatClass).length;

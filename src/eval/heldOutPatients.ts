@@ -3,7 +3,7 @@
  * --validation-fold k`) classifies the DS1 records held out of its training through {@link evaluateBeats} — the code
  * of `eval beats` — and the folds' confusion matrices are summed. The manifests' validation figures (`eval folds`)
  * are per beat and without the rules that need whole records in time order; this gives the out-of-sample figures of
- * the live monitor's rules after the model (AF gate, template gate, timing gate) on patients the models never saw, with and without
+ * the live monitor's rules after the model on patients the models never saw, with and without
  * them, without looking at DS2.
  */
 import { splitBeats } from '../dataset/splits.js';
@@ -12,7 +12,7 @@ import type { BeatDataset } from '../model/dataset.js';
 import type { ModelManifest, SplitMetrics } from '../model/modelIo.js';
 import { loadClassifier } from '../model/predict.js';
 import { macroClassesFor, metricsFromConfusion } from '../model/train.js';
-import type { MonitorRules } from '../pipeline/rulesAfterModel.js';
+import { RULE_NAMES, type MonitorRules, type RuleName } from '../pipeline/rulesAfterModel.js';
 import { BEAT_CLASSES } from '../types.js';
 import { evaluateBeats, type BeatsEvaluation } from './beatsEvaluation.js';
 
@@ -34,12 +34,8 @@ export interface HeldOutPatientsScore {
 }
 
 /** The rows of a held-out scoring: the model alone, then the rules added one by one in the monitor's order (the last row is the live monitor). */
-export const HELD_OUT_RULES: readonly MonitorRules[] = [
-  { afGate: false, templateGate: false, timingGate: false },
-  { afGate: true, templateGate: false, timingGate: false },
-  { afGate: true, templateGate: true, timingGate: false },
-  { afGate: true, templateGate: true, timingGate: true },
-];
+export const HELD_OUT_RULES: readonly MonitorRules[] = Array.from({ length: RULE_NAMES.length + 1 }, (_, rulesOn) =>
+  Object.fromEntries(RULE_NAMES.map((rule, k) => [rule, k < rulesOn])) as MonitorRules);
 
 /**
  * Scores every run on its own held-out records (see the module comment), once per set of {@link HELD_OUT_RULES}, in
@@ -82,15 +78,17 @@ export async function scoreHeldOutPatients(
   return HELD_OUT_RULES.map((rules, k) => ({ rules, folds: folds[k], pooled: metricsFromConfusion(confusions[k], BEAT_CLASSES, macroClassesFor(BEAT_CLASSES)) }));
 }
 
+const RULE_LABELS: Record<RuleName, string> = { afGate: 'AF', templateGate: 'template', timingGate: 'timing', pWaveGate: 'P wave' };
+
 /** The pooled figures of each set of rules, one line each, as a text table. */
 export function formatHeldOutPatients(scores: readonly HeldOutPatientsScore[]): string {
   const pct = (v: number | undefined) => (v === undefined || Number.isNaN(v) ? '–' : (v * 100).toFixed(2));
   const lines = ['', `held-out patients, each fold's model on its own held-out records (${scores[0]?.folds.map((f) => f.records.join(' ')).join('; ')}), pooled:`];
-  lines.push(`${'gates after the model'.padEnd(25)}${'beats'.padStart(8)}${'changed'.padStart(9)}${'accuracy'.padStart(10)}${'macro F1'.padStart(10)}   ${['N', 'S', 'V', 'F'].map((c) => `${c} Se / +P`.padEnd(16)).join('')}`);
+  lines.push(`${'gates after the model'.padEnd(34)}${'beats'.padStart(8)}${'changed'.padStart(9)}${'accuracy'.padStart(10)}${'macro F1'.padStart(10)}   ${['N', 'S', 'V', 'F'].map((c) => `${c} Se / +P`.padEnd(16)).join('')}`);
   for (const s of scores) {
     const p = s.pooled;
-    const rules = [s.rules.afGate ? 'AF' : '', s.rules.templateGate ? 'template' : '', s.rules.timingGate ? 'timing' : ''].filter(Boolean).join(' + ') || 'none';
-    lines.push(`${rules.padEnd(25)}${String(p.count).padStart(8)}${String(s.folds.reduce((n, f) => n + f.changed, 0)).padStart(9)}${pct(p.accuracy).padStart(10)}${p.macroF1.toFixed(4).padStart(10)}   ${['N', 'S', 'V', 'F'].map((c) => `${pct(p.perClass[c]?.se)} / ${pct(p.perClass[c]?.ppv)}`.padEnd(16)).join('')}`);
+    const rules = RULE_NAMES.filter((rule) => s.rules[rule]).map((rule) => RULE_LABELS[rule]).join(' + ') || 'none';
+    lines.push(`${rules.padEnd(34)}${String(p.count).padStart(8)}${String(s.folds.reduce((n, f) => n + f.changed, 0)).padStart(9)}${pct(p.accuracy).padStart(10)}${p.macroF1.toFixed(4).padStart(10)}   ${['N', 'S', 'V', 'F'].map((c) => `${pct(p.perClass[c]?.se)} / ${pct(p.perClass[c]?.ppv)}`.padEnd(16)).join('')}`);
   }
   return lines.join('\n') + '\n';
 }

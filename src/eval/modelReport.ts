@@ -366,7 +366,7 @@ export function formatModelReport(report: ModelReport, options: FormatReportOpti
       rows.push(['SVEB Se / +P, literature map', (r) => grossCell(r.evaluation.ec57?.aami, 'sveb')]);
       rows.push(["SVEB Se / +P, bxb's map", (r) => grossCell(r.evaluation.ec57?.bxb, 'sveb')]);
     }
-    // The model's own classes (`eval beats --no-af-gate --no-template-gate --no-timing-gate`), where the rules after it ran.
+    // The model's own classes (`eval beats` with every --no-...-gate flag), where the rules after it ran.
     if (runs.some((r) => r.evaluation.modelAlone)) {
       rows.push(['model alone (no gates): macro F1', (r) => formatF1(r.evaluation.modelAlone?.classification?.macroF1)]);
       rows.push(['model alone: VEB Se / +P', (r) => grossCell(r.evaluation.modelAlone?.ec57, 'veb')]);

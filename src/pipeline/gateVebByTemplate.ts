@@ -1,17 +1,13 @@
-import { map, type OperatorFunction } from 'rxjs';
-import { ConfigError } from '../errors.js';
+import type { OperatorFunction } from 'rxjs';
 import type { BeatClassification } from '../types.js';
-import { checkTemplateSize, correlation, MedianTemplate, regionIndices, TEMPLATE_REGIONS_MS } from './compareToTemplate.js';
-import { overruleClass } from './overruleClass.js';
+import { TEMPLATE_REGIONS_MS } from './compareToTemplate.js';
+import { gateByUsualBeat, type UsualBeatGateOptions } from './gateByUsualBeat.js';
 
-export interface GateVebByTemplateOptions {
-  /** QRS correlation with the usual beat at or above which a V call is overruled. Default 0.98. */
-  minCorrelation?: number;
-  /** Past non-V windows the usual beat is the sample-wise median of. Default 32. */
-  templateBeats?: number;
-  /** Non-V windows needed before the gate acts. Default 8. */
-  minBeats?: number;
-}
+/**
+ * `minCorrelation`: the QRS correlation with the usual beat (made of non-V calls)
+ * at or above which a V call is overruled, default 0.98; `templateBeats`, `minBeats` as gateByUsualBeat.ts says.
+ */
+export type GateVebByTemplateOptions = UsualBeatGateOptions;
 
 /**
  * A V call whose QRS complex matches the stream's usual beat takes the most probable other class. A ventricular
@@ -27,26 +23,8 @@ export interface GateVebByTemplateOptions {
  * models/README.md): there V +P rose from 63.9 to 82.3 % and V Se fell from 90.6 to 89.3 %.
  */
 export function gateVebByTemplate(options: GateVebByTemplateOptions = {}): OperatorFunction<BeatClassification, BeatClassification> {
-  const { minCorrelation = 0.98, templateBeats = 32, minBeats = 8 } = options;
-  if (!(minCorrelation > -1 && minCorrelation <= 1)) throw new ConfigError('ECG_ERR_BAD_OPTION', `gateVebByTemplate: minCorrelation=${minCorrelation} must be in (-1, 1]`);
-  checkTemplateSize('gateVebByTemplate', templateBeats, minBeats);
-  return (beats$) => {
-    const streams = new Map<string, MedianTemplate>();
-    return beats$.pipe(
-      map((beat) => {
-        const window = beat.window;
-        if (!window) return beat;
-        let usual = streams.get(beat.streamId);
-        if (!usual || usual.length !== window.samples.length) streams.set(beat.streamId, (usual = new MedianTemplate(templateBeats, window.samples.length)));
-        let qrsCorrelation = NaN;
-        if (usual.count >= minBeats) {
-          const [from, to] = regionIndices(window, TEMPLATE_REGIONS_MS.qrs);
-          qrsCorrelation = correlation(window.samples, usual.median(), from, to);
-        }
-        if (beat.beatClass !== 'V' && window.paddedSamples === 0 && window.samples.every(Number.isFinite)) usual.push(window.samples);
-        const scored = { ...beat, usualBeatQrsCorrelation: qrsCorrelation };
-        return beat.beatClass === 'V' && qrsCorrelation >= minCorrelation ? overruleClass(scored) : scored;
-      }),
-    );
-  };
+  return gateByUsualBeat({
+    operator: 'gateVebByTemplate', gatedClass: 'V', shapesUsualBeat: (c) => c !== 'V', regionMs: TEMPLATE_REGIONS_MS.qrs,
+    field: 'usualBeatQrsCorrelation', defaultMinCorrelation: 0.98,
+  }, options);
 }

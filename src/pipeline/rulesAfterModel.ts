@@ -1,34 +1,49 @@
 import { identity, pipe, type OperatorFunction } from 'rxjs';
 import type { BeatClassification } from '../types.js';
 import { detectAtrialFibrillation } from './detectAtrialFibrillation.js';
+import { gateSvebByPWave } from './gateSvebByPWave.js';
 import { gateSvebInAtrialFibrillation } from './gateSvebInAtrialFibrillation.js';
 import { gateVebByTemplate } from './gateVebByTemplate.js';
 import { gateVebByTiming } from './gateVebByTiming.js';
 
-/** Which of the rules after the model run (each defaults to on in `serve` and `eval beats`). */
-export interface MonitorRules {
-  afGate: boolean;
-  templateGate: boolean;
-  timingGate: boolean;
-}
+type Stage = OperatorFunction<BeatClassification, BeatClassification>;
 
 /**
  * The rules that may overrule the model, in the order the monitor runs them, each one stage: the AF gate (rhythm
- * first, then the S gate it drives), then the template gate, then the timing gate. The one list `serve` (through {@link rulesAfterModel})
- * and `eval beats` (stage by stage, to count what each changed) both run.
+ * first, then the S gate it drives), the template gate and the timing gate (V calls), the P-wave gate (S calls).
  */
-export function ruleStages(rules: MonitorRules): { rule: keyof MonitorRules; stage: OperatorFunction<BeatClassification, BeatClassification> }[] {
-  return [
-    ...(rules.afGate ? [{ rule: 'afGate' as const, stage: pipe(detectAtrialFibrillation(), gateSvebInAtrialFibrillation()) }] : []),
-    ...(rules.templateGate ? [{ rule: 'templateGate' as const, stage: gateVebByTemplate() }] : []),
-    ...(rules.timingGate ? [{ rule: 'timingGate' as const, stage: gateVebByTiming() }] : []),
-  ];
+const STAGES = {
+  afGate: () => pipe(detectAtrialFibrillation(), gateSvebInAtrialFibrillation()),
+  templateGate: () => gateVebByTemplate(),
+  timingGate: () => gateVebByTiming(),
+  pWaveGate: () => gateSvebByPWave(),
+} satisfies Record<string, () => Stage>;
+
+export type RuleName = keyof typeof STAGES;
+
+/** The rules' names, in the order the monitor runs them; each is a `--no-...` flag of `serve` and `eval beats`. */
+export const RULE_NAMES = Object.keys(STAGES) as RuleName[];
+
+/** Which of the rules after the model run (each defaults to on in `serve` and `eval beats`). */
+export type MonitorRules = Record<RuleName, boolean>;
+
+/** The rules of `flags` (an options object with one boolean per rule, as commander makes from `--no-...`), missing ones on. */
+export function monitorRules(flags: Partial<MonitorRules> = {}): MonitorRules {
+  return Object.fromEntries(RULE_NAMES.map((rule) => [rule, flags[rule] ?? true])) as MonitorRules;
+}
+
+/**
+ * The stages of the rules that are on, in the monitor's order. The one list `serve` (through
+ * {@link rulesAfterModel}) and `eval beats` (stage by stage, to count what each changed) both run.
+ */
+export function ruleStages(rules: MonitorRules): { rule: RuleName; stage: Stage }[] {
+  return RULE_NAMES.filter((rule) => rules[rule]).map((rule) => ({ rule, stage: STAGES[rule]() }));
 }
 
 /**
  * The monitor's stage after classifyBeats: every beat gets its rhythm (detectAtrialFibrillation, also with the AF gate
  * off, for the `atrialFibrillation` flag on the wire), then the rules that are on.
  */
-export function rulesAfterModel(rules: MonitorRules): OperatorFunction<BeatClassification, BeatClassification> {
+export function rulesAfterModel(rules: MonitorRules): Stage {
   return (beats$) => ruleStages(rules).reduce((out$, { stage }) => out$.pipe(stage), beats$.pipe(rules.afGate ? identity : detectAtrialFibrillation()));
 }

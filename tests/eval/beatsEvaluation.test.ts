@@ -27,9 +27,17 @@ describe.skipIf(skipWithoutMitdb())('evaluateBeats (MIT-BIH 100, 232 and a tiny 
   let classifier: Classifier;
   let dataset: BeatDataset;
   const records = ['100', '232'];
-  const noRules = { afGate: false, templateGate: false, timingGate: false } as const;
+  const noRules = { afGate: false, templateGate: false, timingGate: false, pWaveGate: false } as const;
   const V = BEAT_CLASSES.indexOf('V');
   const columnOf = (e: BeatsEvaluation, c: number) => e.classification!.confusion.reduce((sum, row) => sum + row[c], 0);
+  /** The tiny model again, its output for class `c` raised by `logit` (a bias on the last layer), to make it call c more. */
+  const leaningTo = async (c: number, logit: number): Promise<Classifier> => {
+    const copy = await loadClassifier(join(work, 'model'));
+    const head = copy.model.layers[copy.model.layers.length - 1];
+    const [kernel, bias] = head.getWeights();
+    head.setWeights([kernel, tf.tidy(() => bias.add(tf.oneHot(c, BEAT_CLASSES.length).mul(logit)))]);
+    return copy;
+  };
 
   beforeAll(async () => {
     expect(await trySetBackend('wasm')).toBe(true);
@@ -135,7 +143,7 @@ describe.skipIf(skipWithoutMitdb())('evaluateBeats (MIT-BIH 100, 232 and a tiny 
     await buildDataset({ dir: join(work, 'db'), records: ['221'], out: join(work, 'beats-221') });
     const af = await loadDataset(join(work, 'beats-221'));
     const test = { kind: 'records', records: ['221'] } as const;
-    const gated = await evaluateBeats({ classifier, dataset: af, dir: join(work, 'db'), test, templateGate: false, timingGate: false });
+    const gated = await evaluateBeats({ classifier, dataset: af, dir: join(work, 'db'), test, ...noRules, afGate: true });
     const plain = await evaluateBeats({ classifier, dataset: af, dir: join(work, 'db'), test, ...noRules });
     const changed = gated.ruleChanges!.afGate!;
     expect(gated.notes.join('\n')).toContain(`: ${changed} S calls in detected atrial fibrillation`);
@@ -155,7 +163,7 @@ describe.skipIf(skipWithoutMitdb())('evaluateBeats (MIT-BIH 100, 232 and a tiny 
 
   it('runs the template gate after it: only V calls change, as the operator changes them on the same beats', async () => {
     const test = { kind: 'records', records } as const;
-    const gated = await evaluateBeats({ classifier, dataset, dir: join(work, 'db'), test, afGate: false, timingGate: false });
+    const gated = await evaluateBeats({ classifier, dataset, dir: join(work, 'db'), test, ...noRules, templateGate: true });
     const plain = await evaluateBeats({ classifier, dataset, dir: join(work, 'db'), test, ...noRules });
     const changed = gated.ruleChanges!.templateGate!;
     expect(changed).toBeGreaterThan(0);
@@ -166,17 +174,12 @@ describe.skipIf(skipWithoutMitdb())('evaluateBeats (MIT-BIH 100, 232 and a tiny 
 
   it('runs the timing gate with the RR intervals the dataset stored: only on-time V calls change', async () => {
     // The tiny model calls few beats V; the same model with its V output raised calls many.
-    const vHeavy = await loadClassifier(join(work, 'model'));
-    const head = vHeavy.model.layers[vHeavy.model.layers.length - 1];
-    const [kernel, bias] = head.getWeights();
-    const raised = bias.add(tf.oneHot(V, BEAT_CLASSES.length).mul(3));
-    head.setWeights([kernel, raised]);
+    const vHeavy = await leaningTo(V, 3);
     const test = { kind: 'records', records } as const;
     const gatedOut = join(work, 'timing-gated');
     const plainOut = join(work, 'timing-plain');
-    const gated = await evaluateBeats({ classifier: vHeavy, dataset, dir: join(work, 'db'), test, afGate: false, templateGate: false, outDir: gatedOut });
+    const gated = await evaluateBeats({ classifier: vHeavy, dataset, dir: join(work, 'db'), test, ...noRules, timingGate: true, outDir: gatedOut });
     const plain = await evaluateBeats({ classifier: vHeavy, dataset, dir: join(work, 'db'), test, ...noRules, outDir: plainOut });
-    raised.dispose();
     vHeavy.model.dispose();
     const changed = gated.ruleChanges!.timingGate!;
     expect(changed).toBeGreaterThan(0);
@@ -199,6 +202,22 @@ describe.skipIf(skipWithoutMitdb())('evaluateBeats (MIT-BIH 100, 232 and a tiny 
       });
     }
     expect(seen).toBe(changed);
+  });
+
+  it('runs the P-wave gate: only S calls change', async () => {
+    // Record 100 is sinus rhythm: S calls there carry the usual P wave. The tiny model calls no beat of it N, so it
+    // would have no usual N beat; with its N output raised it calls some N, some S.
+    const leaning = await leaningTo(BEAT_CLASSES.indexOf('N'), 0.3);
+    const test = { kind: 'records', records: ['100'] } as const;
+    const gated = await evaluateBeats({ classifier: leaning, dataset, dir: join(work, 'db'), test, ...noRules, pWaveGate: true });
+    const plain = await evaluateBeats({ classifier: leaning, dataset, dir: join(work, 'db'), test, ...noRules });
+    leaning.model.dispose();
+    const changed = gated.ruleChanges!.pWaveGate!;
+    const S = BEAT_CLASSES.indexOf('S');
+    expect(changed).toBeGreaterThan(0);
+    expect(columnOf(plain, S) - columnOf(gated, S)).toBe(changed);
+    for (let c = 0; c < BEAT_CLASSES.length; c++) if (c !== S) expect(columnOf(gated, c)).toBeGreaterThanOrEqual(columnOf(plain, c));
+    expect(gated.notes.join('\n')).toContain(`P-wave gate (gateSvebByPWave, as the live monitor): ${changed} S calls`);
   });
 
   it('draws the confusion matrix as SVG', async () => {

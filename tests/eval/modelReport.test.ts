@@ -111,11 +111,11 @@ describe.skipIf(skipWithoutMitdb())('eval report (MIT-BIH 100, 232 and two tiny 
     for (const [label, map, what] of [['VEB Se / +P, literature map', 'aami', 'veb'], ["VEB Se / +P, bxb's map", 'bxb', 'veb'], ['SVEB Se / +P, literature map', 'aami', 'sveb'], ["SVEB Se / +P, bxb's map", 'bxb', 'sveb']] as const) {
       expect(tableRow(md, heading, label)).toEqual(e.map((x) => `${pp(x.ec57![map].gross[what].sePercent)} / ${pp(x.ec57![map].gross[what].ppPercent)}`));
     }
-    // The model alone, as `eval beats --no-af-gate --no-template-gate --no-timing-gate` scores it.
+    // The model alone, as `eval beats` scores it with every --no-...-gate flag.
     const alone = await Promise.all(order.map(async (name) => {
       const classifier = await loadClassifier(join(modelsDir, name));
       try {
-        return await evaluateBeats({ classifier, dataset, dir: db, test: { kind: 'records', records }, afGate: false, templateGate: false, timingGate: false });
+        return await evaluateBeats({ classifier, dataset, dir: db, test: { kind: 'records', records }, afGate: false, templateGate: false, timingGate: false, pWaveGate: false });
       } finally {
         classifier.model.dispose();
       }

@@ -1,7 +1,7 @@
 import { from, lastValueFrom, toArray } from 'rxjs';
 import { describe, expect, it } from 'vitest';
 import { seededRandom } from '../../src/dataset/seededRandom.js';
-import { ruleStages, rulesAfterModel, type MonitorRules } from '../../src/pipeline/rulesAfterModel.js';
+import { monitorRules, RULE_NAMES, ruleStages, rulesAfterModel, type MonitorRules } from '../../src/pipeline/rulesAfterModel.js';
 import type { BeatClassification } from '../../src/types.js';
 import { beatShape } from './helpers.js';
 
@@ -23,19 +23,20 @@ const run = (rules: MonitorRules) => lastValueFrom(from(afStream()).pipe(rulesAf
 
 describe('rulesAfterModel', () => {
   it('judges the rhythm of every beat, also with the rules off, and then changes nothing', async () => {
-    const out = await run({ afGate: false, templateGate: false, timingGate: false });
+    const out = await run(monitorRules({ afGate: false, templateGate: false, timingGate: false, pWaveGate: false }));
     expect(out.every((b) => b.rhythm !== undefined)).toBe(true);
     expect(out.some((b) => b.rhythm!.atrialFibrillation)).toBe(true);
     expect(out.map((b) => b.beatClass)).toEqual(afStream().map((b) => b.beatClass));
   });
 
-  it('runs the AF gate, then the template gate, then the timing gate, as ruleStages lists them', async () => {
-    expect(ruleStages({ afGate: true, templateGate: true, timingGate: true }).map((s) => s.rule)).toEqual(['afGate', 'templateGate', 'timingGate']);
-    expect(ruleStages({ afGate: false, templateGate: true, timingGate: false }).map((s) => s.rule)).toEqual(['templateGate']);
-    const afOnly = await run({ afGate: true, templateGate: false, timingGate: false });
+  it('runs the AF gate, then the template, timing and P-wave gates, as ruleStages lists them', async () => {
+    expect(ruleStages(monitorRules()).map((s) => s.rule)).toEqual(['afGate', 'templateGate', 'timingGate', 'pWaveGate']);
+    expect(RULE_NAMES).toEqual(['afGate', 'templateGate', 'timingGate', 'pWaveGate']);
+    expect(ruleStages(monitorRules({ afGate: false, timingGate: false, pWaveGate: false })).map((s) => s.rule)).toEqual(['templateGate']);
+    const afOnly = await run(monitorRules({ templateGate: false, timingGate: false, pWaveGate: false }));
     expect(afOnly.some((b) => b.modelClass === 'S')).toBe(true);
     expect(afOnly.every((b) => b.beatClass !== 'S' || !b.rhythm!.atrialFibrillation)).toBe(true);
-    const both = await run({ afGate: true, templateGate: true, timingGate: false });
+    const both = await run(monitorRules({ timingGate: false, pWaveGate: false }));
     expect(both.some((b) => b.modelClass === 'V' && b.beatClass !== 'V')).toBe(true);
     // An S call the AF gate made V (its second choice) is not given back S by the template gate.
     expect(both.filter((b) => b.modelClass === 'S' && b.rhythm!.atrialFibrillation).every((b) => b.beatClass === 'N')).toBe(true);

@@ -6,9 +6,11 @@ import type { BeatPositions } from '../../dataset/extractBeats.js';
 import { PROTOCOLS, type Protocol } from '../../dataset/splits.js';
 import type { BeatsEvaluation } from '../../eval/beatsEvaluation.js';
 import { prepareEvaluationInputs } from '../../eval/evaluationInputs.js';
+import { monitorRules, type MonitorRules } from '../../pipeline/rulesAfterModel.js';
 import { commaList, newCommand, progressLine, type CliIo } from '../io.js';
+import { addRuleOptions } from '../ruleOptions.js';
 
-interface EvalBeatsFlags {
+interface EvalBeatsFlags extends MonitorRules {
   model: string;
   protocol?: Protocol;
   positions: BeatPositions;
@@ -18,14 +20,11 @@ interface EvalBeatsFlags {
   out?: string;
   json?: string;
   plot?: string;
-  afGate: boolean;
-  templateGate: boolean;
-  timingGate: boolean;
 }
 
 /** `ecg-monitor eval beats`: per-class Se/+P/F1 and EC57 VEB/SVEB of a trained classifier. */
 export function evalBeatsCommand(io: CliIo): Command {
-  return newCommand('beats', io)
+  const command = newCommand('beats', io)
     .description('score a beat classifier: confusion matrix, per-class Se/+P/F1, accuracy, macro F1, EC57 VEB and SVEB')
     .option('--model <name|dir>', 'model folder, or a name under models/; several, comma-separated, are scored as an ensemble (mean of their probabilities)', 'mshan-inter')
     .addOption(new Option('--protocol <name>', "test split (default: the model's own protocol)").choices([...PROTOCOLS]))
@@ -35,11 +34,9 @@ export function evalBeatsCommand(io: CliIo): Command {
     .option('--lead <name>', 'lead to classify (default MLII; with --dir use the database\'s lead name)', 'MLII')
     .option('--out <dir>', 'write <record>.cls WFDB annotation files (readable by bxb), summary.json and confusion.svg here')
     .option('--json <file>', 'write the summary as JSON')
-    .option('--plot <file>', 'write the confusion matrix as SVG (vega-lite)')
-    .option('--no-af-gate', "without the live monitor's rule that turns S calls in detected atrial fibrillation into the next most probable class")
-    .option('--no-template-gate', "without the live monitor's rule that turns V calls matching the stream's usual non-V beat into the next most probable class")
-    .option('--no-timing-gate', "without the live monitor's rule that turns V calls on time with no pause after them, after a non-V beat, into the next most probable class (all three flags: the model alone)")
-    .addHelpText('after', '\nExamples:\n  ecg-monitor eval beats --model mshan-inter --out out/cls\n  ecg-monitor eval beats --model mshan-inter --positions detector\n  ecg-monitor eval beats --model mshan-intra --protocol intra --json intra.json\n')
+    .option('--plot <file>', 'write the confusion matrix as SVG (vega-lite)');
+  return addRuleOptions(command)
+    .addHelpText('after', '\nThe live monitor\'s rules after the model are replayed over each whole test record; all the --no-... flags: the model alone.\n\nExamples:\n  ecg-monitor eval beats --model mshan-inter --out out/cls\n  ecg-monitor eval beats --model mshan-inter --positions detector\n  ecg-monitor eval beats --model mshan-intra --protocol intra --json intra.json\n')
     .action(async (flags: EvalBeatsFlags) => {
       const modelDirs = commaList(flags.model).map((name) => resolveModelDir(name));
       // TensorFlow.js and vega load here, not at CLI start-up, so other commands start in a tenth of the time.
@@ -61,7 +58,7 @@ export function evalBeatsCommand(io: CliIo): Command {
       if (!reused && io.stderr.isTTY) io.stderr.write('\n');
       let evaluation: BeatsEvaluation;
       try {
-        evaluation = await evaluateBeats({ classifier: classifiers, dataset, dir, test, outDir: flags.out, afGate: flags.afGate, templateGate: flags.templateGate, timingGate: flags.timingGate });
+        evaluation = await evaluateBeats({ classifier: classifiers, dataset, dir, test, outDir: flags.out, ...monitorRules(flags) });
       } finally {
         classifiers.forEach((c) => c.model.dispose());
       }

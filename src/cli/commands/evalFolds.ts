@@ -17,7 +17,7 @@ export function evalFoldsCommand(io: CliIo): Command {
     .description('pool the validation results of runs trained with `train --validation-fold 1..k` (cross-validation, to compare training flags on more than one validation share)')
     .option('--model <list>', 'comma-separated model folders (or names under models/), one per validation fold, all trained with the same flags')
     .option('--json <file>', 'write the summary (per fold and pooled) as JSON')
-    .option('--held-out', "also run each fold's model on its held-out DS1 records, without and with the live monitor's rules after the model (added one by one: AF gate, template gate, timing gate), and pool (patient folds only)")
+    .option('--held-out', "also run each fold's model on its held-out DS1 records, without and with the live monitor's rules after the model (added one by one in the monitor's order), and pool (patient folds only)")
     .addHelpText('after', helpFile('eval-folds'))
     .action(async (flags: EvalFoldsFlags) => {
       const [{ loadManifest }, { formatCrossValidation, poolValidationFolds }] = await Promise.all([

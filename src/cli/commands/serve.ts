@@ -5,13 +5,15 @@ import { lastValueFrom, map, type Observable } from 'rxjs';
 import { defaultModelDir, mitdbDir } from '../../config.js';
 import { log } from '../../log.js';
 import { monitorPipeline } from '../../pipeline/monitorPipeline.js';
+import type { MonitorRules } from '../../pipeline/rulesAfterModel.js';
 import { recordSource } from '../../sources/recordSource.js';
 import { RecordFormatError } from '../../errors.js';
 import { chooseLeadIndex, readHeader } from '../../wfdb/header.js';
 import { classifiedBeatMessage, detectedBeatMessage, encodeBeatMessage } from '../../wire/beatMessage.js';
 import { newCommand, nonNegativeInteger, type CliIo } from '../io.js';
+import { addRuleOptions } from '../ruleOptions.js';
 
-interface ServeFlags {
+interface ServeFlags extends MonitorRules {
   dir?: string;
   record: string;
   lead?: string;
@@ -20,18 +22,15 @@ interface ServeFlags {
   toS?: number;
   model: string;
   classify: boolean;
-  afGate: boolean;
-  templateGate: boolean;
-  timingGate: boolean;
 }
 
 /**
  * `ecg-monitor serve`: the live monitor. Replays a WFDB record (by default MIT-BIH 100 at real-time speed) through
  * band-pass -> R-peaks -> beat windows -> MSHAN classes -> rhythm (atrial fibrillation, and the S gate it drives) ->
- * the V gates (against the stream's usual beat, then on timing), and writes one NDJSON line per beat on stdout.
+ * the rules after the model (rulesAfterModel.ts), and writes one NDJSON line per beat on stdout.
  */
 export function serveCommand(io: CliIo): Command {
-  return newCommand('serve', io)
+  const command = newCommand('serve', io)
     .description('run the monitor on a stream: one NDJSON line per beat (R-peak, AAMI class, probabilities, atrial fibrillation; the schema of src/wire/beatMessage.ts, version 1) on stdout')
     .option('--dir <path>', 'WFDB database folder (default: MITDB_DIR)')
     .option('--record <name>', 'record to replay', '100')
@@ -40,10 +39,8 @@ export function serveCommand(io: CliIo): Command {
     .option('--from-s <seconds>', 'start this far into the record', nonNegativeInteger('--from-s'), 0)
     .option('--to-s <seconds>', 'stop this far into the record (default: its end)', nonNegativeInteger('--to-s'))
     .option('--model <dir>', 'classifier model folder', defaultModelDir())
-    .option('--no-classify', 'detect and window beats without classifying them')
-    .option('--no-af-gate', "keep the model's S calls in detected atrial fibrillation (by default they take the next most probable class)")
-    .option('--no-template-gate', "keep the model's V calls whose QRS matches the stream's usual non-V beat (by default they take the next most probable class)")
-    .option('--no-timing-gate', "keep the model's V calls that come on time with no pause after them, after a non-V beat (by default they take the next most probable class)")
+    .option('--no-classify', 'detect and window beats without classifying them');
+  return addRuleOptions(command)
     .addHelpText('after', '\nExamples:\n  ecg-monitor serve --record 208 --speed 10\n  ecg-monitor serve --record 100 --speed 0 --to-s 60 --no-classify\n')
     .action(async (flags: ServeFlags) => {
       const dir = flags.dir ?? mitdbDir(io.env);
@@ -61,7 +58,7 @@ export function serveCommand(io: CliIo): Command {
       let lines$: Observable<string>;
       if (flags.classify && existsSync(join(flags.model, 'model.json'))) {
         // TensorFlow.js loads only when there is something to classify.
-        const [{ initBackend }, { loadClassifier }, { classifyBeats }, { rulesAfterModel }] = await Promise.all([
+        const [{ initBackend }, { loadClassifier }, { classifyBeats }, { monitorRules, rulesAfterModel }] = await Promise.all([
           import('../../model/backend.js'), import('../../model/predict.js'), import('../../pipeline/classifyBeats.js'), import('../../pipeline/rulesAfterModel.js'),
         ]);
         await initBackend(undefined, io.env);
@@ -69,7 +66,7 @@ export function serveCommand(io: CliIo): Command {
         log.info({ model: flags.model }, 'classifying beats');
         lines$ = beats$.pipe(
           classifyBeats(classifier),
-          rulesAfterModel({ afGate: flags.afGate, templateGate: flags.templateGate, timingGate: flags.timingGate }), // rhythm; S in AF, V like the usual beat, V on time
+          rulesAfterModel(monitorRules(flags)), // rhythm; S in AF, V like the usual beat, V on time, S with the usual P wave
           map((c) => encodeBeatMessage(classifiedBeatMessage(c))),
         );
       } else {
