@@ -119,6 +119,8 @@ export interface BeatClassification {
    * (gateVebByTemplate, gateSvebByPWave); classifyBeats sets it. Not part of any message on the wire.
    */
   window?: Pick<BeatWindow, 'samples' | 'samplesBefore' | 'paddedSamples' | 'fsHz'>;
+  /** Classes the rules after the model ruled out for this beat (ruleOutClass.ts); absent when none did. */
+  ruledOut?: readonly BeatClass[];
   /** QRS correlation with the stream's usual non-V beat, once gateVebByTemplate has run (NaN before its template exists). */
   usualBeatQrsCorrelation?: number;
   /** P-wave correlation with the stream's usual N beat, once gateSvebByPWave has run (NaN before its template exists). */

@@ -13,7 +13,7 @@ const RULE_FLAGS: Record<RuleName, { flag: string; calls: string }> = {
 export function addRuleOptions(command: Command): Command {
   for (const rule of RULE_NAMES) {
     const { flag, calls } = RULE_FLAGS[rule];
-    command.option(flag, `keep the model's ${calls} (by default the live monitor gives them the next most probable class)`);
+    command.option(flag, `keep the model's ${calls} (by default the live monitor rules the class out and gives the beat its most probable remaining class)`);
   }
   return command;
 }

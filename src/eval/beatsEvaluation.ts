@@ -248,10 +248,10 @@ export type RuleChanges = Record<RuleName, number>;
 
 /** What each rule did, in words, for the evaluation's notes. */
 const RULE_NOTES: Record<RuleName, (changed: number) => string> = {
-  afGate: (n) => `AF gate (detectAtrialFibrillation + gateSvebInAtrialFibrillation, as the live monitor): ${n} S calls in detected atrial fibrillation took their next most probable class`,
-  templateGate: (n) => `template gate (gateVebByTemplate, as the live monitor): ${n} V calls whose QRS matched the stream's usual non-V beat took their next most probable class`,
-  timingGate: (n) => `timing gate (gateVebByTiming, as the live monitor): ${n} V calls on time and without a pause after them, after a non-V beat, took their next most probable class`,
-  pWaveGate: (n) => `P-wave gate (gateSvebByPWave, as the live monitor): ${n} S calls whose P wave matched the stream's usual N beat took their next most probable class`,
+  afGate: (n) => `AF gate (detectAtrialFibrillation + gateSvebInAtrialFibrillation, as the live monitor): ${n} S calls in detected atrial fibrillation took the most probable class no rule ruled out`,
+  templateGate: (n) => `template gate (gateVebByTemplate, as the live monitor): ${n} V calls whose QRS matched the stream's usual non-V beat took the most probable class no rule ruled out`,
+  timingGate: (n) => `timing gate (gateVebByTiming, as the live monitor): ${n} V calls on time and without a pause after them, after a non-V beat, took the most probable class no rule ruled out`,
+  pWaveGate: (n) => `P-wave gate (gateSvebByPWave, as the live monitor): ${n} S calls whose P wave matched the stream's usual N beat took the most probable class no rule ruled out`,
 };
 
 /**

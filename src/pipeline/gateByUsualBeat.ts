@@ -2,7 +2,7 @@ import { map, type OperatorFunction } from 'rxjs';
 import { ConfigError } from '../errors.js';
 import type { BeatClass, BeatClassification } from '../types.js';
 import { checkTemplateSize, correlation, MedianTemplate, regionIndices } from './compareToTemplate.js';
-import { overruleClass } from './overruleClass.js';
+import { ruleOutClass } from './ruleOutClass.js';
 
 /** Options of a gate against the stream's usual beat. */
 export interface UsualBeatGateOptions {
@@ -30,10 +30,11 @@ export interface UsualBeatGate {
 }
 
 /**
- * A `gatedClass` call whose `regionMs` correlates at `minCorrelation` or more with the same region of the stream's
- * usual beat takes the most probable other class (overruleClass: a class an earlier rule ruled out stays out). The
- * usual beat is the sample-wise median of the last `templateBeats` clean windows of the classes that shape it,
- * compared with the beats before it only (causal); NaN until it has `minBeats`. Beats without a window pass unchanged.
+ * Rules `gatedClass` out for a beat whose `regionMs` correlates at `minCorrelation` or more with the same region of
+ * the stream's usual beat, whatever its class (ruleOutClass.ts: a beat of that class takes the most probable class no
+ * rule ruled out). The usual beat is the sample-wise median of the last `templateBeats` clean windows of the classes
+ * that shape it, compared with the beats before it only (causal); NaN until it has `minBeats`. Beats without a window
+ * pass unchanged.
  */
 export function gateByUsualBeat(gate: UsualBeatGate, options: UsualBeatGateOptions): OperatorFunction<BeatClassification, BeatClassification> {
   const { operator, gatedClass, shapesUsualBeat, regionMs, field, defaultMinCorrelation } = gate;
@@ -55,7 +56,7 @@ export function gateByUsualBeat(gate: UsualBeatGate, options: UsualBeatGateOptio
         }
         if (shapesUsualBeat(beat.beatClass) && window.paddedSamples === 0 && window.samples.every(Number.isFinite)) usual.push(window.samples);
         const scored = { ...beat, [field]: r };
-        return beat.beatClass === gatedClass && r >= minCorrelation ? overruleClass(scored) : scored;
+        return r >= minCorrelation ? ruleOutClass(scored, gatedClass) : scored;
       }),
     );
   };

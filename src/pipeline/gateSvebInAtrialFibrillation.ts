@@ -1,10 +1,10 @@
 import { map, type OperatorFunction } from 'rxjs';
 import type { BeatClassification } from '../types.js';
-import { overruleClass } from './overruleClass.js';
+import { ruleOutClass } from './ruleOutClass.js';
 
 /**
- * In atrial fibrillation (as detectAtrialFibrillation judged it) a beat the model calls S takes the most probable of
- * the other classes instead. The atria fibrillate, so there is no premature atrial beat to find, but an irregular
+ * Rules S out in atrial fibrillation (as detectAtrialFibrillation judged it): a beat the model calls S there takes the
+ * most probable class no rule ruled out (ruleOutClass.ts). The atria fibrillate, so there is no premature atrial beat to find, but an irregular
  * rhythm is full of short RR intervals that look like one: inter-patient, most false S calls fall in AF. The model's
  * own class stays in `modelClass`, its probabilities are untouched.
  *
@@ -12,5 +12,5 @@ import { overruleClass } from './overruleClass.js';
  * 23.9 -> 38.3 %, SVEB Se 46.7 -> 46.0 %.
  */
 export function gateSvebInAtrialFibrillation(): OperatorFunction<BeatClassification, BeatClassification> {
-  return map((beat) => (beat.beatClass === 'S' && beat.rhythm?.atrialFibrillation ? overruleClass(beat) : beat));
+  return map((beat) => (beat.rhythm?.atrialFibrillation ? ruleOutClass(beat, 'S') : beat));
 }

@@ -10,14 +10,15 @@ import { gateByUsualBeat, type UsualBeatGateOptions } from './gateByUsualBeat.js
 export type GateVebByTemplateOptions = UsualBeatGateOptions;
 
 /**
- * A V call whose QRS complex matches the stream's usual beat takes the most probable other class. A ventricular
+ * Rules V out for a beat whose QRS complex matches the stream's usual beat; a V call takes the most probable class no
+ * rule ruled out. A ventricular
  * beat is conducted through the ventricles by another path, so its QRS differs from the patient's own supraventricular
  * beats; much of what a network trained on other patients mistakes for V is a patient's usual beat that looks unusual
  * to it (bundle branch block, an odd axis). The usual beat is the sample-wise median of the last `templateBeats` clean
  * windows the model did *not* call V, so that runs of V beats cannot shape it (with all beats, true V beats of
  * V-rich records matched it). It is compared with the beats before it only (causal, no added latency); beats without a
  * window pass unchanged. The model's own class stays in `modelClass`, the correlation in `usualBeatQrsCorrelation`;
- * a class an earlier rule ruled out (an S call in AF) stays out (overruleClass.ts).
+ * the classes ruled out in `ruledOut` (ruleOutClass.ts).
  *
  * The threshold was chosen on MIT-BIH DS1 patients the models had not trained on, before DS2 was scored (see
  * models/README.md): there V +P rose from 63.9 to 82.3 % and V Se fell from 90.6 to 89.3 %.

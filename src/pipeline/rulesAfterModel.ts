@@ -9,14 +9,16 @@ import { gateVebByTiming } from './gateVebByTiming.js';
 type Stage = OperatorFunction<BeatClassification, BeatClassification>;
 
 /**
- * The rules that may overrule the model, in the order the monitor runs them, each one stage: the AF gate (rhythm
- * first, then the S gate it drives), the template gate and the timing gate (V calls), the P-wave gate (S calls).
+ * The rules that may overrule the model, in the order the monitor runs them, each one stage: the S gates (AF, with the
+ * rhythm detection it needs first, and P wave), then the V gates (template, timing). Each rules its class out
+ * whatever the beat's class (ruleOutClass.ts), so which classes a beat is left with does not depend on this order;
+ * the order matters only through the past beats' classes each gate keeps (its usual beat, the class before).
  */
 const STAGES = {
   afGate: () => pipe(detectAtrialFibrillation(), gateSvebInAtrialFibrillation()),
+  pWaveGate: () => gateSvebByPWave(),
   templateGate: () => gateVebByTemplate(),
   timingGate: () => gateVebByTiming(),
-  pWaveGate: () => gateSvebByPWave(),
 } satisfies Record<string, () => Stage>;
 
 export type RuleName = keyof typeof STAGES;

@@ -4,7 +4,7 @@ import { seededRandom } from '../../src/dataset/seededRandom.js';
 import { ConfigError } from '../../src/errors.js';
 import { gateSvebByPWave } from '../../src/pipeline/gateSvebByPWave.js';
 import type { BeatClass, BeatClassification } from '../../src/types.js';
-import { beatShape } from './helpers.js';
+import { beatShape, classifiedBeat } from './helpers.js';
 
 const random = seededRandom(5);
 const noise = () => 0.01 * (random() - 0.5);
@@ -12,11 +12,9 @@ const sinus = () => beatShape({ noise });
 /** An atrial premature beat: the same QRS, but no sinus P wave where the usual one is. */
 const ectopic = () => beatShape({ pWave: false, noise });
 
-/** A classified beat with its window; the model's second choice is N for an S call, S for the others. */
-function classified(i: number, beatClass: BeatClass, samples: Float32Array, streamId = 's'): BeatClassification {
-  const probabilities = beatClass === 'S' ? [0.35, 0.6, 0.05, 0, 0] : [0.7, 0.25, 0.05, 0, 0];
-  return { streamId, sampleIndex: 1000 + 300 * i, fsHz: 360, beatClass, probabilities, model: 'm', window: { samples, samplesBefore: 180, paddedSamples: 0, fsHz: 360 } };
-}
+/** The model's second choice is N for an S call, S for the others. */
+const classified = (i: number, beatClass: BeatClass, samples: Float32Array, streamId = 's') =>
+  classifiedBeat(i, beatClass, samples, beatClass === 'S' ? [0.35, 0.6, 0.05, 0, 0] : [0.7, 0.25, 0.05, 0, 0], streamId);
 
 const run = (beats: BeatClassification[], options = {}) => lastValueFrom(from(beats).pipe(gateSvebByPWave(options), toArray()));
 

@@ -21,11 +21,18 @@ describe('gateSvebInAtrialFibrillation', () => {
     expect(toV.beatClass).toBe('V');
   });
 
-  it('leaves S outside AF, other classes in AF, and beats with no rhythm alone', async () => {
-    for (const beat of [classified('S', [0.3, 0.5, 0.2, 0, 0], false), classified('V', [0.3, 0.1, 0.6, 0, 0], true), classified('S', [0.3, 0.5, 0.2, 0, 0], undefined)]) {
+  it('leaves S outside AF and beats with no rhythm alone', async () => {
+    for (const beat of [classified('S', [0.3, 0.5, 0.2, 0, 0], false), classified('S', [0.3, 0.5, 0.2, 0, 0], undefined)]) {
       const out = await gate(beat);
       expect(out).toBe(beat);
       expect(out.modelClass).toBeUndefined();
     }
+  });
+
+  it('rules S out for other classes in AF too, without changing them, so that a later rule cannot give S', async () => {
+    const v = await gate(classified('V', [0.3, 0.1, 0.6, 0, 0], true));
+    expect(v.beatClass).toBe('V');
+    expect(v.modelClass).toBeUndefined();
+    expect(v.ruledOut).toEqual(['S']);
   });
 });

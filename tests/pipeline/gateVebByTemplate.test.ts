@@ -4,18 +4,16 @@ import { seededRandom } from '../../src/dataset/seededRandom.js';
 import { ConfigError } from '../../src/errors.js';
 import { gateVebByTemplate } from '../../src/pipeline/gateVebByTemplate.js';
 import type { BeatClass, BeatClassification } from '../../src/types.js';
-import { beatShape } from './helpers.js';
+import { beatShape, classifiedBeat } from './helpers.js';
 
 const random = seededRandom(11);
 const noise = () => 0.01 * (random() - 0.5);
 const usual = () => beatShape({ noise });
 const ventricular = () => beatShape({ invert: true, width: 20, height: 1.5, noise });
 
-/** A classified beat with its window; the model's second choice is N for a V call, V for the others. */
-function classified(i: number, beatClass: BeatClass, samples: Float32Array, streamId = 's'): BeatClassification {
-  const probabilities = beatClass === 'V' ? [0.3, 0.1, 0.6, 0, 0] : [0.7, 0.05, 0.25, 0, 0];
-  return { streamId, sampleIndex: 1000 + 300 * i, fsHz: 360, beatClass, probabilities, model: 'm', window: { samples, samplesBefore: 180, paddedSamples: 0, fsHz: 360 } };
-}
+/** The model's second choice is N for a V call, V for the others. */
+const classified = (i: number, beatClass: BeatClass, samples: Float32Array, streamId = 's') =>
+  classifiedBeat(i, beatClass, samples, beatClass === 'V' ? [0.3, 0.1, 0.6, 0, 0] : [0.7, 0.05, 0.25, 0, 0], streamId);
 
 const run = (beats: BeatClassification[], options = {}) => lastValueFrom(from(beats).pipe(gateVebByTemplate(options), toArray()));
 
@@ -50,14 +48,18 @@ describe('gateVebByTemplate', () => {
     expect(out[61].beatClass).toBe('N');
   });
 
-  it('passes beats without a window, keeps streams apart, keeps an earlier rule\'s modelClass', async () => {
+  it('passes beats without a window, keeps streams apart, keeps an earlier rule\'s exclusions', async () => {
     const bare: BeatClassification = { streamId: 's', sampleIndex: 0, fsHz: 360, beatClass: 'V', probabilities: [0.3, 0.1, 0.6, 0, 0], model: 'm' };
     expect((await run([bare]))[0]).toBe(bare);
     const a = Array.from({ length: 10 }, (_, i) => classified(i, 'N', usual(), 'a'));
-    const out = await run([...a, classified(10, 'V', usual(), 'b'), { ...classified(11, 'V', usual(), 'a'), modelClass: 'S' }]);
+    const ruledOutS = { ...classified(11, 'V', usual(), 'a'), probabilities: [0.2, 0.5, 0.3, 0, 0], modelClass: 'S' as const, ruledOut: ['S' as const] };
+    const out = await run([...a, classified(10, 'V', usual(), 'b'), ruledOutS, classified(12, 'S', usual(), 'a')]);
     expect(out[10].beatClass).toBe('V'); // stream b has no usual beat yet
     expect(out[11].beatClass).toBe('N');
     expect(out[11].modelClass).toBe('S');
+    // An S call whose QRS matches: V is ruled out for it too, its class stays.
+    expect(out[12].beatClass).toBe('S');
+    expect(out[12].ruledOut).toEqual(['V']);
   });
 
   it('refuses bad options', () => {

@@ -51,11 +51,11 @@ describe('gateVebByTiming', () => {
     expect((await run([classified('N', 800, 800), classified('V', 800, 800 * 1.12)], { maxRrDeviation: 0.1 }))[1].beatClass).toBe('V');
   });
 
-  it('passes beats without RR intervals, and keeps the class an earlier rule ruled out out', async () => {
+  it('passes beats without RR intervals, and never gives a class another rule ruled out', async () => {
     const bare: BeatClassification = { streamId: 's', sampleIndex: 0, fsHz: 360, beatClass: 'V', probabilities: [0.3, 0.1, 0.6, 0, 0], model: 'm' };
     expect((await run([bare]))[0]).toBe(bare);
-    // The AF gate made an S call V; the timing gate overrules the V, and S stays ruled out: N, the third choice.
-    const gated = { ...classified('V', 800, 800), probabilities: [0.2, 0.5, 0.3, 0, 0], modelClass: 'S' as const };
+    // The AF gate made an S call V; the timing gate rules V out too, and S stays out: N, the third choice.
+    const gated = { ...classified('V', 800, 800), probabilities: [0.2, 0.5, 0.3, 0, 0], modelClass: 'S' as const, ruledOut: ['S' as const] };
     const [out] = await run([gated]);
     expect(out.beatClass).toBe('N');
     expect(out.modelClass).toBe('S');

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { config, from, lastValueFrom, toArray, type Observable, type OperatorFunction } from 'rxjs';
-import type { SampleChunk } from '../../src/types.js';
+import type { BeatClass, BeatClassification, SampleChunk } from '../../src/types.js';
 
 /** Splits `samples` at `cuts` (sorted, deduplicated, inside the array) into chunks of one stream. */
 export function chunksOf(samples: Float32Array, cuts: readonly number[], fsHz = 360, startSample = 0, aux?: Float32Array): SampleChunk[] {
@@ -95,4 +95,12 @@ export function beatShape(options: { width?: number; height?: number; invert?: b
     x[j] = (invert ? -qrs : qrs) + p + t + noise();
   }
   return x;
+}
+
+/**
+ * A classified beat with its 360-sample window, for the rules after the model: the `i`-th beat of its stream, 300
+ * samples apart. `probabilities` gives the model's ranking (the class a rule falls back to).
+ */
+export function classifiedBeat(i: number, beatClass: BeatClass, samples: Float32Array, probabilities: number[], streamId = 's'): BeatClassification {
+  return { streamId, sampleIndex: 1000 + 300 * i, fsHz: 360, beatClass, probabilities, model: 'm', window: { samples, samplesBefore: 180, paddedSamples: 0, fsHz: 360 } };
 }

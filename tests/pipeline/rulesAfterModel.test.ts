@@ -29,9 +29,9 @@ describe('rulesAfterModel', () => {
     expect(out.map((b) => b.beatClass)).toEqual(afStream().map((b) => b.beatClass));
   });
 
-  it('runs the AF gate, then the template, timing and P-wave gates, as ruleStages lists them', async () => {
-    expect(ruleStages(monitorRules()).map((s) => s.rule)).toEqual(['afGate', 'templateGate', 'timingGate', 'pWaveGate']);
-    expect(RULE_NAMES).toEqual(['afGate', 'templateGate', 'timingGate', 'pWaveGate']);
+  it('runs the AF and P-wave gates, then the template and timing gates, as ruleStages lists them', async () => {
+    expect(ruleStages(monitorRules()).map((s) => s.rule)).toEqual(['afGate', 'pWaveGate', 'templateGate', 'timingGate']);
+    expect(RULE_NAMES).toEqual(['afGate', 'pWaveGate', 'templateGate', 'timingGate']);
     expect(ruleStages(monitorRules({ afGate: false, timingGate: false, pWaveGate: false })).map((s) => s.rule)).toEqual(['templateGate']);
     const afOnly = await run(monitorRules({ templateGate: false, timingGate: false, pWaveGate: false }));
     expect(afOnly.some((b) => b.modelClass === 'S')).toBe(true);
