@@ -23,7 +23,12 @@ import { scoreBeatClasses, summarizeBeatClasses, type BeatClassSummary, formatBx
  */
 export type TestSelection = { kind: 'protocol'; protocol: Protocol; splitSeed?: number } | { kind: 'records'; records: readonly string[] };
 
-export interface EvaluateBeatsOptions {
+/**
+ * What to score, and how. The rules after the model (one boolean each, named as rulesAfterModel.ts's RULE_NAMES,
+ * each default true) are replayed over each test record's beats in time order, as `serve` runs them; they need AAMI
+ * classes and whole records, so intra-patient and seed tests are scored without them (a note says so).
+ */
+export interface EvaluateBeatsOptions extends Partial<MonitorRules> {
   /**
    * The classifier; several (an ensemble, for research) are scored on the mean of their class probabilities, each
    * fed its own features. They must predict the same classes from windows of the same length, and share protocol and
@@ -39,18 +44,6 @@ export interface EvaluateBeatsOptions {
   outDir?: string;
   /** Reference annotator. Default `atr`. */
   annotator?: string;
-  /**
-   * Run the live monitor's rhythm stage on each test record's beats (detectAtrialFibrillation, then
-   * gateSvebInAtrialFibrillation), as `serve` does. Needs whole records in time order, so intra-patient and seed
-   * tests are scored without it (a note says so). Default true.
-   */
-  afGate?: boolean;
-  /** Run gateVebByTemplate after it, as `serve` does (the same conditions). Default true. */
-  templateGate?: boolean;
-  /** Run gateVebByTiming after that, as `serve` does (the same conditions). Default true. */
-  timingGate?: boolean;
-  /** Run gateSvebByPWave after that, as `serve` does (the same conditions). Default true. */
-  pWaveGate?: boolean;
 }
 
 export interface BeatsEvaluation {
@@ -167,7 +160,7 @@ export async function evaluateBeats(options: EvaluateBeatsOptions): Promise<Beat
   let ruleChanges: Partial<RuleChanges> | undefined;
   let modelPredicted: Map<number, number> | undefined;
   if (rulesOn.length > 0) {
-    if (!aamiModel || !wholeRecords) notes.push('rules after the model (AF, template, timing and P-wave gates) not applied: they need AAMI classes and whole records in time order');
+    if (!aamiModel || !wholeRecords) notes.push('rules after the model (the gates) not applied: they need AAMI classes and whole records in time order');
     else {
       ruleChanges = Object.fromEntries(rulesOn.map((rule) => [rule, 0]));
       modelPredicted = new Map(predicted);
@@ -252,6 +245,7 @@ const RULE_NOTES: Record<RuleName, (changed: number) => string> = {
   templateGate: (n) => `template gate (gateVebByTemplate, as the live monitor): ${n} V calls whose QRS matched the stream's usual non-V beat took the most probable class no rule ruled out`,
   timingGate: (n) => `timing gate (gateVebByTiming, as the live monitor): ${n} V calls on time and without a pause after them, after a non-V beat, took the most probable class no rule ruled out`,
   pWaveGate: (n) => `P-wave gate (gateSvebByPWave, as the live monitor): ${n} S calls whose P wave matched the stream's usual N beat took the most probable class no rule ruled out`,
+  qrsGate: (n) => `QRS gate (gateSvebByQrs, as the live monitor): ${n} S calls whose QRS was unlike the stream's usual non-V beat took the most probable class no rule ruled out`,
 };
 
 /**

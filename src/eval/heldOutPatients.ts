@@ -78,17 +78,17 @@ export async function scoreHeldOutPatients(
   return HELD_OUT_RULES.map((rules, k) => ({ rules, folds: folds[k], pooled: metricsFromConfusion(confusions[k], BEAT_CLASSES, macroClassesFor(BEAT_CLASSES)) }));
 }
 
-const RULE_LABELS: Record<RuleName, string> = { afGate: 'AF', templateGate: 'template', timingGate: 'timing', pWaveGate: 'P wave' };
+const RULE_LABELS: Record<RuleName, string> = { afGate: 'AF', templateGate: 'template', timingGate: 'timing', pWaveGate: 'P wave', qrsGate: 'QRS' };
 
 /** The pooled figures of each set of rules, one line each, as a text table. */
 export function formatHeldOutPatients(scores: readonly HeldOutPatientsScore[]): string {
   const pct = (v: number | undefined) => (v === undefined || Number.isNaN(v) ? '–' : (v * 100).toFixed(2));
   const lines = ['', `held-out patients, each fold's model on its own held-out records (${scores[0]?.folds.map((f) => f.records.join(' ')).join('; ')}), pooled:`];
-  lines.push(`${'gates after the model'.padEnd(34)}${'beats'.padStart(8)}${'changed'.padStart(9)}${'accuracy'.padStart(10)}${'macro F1'.padStart(10)}   ${['N', 'S', 'V', 'F'].map((c) => `${c} Se / +P`.padEnd(16)).join('')}`);
+  lines.push(`${'gates after the model'.padEnd(40)}${'beats'.padStart(8)}${'changed'.padStart(9)}${'accuracy'.padStart(10)}${'macro F1'.padStart(10)}   ${['N', 'S', 'V', 'F'].map((c) => `${c} Se / +P`.padEnd(16)).join('')}`);
   for (const s of scores) {
     const p = s.pooled;
     const rules = RULE_NAMES.filter((rule) => s.rules[rule]).map((rule) => RULE_LABELS[rule]).join(' + ') || 'none';
-    lines.push(`${rules.padEnd(34)}${String(p.count).padStart(8)}${String(s.folds.reduce((n, f) => n + f.changed, 0)).padStart(9)}${pct(p.accuracy).padStart(10)}${p.macroF1.toFixed(4).padStart(10)}   ${['N', 'S', 'V', 'F'].map((c) => `${pct(p.perClass[c]?.se)} / ${pct(p.perClass[c]?.ppv)}`.padEnd(16)).join('')}`);
+    lines.push(`${rules.padEnd(40)}${String(p.count).padStart(8)}${String(s.folds.reduce((n, f) => n + f.changed, 0)).padStart(9)}${pct(p.accuracy).padStart(10)}${p.macroF1.toFixed(4).padStart(10)}   ${['N', 'S', 'V', 'F'].map((c) => `${pct(p.perClass[c]?.se)} / ${pct(p.perClass[c]?.ppv)}`.padEnd(16)).join('')}`);
   }
   return lines.join('\n') + '\n';
 }

@@ -6,40 +6,47 @@ import { ruleOutClass } from './ruleOutClass.js';
 
 /** Options of a gate against the stream's usual beat. */
 export interface UsualBeatGateOptions {
-  /** Correlation with the usual beat at or above which a call is overruled (each gate has its default). */
+  /** For a gate that rules its class out where the beat is like the usual beat: the correlation at or above which it does (each gate has its default). */
   minCorrelation?: number;
+  /** For a gate that rules its class out where the beat is unlike the usual beat: the correlation below which it does. */
+  maxCorrelation?: number;
   /** Past windows the usual beat is the sample-wise median of. Default 32. */
   templateBeats?: number;
   /** Windows of the usual beat's classes needed before the gate acts. Default 8. */
   minBeats?: number;
 }
 
-/** What a rule that compares a call with the stream's usual beat looks at (gateVebByTemplate, gateSvebByPWave). */
+/** What a rule that compares a call with the stream's usual beat looks at (gateVebByTemplate, gateSvebByPWave, gateSvebByQrs). */
 export interface UsualBeatGate {
   /** Operator name, for errors. */
   operator: string;
-  /** The class a matching beat loses. */
+  /** The class the beat loses. */
   gatedClass: BeatClass;
+  /** Whether the beat loses it where it is like the usual beat (correlation at or above the threshold) or unlike it (below). */
+  when: 'alike' | 'unlike';
   /** Whether a clean window of this (current) class goes into the usual beat. */
   shapesUsualBeat: (beatClass: BeatClass) => boolean;
   /** Region compared, in ms from the R-peak. */
   regionMs: readonly [number, number];
-  /** Where the correlation is kept on the beat. */
-  field: 'usualBeatQrsCorrelation' | 'usualBeatPCorrelation';
-  defaultMinCorrelation: number;
+  /** Where the correlation is kept on the beat, if anywhere. */
+  field?: 'usualBeatQrsCorrelation' | 'usualBeatPCorrelation';
+  defaultThreshold: number;
 }
 
 /**
- * Rules `gatedClass` out for a beat whose `regionMs` correlates at `minCorrelation` or more with the same region of
- * the stream's usual beat, whatever its class (ruleOutClass.ts: a beat of that class takes the most probable class no
- * rule ruled out). The usual beat is the sample-wise median of the last `templateBeats` clean windows of the classes
+ * Rules `gatedClass` out for a beat whose `regionMs` correlates at `minCorrelation` or more (`when: 'alike'`), or below
+ * `maxCorrelation` (`'unlike'`), with the same region of the stream's usual beat, whatever its class (ruleOutClass.ts:
+ * a beat of that class takes the most probable class no rule ruled out). The usual beat is the sample-wise median of the last `templateBeats` clean windows of the classes
  * that shape it, compared with the beats before it only (causal); NaN until it has `minBeats`. Beats without a window
  * pass unchanged.
  */
 export function gateByUsualBeat(gate: UsualBeatGate, options: UsualBeatGateOptions): OperatorFunction<BeatClassification, BeatClassification> {
-  const { operator, gatedClass, shapesUsualBeat, regionMs, field, defaultMinCorrelation } = gate;
-  const { minCorrelation = defaultMinCorrelation, templateBeats = 32, minBeats = 8 } = options;
-  if (!(minCorrelation > -1 && minCorrelation <= 1)) throw new ConfigError('ECG_ERR_BAD_OPTION', `${operator}: minCorrelation=${minCorrelation} must be in (-1, 1]`);
+  const { operator, gatedClass, when, shapesUsualBeat, regionMs, field, defaultThreshold } = gate;
+  const { templateBeats = 32, minBeats = 8 } = options;
+  const name = when === 'alike' ? 'minCorrelation' : 'maxCorrelation';
+  const threshold = options[name] ?? defaultThreshold;
+  if (!(threshold > -1 && threshold <= 1)) throw new ConfigError('ECG_ERR_BAD_OPTION', `${operator}: ${name}=${threshold} must be in (-1, 1]`);
+  const rulesOut = when === 'alike' ? (r: number) => r >= threshold : (r: number) => r < threshold;
   checkTemplateSize(operator, templateBeats, minBeats);
   return (beats$) => {
     const streams = new Map<string, MedianTemplate>();
@@ -55,8 +62,8 @@ export function gateByUsualBeat(gate: UsualBeatGate, options: UsualBeatGateOptio
           r = correlation(window.samples, usual.median(), from, to);
         }
         if (shapesUsualBeat(beat.beatClass) && window.paddedSamples === 0 && window.samples.every(Number.isFinite)) usual.push(window.samples);
-        const scored = { ...beat, [field]: r };
-        return r >= minCorrelation ? ruleOutClass(scored, gatedClass) : scored;
+        const scored = field ? { ...beat, [field]: r } : beat;
+        return rulesOut(r) ? ruleOutClass(scored, gatedClass) : scored;
       }),
     );
   };

@@ -25,7 +25,7 @@ export type GateVebByTemplateOptions = UsualBeatGateOptions;
  */
 export function gateVebByTemplate(options: GateVebByTemplateOptions = {}): OperatorFunction<BeatClassification, BeatClassification> {
   return gateByUsualBeat({
-    operator: 'gateVebByTemplate', gatedClass: 'V', shapesUsualBeat: (c) => c !== 'V', regionMs: TEMPLATE_REGIONS_MS.qrs,
-    field: 'usualBeatQrsCorrelation', defaultMinCorrelation: 0.98,
+    operator: 'gateVebByTemplate', gatedClass: 'V', when: 'alike', shapesUsualBeat: (c) => c !== 'V', regionMs: TEMPLATE_REGIONS_MS.qrs,
+    field: 'usualBeatQrsCorrelation', defaultThreshold: 0.98,
   }, options);
 }

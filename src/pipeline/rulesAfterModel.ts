@@ -2,6 +2,7 @@ import { identity, pipe, type OperatorFunction } from 'rxjs';
 import type { BeatClassification } from '../types.js';
 import { detectAtrialFibrillation } from './detectAtrialFibrillation.js';
 import { gateSvebByPWave } from './gateSvebByPWave.js';
+import { gateSvebByQrs } from './gateSvebByQrs.js';
 import { gateSvebInAtrialFibrillation } from './gateSvebInAtrialFibrillation.js';
 import { gateVebByTemplate } from './gateVebByTemplate.js';
 import { gateVebByTiming } from './gateVebByTiming.js';
@@ -10,13 +11,14 @@ type Stage = OperatorFunction<BeatClassification, BeatClassification>;
 
 /**
  * The rules that may overrule the model, in the order the monitor runs them, each one stage: the S gates (AF, with the
- * rhythm detection it needs first, and P wave), then the V gates (template, timing). Each rules its class out
+ * rhythm detection it needs first, P wave, QRS), then the V gates (template, timing). Each rules its class out
  * whatever the beat's class (ruleOutClass.ts), so which classes a beat is left with does not depend on this order;
  * the order matters only through the past beats' classes each gate keeps (its usual beat, the class before).
  */
 const STAGES = {
   afGate: () => pipe(detectAtrialFibrillation(), gateSvebInAtrialFibrillation()),
   pWaveGate: () => gateSvebByPWave(),
+  qrsGate: () => gateSvebByQrs(),
   templateGate: () => gateVebByTemplate(),
   timingGate: () => gateVebByTiming(),
 } satisfies Record<string, () => Stage>;

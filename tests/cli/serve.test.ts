@@ -67,8 +67,8 @@ describe.skipIf(skipWithoutMitdb())('ecg-monitor serve', () => {
       expect(await main([...args, ...extra], io)).toBe(0);
       return io.out().trim().split('\n').map((l) => decodeBeatMessage(l));
     };
-    const gated = await linesOf(['--no-template-gate', '--no-timing-gate', '--no-p-wave-gate']);
-    const plain = await linesOf(['--no-af-gate', '--no-template-gate', '--no-timing-gate', '--no-p-wave-gate']);
+    const gated = await linesOf(['--no-template-gate', '--no-timing-gate', '--no-p-wave-gate', '--no-qrs-gate']);
+    const plain = await linesOf(['--no-af-gate', '--no-template-gate', '--no-timing-gate', '--no-p-wave-gate', '--no-qrs-gate']);
     expect(gated.filter((l) => l.atrialFibrillation).length).toBeGreaterThan(gated.length / 2);
     expect(gated.some((l) => l.atrialFibrillation && l.beatClass === 'S')).toBe(false);
     expect(gated.some((l) => l.modelClass === 'S')).toBe(true);

@@ -27,7 +27,7 @@ describe.skipIf(skipWithoutMitdb())('evaluateBeats (MIT-BIH 100, 232 and a tiny 
   let classifier: Classifier;
   let dataset: BeatDataset;
   const records = ['100', '232'];
-  const noRules = { afGate: false, templateGate: false, timingGate: false, pWaveGate: false } as const;
+  const noRules = { afGate: false, templateGate: false, timingGate: false, pWaveGate: false, qrsGate: false } as const;
   const V = BEAT_CLASSES.indexOf('V');
   const columnOf = (e: BeatsEvaluation, c: number) => e.classification!.confusion.reduce((sum, row) => sum + row[c], 0);
   /** The tiny model again, its output for class `c` raised by `logit` (a bias on the last layer), to make it call c more. */
@@ -218,6 +218,19 @@ describe.skipIf(skipWithoutMitdb())('evaluateBeats (MIT-BIH 100, 232 and a tiny 
     expect(columnOf(plain, S) - columnOf(gated, S)).toBe(changed);
     for (let c = 0; c < BEAT_CLASSES.length; c++) if (c !== S) expect(columnOf(gated, c)).toBeGreaterThanOrEqual(columnOf(plain, c));
     expect(gated.notes.join('\n')).toContain(`P-wave gate (gateSvebByPWave, as the live monitor): ${changed} S calls`);
+  });
+
+  it('runs the QRS gate: only S calls change', async () => {
+    // The tiny model calls beats of 232 (mostly atrial premature) S; whichever of them look unlike the usual beat lose S.
+    const test = { kind: 'records', records } as const;
+    const gated = await evaluateBeats({ classifier, dataset, dir: join(work, 'db'), test, ...noRules, qrsGate: true });
+    const plain = await evaluateBeats({ classifier, dataset, dir: join(work, 'db'), test, ...noRules });
+    const changed = gated.ruleChanges!.qrsGate!;
+    const S = BEAT_CLASSES.indexOf('S');
+    expect(changed).toBeGreaterThan(0);
+    expect(columnOf(plain, S) - columnOf(gated, S)).toBe(changed);
+    for (let c = 0; c < BEAT_CLASSES.length; c++) if (c !== S) expect(columnOf(gated, c)).toBeGreaterThanOrEqual(columnOf(plain, c));
+    expect(gated.notes.join('\n')).toContain(`QRS gate (gateSvebByQrs, as the live monitor): ${changed} S calls`);
   });
 
   it('draws the confusion matrix as SVG', async () => {

@@ -63,7 +63,7 @@ describe.skipIf(skipWithoutMitdb())('scoreHeldOutPatients', () => {
     expect(score.pooled.confusion).toEqual(expected);
     // Regular synthetic RR: the AF gate finds no AF and changes nothing.
     expect(gated.pooled.confusion).toEqual(expected);
-    expect(formatHeldOutPatients(scores)).toMatch(/\nnone {30}\s+\d+\s+0\s+[\d.]+\s+0\.\d{4}.*\nAF {32}\s+\d+\s+0\s.*\nAF \+ P wave \+ template \+ timing {3}\s+\d+/s);
+    expect(formatHeldOutPatients(scores)).toMatch(/\nnone {36}\s+\d+\s+0\s+[\d.]+\s+0\.\d{4}.*\nAF {38}\s+\d+\s+0\s.*\nAF \+ P wave \+ QRS \+ template \+ timing {4}\s+\d+/s);
   });
 
   it('refuses a run that was not validated on a patient fold', async () => {
