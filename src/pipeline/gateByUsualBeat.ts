@@ -10,6 +10,8 @@ export interface UsualBeatGateOptions {
   minCorrelation?: number;
   /** For a gate that rules its class out where the beat is unlike the usual beat: the correlation below which it does. */
   maxCorrelation?: number;
+  /** The threshold for beats in detected atrial fibrillation (`rhythm.atrialFibrillation`), where it differs (each gate has its default, if any). */
+  correlationInAf?: number;
   /** Past windows the usual beat is the sample-wise median of. Default 32. */
   templateBeats?: number;
   /** Windows of the usual beat's classes needed before the gate acts. Default 8. */
@@ -31,6 +33,8 @@ export interface UsualBeatGate {
   /** Where the correlation is kept on the beat, if anywhere. */
   field?: 'usualBeatQrsCorrelation' | 'usualBeatPCorrelation';
   defaultThreshold: number;
+  /** The threshold's default in detected atrial fibrillation; the same as out of it when absent. */
+  defaultThresholdInAf?: number;
 }
 
 /**
@@ -41,12 +45,18 @@ export interface UsualBeatGate {
  * pass unchanged.
  */
 export function gateByUsualBeat(gate: UsualBeatGate, options: UsualBeatGateOptions): OperatorFunction<BeatClassification, BeatClassification> {
-  const { operator, gatedClass, when, shapesUsualBeat, regionMs, field, defaultThreshold } = gate;
+  const { operator, gatedClass, when, shapesUsualBeat, regionMs, field, defaultThreshold, defaultThresholdInAf } = gate;
   const { templateBeats = 32, minBeats = 8 } = options;
   const name = when === 'alike' ? 'minCorrelation' : 'maxCorrelation';
   const threshold = options[name] ?? defaultThreshold;
-  if (!(threshold > -1 && threshold <= 1)) throw new ConfigError('ECG_ERR_BAD_OPTION', `${operator}: ${name}=${threshold} must be in (-1, 1]`);
-  const rulesOut = when === 'alike' ? (r: number) => r >= threshold : (r: number) => r < threshold;
+  const thresholdInAf = options.correlationInAf ?? defaultThresholdInAf ?? threshold;
+  for (const [option, value] of [[name, threshold], ['correlationInAf', thresholdInAf]] as const) {
+    if (!(value > -1 && value <= 1)) throw new ConfigError('ECG_ERR_BAD_OPTION', `${operator}: ${option}=${value} must be in (-1, 1]`);
+  }
+  const rulesOut = (r: number, inAf: boolean) => {
+    const t = inAf ? thresholdInAf : threshold;
+    return when === 'alike' ? r >= t : r < t;
+  };
   checkTemplateSize(operator, templateBeats, minBeats);
   return (beats$) => {
     const streams = new Map<string, MedianTemplate>();
@@ -63,7 +73,7 @@ export function gateByUsualBeat(gate: UsualBeatGate, options: UsualBeatGateOptio
         }
         if (shapesUsualBeat(beat.beatClass) && window.paddedSamples === 0 && window.samples.every(Number.isFinite)) usual.push(window.samples);
         const scored = field ? { ...beat, [field]: r } : beat;
-        return rulesOut(r) ? ruleOutClass(scored, gatedClass) : scored;
+        return rulesOut(r, beat.rhythm?.atrialFibrillation === true) ? ruleOutClass(scored, gatedClass) : scored;
       }),
     );
   };

@@ -62,7 +62,24 @@ describe('gateVebByTemplate', () => {
     expect(out[12].ruledOut).toEqual(['V']);
   });
 
+  it('rules V out at a lower correlation in detected atrial fibrillation (0.90, not 0.98)', async () => {
+    // A slightly wider QRS: correlation about 0.94 with the usual beat.
+    const near = () => beatShape({ width: 13, noise });
+    const inAf = (beat: BeatClassification, af: boolean) => ({ ...beat, rhythm: { atrialFibrillation: af, normalisedRmssd: 0.2, shannonEntropy: 0.8, turningPointZ: 0 } });
+    const normal = Array.from({ length: 20 }, (_, i) => classified(i, 'N', usual()));
+    const out = await run([...normal, inAf(classified(20, 'V', near()), false), inAf(classified(21, 'V', near()), true), inAf(classified(22, 'V', ventricular()), true)]);
+    const [sinus, af, afVentricular] = out.slice(20);
+    expect(sinus.usualBeatQrsCorrelation).toBeGreaterThan(0.9);
+    expect(sinus.usualBeatQrsCorrelation).toBeLessThan(0.98);
+    expect(sinus.beatClass).toBe('V');
+    expect(af.beatClass).toBe('N');
+    expect(afVentricular.beatClass).toBe('V');
+    const strict = await run([...normal, inAf(classified(20, 'V', near()), true)], { correlationInAf: 0.98 });
+    expect(strict[20].beatClass).toBe('V');
+  });
+
   it('refuses bad options', () => {
+    expect(() => gateVebByTemplate({ correlationInAf: -2 })).toThrow(ConfigError);
     expect(() => gateVebByTemplate({ minCorrelation: 1.5 })).toThrow(ConfigError);
     expect(() => gateVebByTemplate({ templateBeats: 0 })).toThrow(ConfigError);
     expect(() => gateVebByTemplate({ minBeats: 40 })).toThrow(ConfigError);
