@@ -6,11 +6,11 @@ import { ruleOutClass } from './ruleOutClass.js';
 
 /** Options of a gate against the stream's usual beat. */
 export interface UsualBeatGateOptions {
-  /** For a gate that rules its class out where the beat is like the usual beat: the correlation at or above which it does (each gate has its default). */
+  /** A gate that rules its class out where the beat is like the usual beat: the correlation at or above which it does. */
   minCorrelation?: number;
-  /** For a gate that rules its class out where the beat is unlike the usual beat: the correlation below which it does. */
+  /** A gate that rules its class out where the beat is unlike the usual beat: the correlation below which it does. */
   maxCorrelation?: number;
-  /** The threshold for beats in detected atrial fibrillation (`rhythm.atrialFibrillation`), where it differs (each gate has its default, if any). */
+  /** The threshold for beats in detected atrial fibrillation (`rhythm.atrialFibrillation`); the same by default. */
   correlationInAf?: number;
   /** Past windows the usual beat is the sample-wise median of. Default 32. */
   templateBeats?: number;
@@ -18,7 +18,7 @@ export interface UsualBeatGateOptions {
   minBeats?: number;
 }
 
-/** What a rule that compares a call with the stream's usual beat looks at (gateVebByTemplate, gateSvebByPWave, gateSvebByQrs). */
+/** What a rule that compares a beat with the stream's usual beat looks at (gateVebByTemplate, gateSvebByPWave, gateSvebByQrs). */
 export interface UsualBeatGate {
   /** Operator name, for errors. */
   operator: string;
@@ -40,9 +40,10 @@ export interface UsualBeatGate {
 /**
  * Rules `gatedClass` out for a beat whose `regionMs` correlates at `minCorrelation` or more (`when: 'alike'`), or below
  * `maxCorrelation` (`'unlike'`), with the same region of the stream's usual beat, whatever its class (ruleOutClass.ts:
- * a beat of that class takes the most probable class no rule ruled out). The usual beat is the sample-wise median of the last `templateBeats` clean windows of the classes
- * that shape it, compared with the beats before it only (causal); NaN until it has `minBeats`. Beats without a window
- * pass unchanged.
+ * a beat of that class takes the most probable class no rule ruled out). In detected atrial fibrillation the threshold
+ * is `correlationInAf`. The usual beat is the sample-wise median of the last `templateBeats` clean windows of the
+ * classes that shape it, compared with the beats before it only (causal); NaN until it has `minBeats`. Beats without a
+ * window pass unchanged.
  */
 export function gateByUsualBeat(gate: UsualBeatGate, options: UsualBeatGateOptions): OperatorFunction<BeatClassification, BeatClassification> {
   const { operator, gatedClass, when, shapesUsualBeat, regionMs, field, defaultThreshold, defaultThresholdInAf } = gate;

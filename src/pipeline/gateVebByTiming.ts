@@ -15,9 +15,8 @@ export interface GateVebByTimingOptions {
  * Rules V out for a beat that arrives on time and is followed by no pause, unless the beat before it is V: a V call
  * there takes the most probable class no rule ruled out. A ventricular premature beat comes early, is followed by a
  * compensatory pause, or both; a beat whose previous and next RR intervals are both within `maxRrDeviation` of the
- * local mean RR is neither. Inter-patient,
- * what a network still calls V after the template gate is mostly such a beat: a patient's usual beat, on time, whose
- * shape it has not seen. The second and later beats of a run of V beats (ventricular tachycardia, where every
+ * local mean RR is neither. Inter-patient, what a network still calls V after the template gate is mostly such a
+ * beat: a patient's usual beat, on time, whose shape it has not seen. The second and later beats of a run of V beats (ventricular tachycardia, where every
  * interval is alike) are never overruled, because the beat before them is V; nor are escape beats, which come late.
  *
  * The RR intervals are the beat window's (`rr`, set by classifyBeats): the next one is known when the beat is
