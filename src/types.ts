@@ -116,7 +116,7 @@ export interface BeatClassification {
   modelClass?: BeatClass;
   /**
    * The window the model saw (the BeatWindow's samples, not a copy), for rules that look at the beat again
-   * (gateVebByTemplate, gateSvebByPWave); classifyBeats sets it. Not part of any message on the wire.
+   * (the gates of gateByUsualBeat.ts); classifyBeats sets it. Not part of any message on the wire.
    */
   window?: Pick<BeatWindow, 'samples' | 'samplesBefore' | 'paddedSamples' | 'fsHz'>;
   /** Classes the rules after the model ruled out for this beat (ruleOutClass.ts); absent when none did. */

@@ -25,7 +25,6 @@ export interface HeldOutFold {
   changed: number;
 }
 
-
 export interface HeldOutPatientsScore {
   rules: MonitorRules;
   folds: HeldOutFold[];

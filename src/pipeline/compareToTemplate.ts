@@ -66,7 +66,7 @@ export function checkTemplateSize(operator: string, templateBeats: number, minBe
 
 /**
  * The last `capacity` windows and, per sample, their values kept sorted, so that a new window updates the median in
- * O(capacity) per sample (one removal, one insertion) instead of a sort. Also used by gateVebByTemplate.ts.
+ * O(capacity) per sample (one removal, one insertion) instead of a sort. Also used by the rules' gates (gateByUsualBeat.ts).
  */
 export class MedianTemplate {
   private readonly ring: Float32Array;

@@ -5,7 +5,7 @@ import { lastValueFrom, map, type Observable } from 'rxjs';
 import { defaultModelDir, mitdbDir } from '../../config.js';
 import { log } from '../../log.js';
 import { monitorPipeline } from '../../pipeline/monitorPipeline.js';
-import type { MonitorRules } from '../../pipeline/rulesAfterModel.js';
+import { monitorRules, rulesAfterModel, type MonitorRules } from '../../pipeline/rulesAfterModel.js';
 import { recordSource } from '../../sources/recordSource.js';
 import { RecordFormatError } from '../../errors.js';
 import { chooseLeadIndex, readHeader } from '../../wfdb/header.js';
@@ -58,15 +58,15 @@ export function serveCommand(io: CliIo): Command {
       let lines$: Observable<string>;
       if (flags.classify && existsSync(join(flags.model, 'model.json'))) {
         // TensorFlow.js loads only when there is something to classify.
-        const [{ initBackend }, { loadClassifier }, { classifyBeats }, { monitorRules, rulesAfterModel }] = await Promise.all([
-          import('../../model/backend.js'), import('../../model/predict.js'), import('../../pipeline/classifyBeats.js'), import('../../pipeline/rulesAfterModel.js'),
+        const [{ initBackend }, { loadClassifier }, { classifyBeats }] = await Promise.all([
+          import('../../model/backend.js'), import('../../model/predict.js'), import('../../pipeline/classifyBeats.js'),
         ]);
         await initBackend(undefined, io.env);
         const classifier = await loadClassifier(flags.model);
         log.info({ model: flags.model }, 'classifying beats');
         lines$ = beats$.pipe(
           classifyBeats(classifier),
-          rulesAfterModel(monitorRules(flags)), // rhythm; S in AF, V like the usual beat, V on time, S with the usual P wave
+          rulesAfterModel(monitorRules(flags)), // rhythm, then the S and V gates (rulesAfterModel.ts)
           map((c) => encodeBeatMessage(classifiedBeatMessage(c))),
         );
       } else {
