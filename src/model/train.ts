@@ -15,6 +15,10 @@
  *   state, epoch, best-so-far weights and metric, history; `<out>/checkpoint/latest` (written atomically after the
  *   directory is complete) names the newest one. `resume` continues from it and ends with the same weights, bit for
  *   bit, as an uninterrupted run (tests/model/train.test.ts).
+ * - **Distillation** (optional, `teachers`): the training target of each beat is (1 - weight) x its one-hot label +
+ *   weight x the mean class probabilities of trained teacher models (Hinton et al. 2015, "Distilling the knowledge in
+ *   a neural network", at temperature 1), the teachers run on the same augmented batch. A seed ensemble's average is
+ *   steadier than any one seed on new patients; a student learns it at the cost of one model at inference.
  * - **Early stopping** on the validation macro F1 (classes with validation beats, Q left out for AAMI: it keeps only a
  *   few dozen beats once paced records are out), `patience` epochs; the best epoch's weights are the ones saved.
  */
@@ -30,7 +34,7 @@ import { loadDataset, type BeatDataset } from './dataset.js';
 import { featureColumns, selectColumns } from '../pipeline/beatFeatures.js';
 import { buildModel, MODEL_KINDS, usesRr, type ModelKind, type ModelSize } from './models.js';
 import { saveModel, type ClassMetrics, type InputNormalisation, type ModelManifest, type SplitMetrics } from './modelIo.js';
-import { normaliseFeatures, normaliseWindows } from './predict.js';
+import { loadClassifier, normaliseFeatures, normaliseWindows, type Classifier } from './predict.js';
 
 export type Balance = 'sampling' | 'weights' | 'none';
 
@@ -105,6 +109,8 @@ export interface TrainOptions {
    * weights are kept. The search run's validation metrics are the model's (nothing is left to validate on).
    */
   refit?: RefitPlan;
+  /** Distillation: teacher model directories and the weight of their mean probabilities in the target (see above). */
+  teachers?: { dirs: readonly string[]; weight: number };
 }
 
 export interface RefitPlan {
@@ -210,6 +216,31 @@ function prepareInputs(ds: BeatDataset, split: ProtocolSplit, windowMode: 'zscor
     features: normaliseFeatures(ds.features, F, normalisation),
     windowLength: L, samplesBefore: ds.samplesBefore, featureCount: F, normalisation,
   };
+}
+
+/**
+ * Loads the distillation teachers and checks that each can be fed the student's prepared inputs as they are: the same
+ * classes, features and input normalisation (so the same protocol, features and training beats).
+ */
+async function loadTeachers(dirs: readonly string[], classes: readonly string[], inp: PreparedInputs, featureNames: readonly string[], withRr: boolean): Promise<Classifier[]> {
+  const teachers: Classifier[] = [];
+  const same = (a: readonly number[], b: readonly number[]) => a.length === b.length && a.every((x, i) => Math.abs(x - b[i]) <= 1e-6 * Math.max(1, Math.abs(x)));
+  for (const dir of dirs) {
+    const t = await loadClassifier(dir);
+    teachers.push(t);
+    const m = t.manifest, n = inp.normalisation;
+    const problem = m.classes.join() !== classes.join() ? `classes ${m.classes.join(' ')}, the student's ${classes.join(' ')}`
+      : m.input.usesRr !== withRr || m.input.featureNames.join() !== (withRr ? featureNames.join() : '') ? `features [${m.input.featureNames.join(', ')}], the student's [${withRr ? featureNames.join(', ') : ''}]`
+      : m.input.windowLength !== inp.windowLength ? `window length ${m.input.windowLength}, the student's ${inp.windowLength}`
+      : m.normalisation.window !== n.window || !same([m.normalisation.windowScale], [n.windowScale]) || (withRr && (!same(m.normalisation.featureMean, n.featureMean) || !same(m.normalisation.featureStd, n.featureStd)))
+        ? 'an input normalisation other than the student\'s (trained on other beats or with another --window-norm)'
+      : undefined;
+    if (problem) {
+      teachers.forEach((x) => x.model.dispose());
+      throw new ConfigError('ECG_ERR_BAD_OPTION', `train: teacher ${dir} has ${problem}; a teacher must be trained with the student's protocol, features and training beats`);
+    }
+  }
+  return teachers;
 }
 
 /** Training-time augmentation of a window (see TrainOptions.augment). */
@@ -448,12 +479,15 @@ export async function trainModel(options: TrainOptions): Promise<TrainResult> {
   const {
     model: kind, protocol, datasetDir, outDir, refit, batchSize = 64, seed = 1, learningRate = 1e-3,
     perClassPerEpoch = 4000, maxOversample = 20, majorityFactor = 1, augment, patience = 8, lrDecay = { factor: 0.5, patience: 3, min: 1e-5 }, maxMinutes = 28, resume = false, keepCheckpoints = false,
-    splitSeed, stopAfterEpoch, progress,
+    splitSeed, stopAfterEpoch, progress, teachers: distillation,
   } = options;
   const epochs = refit ? refit.learningRates.length : options.epochs ?? 40;
   if (!options.buildOverride && !MODEL_KINDS.includes(kind)) throw new ConfigError('ECG_ERR_BAD_OPTION', `unknown model "${kind}" (expected ${MODEL_KINDS.join(', ')})`);
   for (const [name, v] of Object.entries({ epochs, batchSize, perClassPerEpoch, maxOversample, patience })) {
     if (!Number.isInteger(v) || v < 1) throw new ConfigError('ECG_ERR_BAD_OPTION', `train: ${name}=${v} must be a positive integer`);
+  }
+  if (distillation && (distillation.dirs.length === 0 || !(distillation.weight > 0 && distillation.weight <= 1))) {
+    throw new ConfigError('ECG_ERR_BAD_OPTION', `train: distillation needs at least one teacher and a weight in (0, 1], not ${distillation.dirs.length} teachers and ${distillation.weight}`);
   }
   const balance: Balance = options.balance ?? (protocol === 'seed' ? 'none' : 'sampling');
   if (options.size && !kind.startsWith('mshan')) throw new ConfigError('ECG_ERR_BAD_OPTION', `train: --filters and --gru-units size MSHAN only, not ${kind}`);
@@ -472,11 +506,12 @@ export async function trainModel(options: TrainOptions): Promise<TrainResult> {
   const withRr = usesRr(kind) && ds.featureCount > 0;
   const weights = classWeights(split, balance);
   const k = split.classes.length;
+  const teachers = distillation ? await loadTeachers(distillation.dirs, split.classes, inp, ds.featureNames, withRr) : [];
 
   const model = options.buildOverride ? options.buildOverride(withRr ? ds.featureCount : 0, seed) : buildModel(kind, ds.featureCount, seed, options.size);
   const optimizer = tf.train.adam(learningRate);
   const varList = model.trainableWeights.map((w) => w.read() as tf.Variable);
-  const fingerprint = JSON.stringify({ kind, protocol, seed, learningRate, batchSize, balance, perClassPerEpoch, maxOversample, majorityFactor, classQuota: classQuota ?? null, features: ds.featureNames, augment: augment ?? null, windowMode, lrDecay, splitSeed: splitSeed ?? null, interValidation: options.interValidation ?? null, validationFold: options.validationFold ?? null, refit: refit?.learningRates ?? null, hash: ds.hash, params: model.countParams() });
+  const fingerprint = JSON.stringify({ kind, protocol, seed, learningRate, batchSize, balance, perClassPerEpoch, maxOversample, majorityFactor, classQuota: classQuota ?? null, features: ds.featureNames, augment: augment ?? null, windowMode, lrDecay, splitSeed: splitSeed ?? null, interValidation: options.interValidation ?? null, validationFold: options.validationFold ?? null, refit: refit?.learningRates ?? null, teachers: distillation ?? null, hash: ds.hash, params: model.countParams() });
   const ckptDir = join(outDir, 'checkpoint');
 
   const rng = new SeededRandom(seed * 0x9e3779b1);
@@ -512,16 +547,20 @@ export async function trainModel(options: TrainOptions): Promise<TrainResult> {
       const xs = batchTensors(inp, indices, from, to, withRr, augment ? { rng, ...augment } : undefined);
       const labels = new Int32Array(to - from);
       for (let j = from; j < to; j++) labels[j - from] = split.labels[indices[j]];
-      const y = tf.tidy(() => tf.oneHot(tf.tensor1d(labels, 'int32'), k).toFloat());
+      const oneHot = tf.tidy(() => tf.oneHot(tf.tensor1d(labels, 'int32'), k).toFloat());
+      const target = distillation ? tf.tidy(() => {
+        const taught = tf.div(tf.addN(teachers.map((t) => t.model.predict(xs, { batchSize: to - from }) as tf.Tensor)), teachers.length);
+        return tf.add(tf.mul(oneHot, 1 - distillation.weight), tf.mul(taught, distillation.weight));
+      }) : oneHot;
       const loss = optimizer.minimize(() => tf.tidy(() => {
         const p = model.apply(xs, { training: true }) as tf.Tensor;
-        const perBeat = tf.neg(tf.sum(tf.mul(y, tf.log(tf.clipByValue(p, 1e-7, 1))), -1));
-        const w = tf.sum(tf.mul(y, classWeightTensor), -1);
+        const perBeat = tf.neg(tf.sum(tf.mul(target, tf.log(tf.clipByValue(p, 1e-7, 1))), -1));
+        const w = tf.sum(tf.mul(oneHot, classWeightTensor), -1);
         return tf.div(tf.sum(tf.mul(perBeat, w)), to - from) as tf.Scalar;
       }), true, varList)!;
       lossSum += loss.dataSync()[0] * (to - from);
       lossCount += to - from;
-      tf.dispose([loss, y, ...xs]);
+      tf.dispose([loss, oneHot, target, ...xs]);
       if (progress?.isTTY && (step % 10 === 0 || step === steps - 1)) {
         const done = Math.round(((step + 1) / steps) * 20);
         progress.write(`\repoch ${epoch}/${epochs} [${'='.repeat(done)}${' '.repeat(20 - done)}] ${Math.round(((step + 1) / steps) * 100)}% loss ${(lossSum / lossCount).toFixed(4)}`);
@@ -558,6 +597,7 @@ export async function trainModel(options: TrainOptions): Promise<TrainResult> {
     if (!refit && epoch < epochs && elapsed + meanEpoch > maxMinutes * 60) { stoppedBy = 'time-budget'; log.warn({ elapsed, maxMinutes }, 'time budget reached'); break; }
   }
   classWeightTensor.dispose();
+  teachers.forEach((t) => t.model.dispose());
 
   setWeights(model, best);
   if (stoppedBy === 'interrupted') {
@@ -579,7 +619,9 @@ export async function trainModel(options: TrainOptions): Promise<TrainResult> {
     training: {
       size: options.size ?? null,
       epochsRun: history.length ? history[history.length - 1].epoch : 0, bestEpoch, stoppedBy, maxEpochs: epochs, batchSize, seed, learningRate,
-      optimizer: 'adam', lrDecay, finalLearningRate: currentLr, loss: 'categorical cross-entropy', balance,
+      optimizer: 'adam', lrDecay, finalLearningRate: currentLr, balance,
+      loss: distillation ? `categorical cross-entropy against ${1 - distillation.weight} x the label + ${distillation.weight} x the teachers' mean probabilities` : 'categorical cross-entropy',
+      distillation: distillation ? { teachers: teachers.map((t) => ({ dir: t.dir, name: t.manifest.name, seed: t.manifest.training.seed ?? null, datasetHash: t.manifest.dataset.hash })), weight: distillation.weight } : null,
       balanceDescription: balance === 'sampling'
         ? `class-balanced sampling: per epoch up to ${split.classes.map((c, i) => `${quotaOf(i)} ${c}`).join(', ')} training beats (each class repeated at most ${maxOversample}x), no class weights`
         : balance === 'weights' ? 'every training beat once per epoch, inverse-frequency class weights in the loss'

@@ -10,7 +10,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DS1_RECORDS, DS2_RECORDS } from '../../src/dataset/aamiClasses.js';
 import { trySetBackend } from '../../src/model/backend.js';
 import { loadDataset, syntheticDataset, writeDataset, type BeatDataset } from '../../src/model/dataset.js';
-import { loadModel } from '../../src/model/modelIo.js';
+import * as tf from '@tensorflow/tfjs';
+import { loadManifest, loadModel, saveModel } from '../../src/model/modelIo.js';
+import { classifyBatch, loadClassifier } from '../../src/model/predict.js';
+import { selectColumns, featureColumns } from '../../src/pipeline/beatFeatures.js';
 import { metricsFromConfusion, trainModel, trainWithRefit, type TrainOptions } from '../../src/model/train.js';
 
 let root: string;
@@ -132,6 +135,46 @@ describe('trainModel', () => {
     await trainModel({ ...base('refit-resumed'), refit: plan, stopAfterEpoch: 1 });
     await trainModel({ ...base('refit-resumed'), refit: plan, resume: true });
     expect(await weightsOf(join(root, 'refit-resumed'))).toEqual(await weightsOf(join(root, 'refit-straight')));
+  });
+
+  it('distillation: the teachers\' mean probabilities join the target; a teacher fed other inputs is refused', async () => {
+    const cnn = (out: string): TrainOptions => ({ ...base(out), model: 'cnn', epochs: 2, augment: undefined });
+    // A teacher that calls nearly everything V: the tiny CNN with a large bias on V's output.
+    const teacher = await trainModel({ ...cnn('teacher'), epochs: 1 });
+    const head = teacher.model.layers[teacher.model.layers.length - 1];
+    const [kernel, bias] = head.getWeights();
+    head.setWeights([kernel, tf.tidy(() => bias.add(tf.oneHot(2, 5).mul(20)))]);
+    await saveModel(teacher.model, join(root, 'teacher-v'), teacher.manifest);
+    teacher.model.dispose();
+
+    const plain = await trainModel(cnn('student-plain'));
+    const taught = await trainModel({ ...cnn('student-taught'), teachers: { dirs: [join(root, 'teacher-v')], weight: 1 } });
+    const vShare = async (dir: string) => {
+      const c = await loadClassifier(dir);
+      const columns = featureColumns(dataset.featureNames, c.manifest.input.featureNames);
+      const p = classifyBatch(c, dataset.windows, selectColumns(dataset.features, dataset.featureCount, columns));
+      c.model.dispose();
+      let v = 0;
+      for (let i = 0; i < dataset.count; i++) if (p.subarray(i * 5, i * 5 + 5).indexOf(Math.max(...p.subarray(i * 5, i * 5 + 5))) === 2) v++;
+      return v / dataset.count;
+    };
+    expect(await vShare(join(root, 'student-taught'))).toBeGreaterThan(0.9);
+    expect(await vShare(join(root, 'student-plain'))).toBeLessThan(0.6);
+    expect(taught.manifest.training).toMatchObject({ distillation: { weight: 1, teachers: [{ dir: join(root, 'teacher-v'), datasetHash: dataset.hash }] } });
+    expect(plain.manifest.training.distillation).toBeNull();
+    plain.model.dispose(); taught.model.dispose();
+
+    // A checkpoint made with other teachers or another weight is not resumed.
+    await trainModel({ ...cnn('distil-mismatch'), teachers: { dirs: [join(root, 'teacher-v')], weight: 0.5 }, stopAfterEpoch: 1 });
+    await expect(trainModel({ ...cnn('distil-mismatch'), teachers: { dirs: [join(root, 'teacher-v')], weight: 0.3 }, resume: true })).rejects.toMatchObject({ code: 'ECG_ERR_MODEL' });
+    // A teacher trained on other features cannot be fed the student's inputs.
+    const other = await trainModel({ ...cnn('teacher-other-features'), epochs: 1, features: ['previousOverLocal'] });
+    other.model.dispose();
+    await expect(trainModel({ ...cnn('student-refused'), teachers: { dirs: [join(root, 'teacher-other-features')], weight: 0.5 } })).rejects.toMatchObject({
+      code: 'ECG_ERR_BAD_OPTION', message: expect.stringMatching(/teacher .* has features/),
+    });
+    await expect(trainModel({ ...cnn('student-no-weight'), teachers: { dirs: [join(root, 'teacher-v')], weight: 0 } })).rejects.toMatchObject({ code: 'ECG_ERR_BAD_OPTION' });
+    expect((await loadManifest(join(root, 'teacher-v'))).name).toBe('teacher');
   });
 });
 

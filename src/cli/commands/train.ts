@@ -37,6 +37,8 @@ interface TrainFlags {
   gruUnits?: number;
   maxMinutes: number;
   refit?: boolean;
+  teacher?: string[];
+  distillWeight: number;
   resume?: boolean;
   keepCheckpoints?: boolean;
   backend?: BackendName;
@@ -55,6 +57,11 @@ const nonNegativeInt = (value: string): number => {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError(`must be a non-negative integer, got "${value}"`);
   return n;
+};
+const unitInterval = (value: string): number => {
+  const x = Number(value);
+  if (!(x > 0 && x <= 1)) throw new InvalidArgumentError(`must be a number in (0, 1], got "${value}"`);
+  return x;
 };
 const quotaArg = (value: string): Record<string, number> => {
   const out: Record<string, number> = {};
@@ -106,6 +113,8 @@ export function trainCommand(io: CliIo): Command {
     .option('--patience <n>', 'early stopping: epochs without a better validation macro F1', positiveInt, 8)
     .option('--max-minutes <min>', 'start no epoch that would end after this many minutes', positive, 28)
     .option('--refit', 'after early stopping, train a fresh model on training + validation beats for the epochs and learning rates the search run chose')
+    .option('--teacher <dirs>', 'distillation: trained model directories (comma-separated) whose mean probabilities join the training target; each trained with this run\'s protocol, features and training beats', (v: string) => v.split(',').map((d) => d.trim()).filter(Boolean))
+    .option('--distill-weight <x>', 'with --teacher: weight of the teachers\' mean probabilities in the target, the label getting 1 - x', unitInterval, 0.5)
     .option('--resume', 'continue from OUT/checkpoint after an interruption')
     .option('--keep-checkpoints', 'keep OUT/checkpoint after the run')
     .option('--backend <name>', `force a TensorFlow.js backend: ${BACKEND_NAMES.join(' | ')} (default: env ECG_TF_BACKEND, else the best available)`, oneOf('--backend', BACKEND_NAMES))
@@ -113,6 +122,7 @@ export function trainCommand(io: CliIo): Command {
     .action(async (flags: TrainFlags) => {
       if (flags.augmentStretch !== undefined && !flags.augment) throw new ConfigError('ECG_ERR_USAGE', 'train: --augment-stretch needs --augment');
       if (flags.augmentStretch !== undefined && flags.augmentStretch >= 0.5) throw new ConfigError('ECG_ERR_BAD_OPTION', `train: --augment-stretch ${flags.augmentStretch} must be below 0.5`);
+      if (flags.teacher && flags.teacher.length === 0) throw new ConfigError('ECG_ERR_USAGE', 'train: --teacher needs at least one model directory');
       // TensorFlow.js loads only when a model is trained, not for every CLI start.
       const { initBackend } = await import('../../model/backend.js');
       const { trainModel, trainWithRefit } = await import('../../model/train.js');
@@ -125,6 +135,7 @@ export function trainCommand(io: CliIo): Command {
         augment: flags.augment ? { amplitude: 0.2, shiftSamples: 5, noise: 0.03, ...(flags.augmentStretch ? { stretch: flags.augmentStretch } : {}) } : undefined, windowNormalisation: flags.windowNorm, patience: flags.patience,
         features: flags.features, interValidation: flags.validation, validationFold: flags.validationFold,
         size: flags.filters || flags.gruUnits ? { filters: flags.filters, gruUnits: flags.gruUnits } : undefined,
+        teachers: flags.teacher ? { dirs: flags.teacher, weight: flags.distillWeight } : undefined,
         maxMinutes: flags.maxMinutes, resume: flags.resume ?? false, keepCheckpoints: flags.keepCheckpoints ?? false, progress: stderr,
       });
       const m = result.manifest;
