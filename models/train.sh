@@ -24,7 +24,14 @@ ONLY=${1:-}
 # 16-filter one (`--validation records --validation-fold 1..3`, pooled with `ecg-monitor eval folds`; see the card).
 # Two epochs: in that cross-validation, held-out patients scored best after epoch 2 on every fold, and worse the
 # longer the network trained on the other patients (the card has the figures).
-run mshan-inter      --model mshan      $INTER --filters 32 --gru-units 48 --epochs 2
+# mshan-inter is distilled from three seeds of that recipe (its teachers, committed under models/teachers/): it trains
+# against their mean probabilities (`--teacher ... --distill-weight 1`), which beat both the seeds alone and a mix with
+# the labels in a patient-wise cross-validation on DS1 (the card has the figures). One model at inference.
+for s in 1 2 3; do
+  run teachers/mshan-inter-seed-$s --model mshan $INTER --filters 32 --gru-units 48 --epochs 2 --seed $s
+done
+TEACHERS=models/teachers/mshan-inter-seed-1,models/teachers/mshan-inter-seed-2,models/teachers/mshan-inter-seed-3
+run mshan-inter      --model mshan      $INTER --filters 32 --gru-units 48 --epochs 2 --teacher $TEACHERS --distill-weight 1
 run mshan-norr-inter --model mshan-norr $INTER --filters 32 --gru-units 48 --epochs 2
 # The baselines' training length comes from the same patient-wise cross-validation (the epoch count chosen on the
 # other folds, most frequent over the five folds): 2 for the CNN, 1 for the MLP.
