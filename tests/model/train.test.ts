@@ -164,6 +164,11 @@ describe('trainModel', () => {
     expect(plain.manifest.training.distillation).toBeNull();
     plain.model.dispose(); taught.model.dispose();
 
+    // Killed and resumed, a distilled run ends with the same weights (the teachers are a pure function of the batch).
+    const taughtOptions = { ...cnn('student-resumed'), teachers: { dirs: [join(root, 'teacher-v')], weight: 1 } };
+    await trainModel({ ...taughtOptions, stopAfterEpoch: 1 });
+    (await trainModel({ ...taughtOptions, resume: true })).model.dispose();
+    expect(await weightsOf(join(root, 'student-resumed'))).toEqual(await weightsOf(join(root, 'student-taught')));
     // A checkpoint made with other teachers or another weight is not resumed.
     await trainModel({ ...cnn('distil-mismatch'), teachers: { dirs: [join(root, 'teacher-v')], weight: 0.5 }, stopAfterEpoch: 1 });
     await expect(trainModel({ ...cnn('distil-mismatch'), teachers: { dirs: [join(root, 'teacher-v')], weight: 0.3 }, resume: true })).rejects.toMatchObject({ code: 'ECG_ERR_MODEL' });
