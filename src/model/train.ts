@@ -649,6 +649,8 @@ export async function trainModel(options: TrainOptions): Promise<TrainResult> {
  * checkpoint. The search directory is removed once the refit is written.
  */
 export async function trainWithRefit(options: TrainOptions): Promise<TrainResult> {
+  // Teachers are checked against the training beats' normalisation, which the refit's extra beats change.
+  if (options.teachers) throw new ConfigError('ECG_ERR_BAD_OPTION', 'train: --teacher and --refit do not go together (the refit trains on beats the teachers did not)');
   const searchDir = join(options.outDir, 'search');
   const searchManifest = join(searchDir, 'manifest.json');
   let search: ModelManifest;
