@@ -10,13 +10,20 @@ import { splitBeats } from '../dataset/splits.js';
 import { ConfigError } from '../errors.js';
 import type { BeatDataset } from '../model/dataset.js';
 import type { ModelManifest, SplitMetrics } from '../model/modelIo.js';
-import { loadClassifier } from '../model/predict.js';
+import { loadClassifier, type Classifier } from '../model/predict.js';
 import { macroClassesFor, metricsFromConfusion } from '../model/train.js';
 import { RULE_NAMES, type MonitorRules, type RuleName } from '../pipeline/rulesAfterModel.js';
 import { BEAT_CLASSES } from '../types.js';
 import { evaluateBeats, type BeatsEvaluation } from './beatsEvaluation.js';
 
+/** A fold's run: one model folder with its manifest. */
+export interface FoldRun {
+  dir: string;
+  manifest: ModelManifest;
+}
+
 export interface HeldOutFold {
+  /** The model folder; for an ensemble, its members' folders joined by `+`. */
   dir: string;
   fold: number;
   records: string[];
@@ -39,26 +46,40 @@ export const HELD_OUT_RULES: readonly MonitorRules[] = Array.from({ length: RULE
 /**
  * Scores every run on its own held-out records (see the module comment), once per set of {@link HELD_OUT_RULES}, in
  * that order. Runs must be inter-patient, validated by records, each with its fold; the dataset must be the MIT-BIH
- * reference-position dataset they were split from. Each model is loaded once and runs once per row with rules (the
- * model-alone row comes with the AF gate's evaluation).
+ * reference-position dataset they were split from. A fold given as several runs of that fold is scored as their
+ * ensemble (the mean of their probabilities, as `eval beats --model A,B`). Each model is loaded once and runs once
+ * per row with rules (the model-alone row comes with the AF gate's evaluation).
  */
 export async function scoreHeldOutPatients(
-  runs: readonly { dir: string; manifest: ModelManifest }[], inputs: { dataset: BeatDataset; dir: string },
+  runs: readonly (FoldRun | readonly FoldRun[])[], inputs: { dataset: BeatDataset; dir: string },
 ): Promise<HeldOutPatientsScore[]> {
   const { dataset } = inputs;
   const beats = dataset.record.map((record, i) => ({ record, symbol: dataset.symbol[i] }));
   const confusions = HELD_OUT_RULES.map(() => BEAT_CLASSES.map(() => BEAT_CLASSES.map(() => 0)));
   const folds: HeldOutFold[][] = HELD_OUT_RULES.map(() => []);
-  for (const { dir, manifest } of runs) {
+  const foldOf = ({ dir, manifest }: FoldRun) => {
     const t = manifest.training as { interValidation?: string; validationFold?: number | null; splitSeed?: number };
     if (manifest.protocol !== 'inter' || t.interValidation !== 'records' || typeof t.validationFold !== 'number') {
       throw new ConfigError('ECG_ERR_BAD_OPTION', `${dir}: scoring held-out patients needs an inter-patient run validated on a fold of DS1 records (train --validation records --validation-fold K)`);
     }
-    const fold = t.validationFold;
-    const split = splitBeats(beats, 'inter', { interValidation: 'records', validationFold: fold, ...(t.splitSeed === undefined ? {} : { seed: t.splitSeed }) });
+    return { fold: t.validationFold, splitSeed: t.splitSeed };
+  };
+  for (const run of runs) {
+    const members: readonly FoldRun[] = 'dir' in run ? [run] : run;
+    const dir = members.map((m) => m.dir).join('+');
+    const { fold, splitSeed } = foldOf(members[0]);
+    for (const member of members.slice(1)) {
+      const other = foldOf(member);
+      if (other.fold !== fold || other.splitSeed !== splitSeed) {
+        throw new ConfigError('ECG_ERR_BAD_OPTION', `${dir}: an ensemble's runs must share their fold of held-out records (${members[0].dir}: fold ${fold}, ${member.dir}: fold ${other.fold})`);
+      }
+    }
+    const split = splitBeats(beats, 'inter', { interValidation: 'records', validationFold: fold, ...(splitSeed === undefined ? {} : { seed: splitSeed }) });
     const records = [...new Set(split.validation.map((i) => dataset.record[i]))].sort();
-    const classifier = await loadClassifier(dir);
+    const classifiers: Classifier[] = [];
     try {
+      for (const member of members) classifiers.push(await loadClassifier(member.dir));
+      const classifier = classifiers.length === 1 ? classifiers[0] : classifiers;
       const test = { kind: 'records', records } as const;
       const evaluations: BeatsEvaluation[] = [];
       for (const rules of HELD_OUT_RULES.slice(1)) evaluations.push(await evaluateBeats({ classifier, dataset, dir: inputs.dir, test, ...rules }));
@@ -71,7 +92,7 @@ export async function scoreHeldOutPatients(
         folds[k].push({ dir, fold, records, beats: evaluations[0].beats, changed });
       });
     } finally {
-      classifier.model.dispose();
+      classifiers.forEach((c) => c.model.dispose());
     }
   }
   return HELD_OUT_RULES.map((rules, k) => ({ rules, folds: folds[k], pooled: metricsFromConfusion(confusions[k], BEAT_CLASSES, macroClassesFor(BEAT_CLASSES)) }));

@@ -22,6 +22,7 @@ describe.skipIf(skipWithoutMitdb())('scoreHeldOutPatients', () => {
   let work: string;
   let dataset: BeatDataset;
   const runs: { dir: string; manifest: ModelManifest }[] = [];
+  const seed2Runs: { dir: string; manifest: ModelManifest }[] = [];
 
   beforeAll(async () => {
     expect(await trySetBackend('wasm')).toBe(true);
@@ -33,6 +34,9 @@ describe.skipIf(skipWithoutMitdb())('scoreHeldOutPatients', () => {
       const r = await trainModel({ model: 'mlp', protocol: 'inter', datasetDir: dataset.dir, dataset, outDir: dir, epochs: 1, batchSize: 16, perClassPerEpoch: 20, maxMinutes: 1e6, interValidation: 'records', validationFold: fold });
       r.model.dispose();
       runs.push({ dir, manifest: await loadManifest(dir) });
+      const seed2 = join(work, `mlp-seed2-${fold}`);
+      (await trainModel({ model: 'mlp', protocol: 'inter', datasetDir: dataset.dir, dataset, outDir: seed2, epochs: 1, batchSize: 16, perClassPerEpoch: 20, maxMinutes: 1e6, interValidation: 'records', validationFold: fold, seed: 2 })).model.dispose();
+      seed2Runs.push({ dir: seed2, manifest: await loadManifest(seed2) });
     }
   }, 60_000);
   afterAll(async () => {
@@ -64,6 +68,33 @@ describe.skipIf(skipWithoutMitdb())('scoreHeldOutPatients', () => {
     // Regular synthetic RR: the AF gate finds no AF and changes nothing.
     expect(gated.pooled.confusion).toEqual(expected);
     expect(formatHeldOutPatients(scores)).toMatch(/\nnone {36}\s+\d+\s+0\s+[\d.]+\s+0\.\d{4}.*\nAF {38}\s+\d+\s+0\s.*\nAF \+ P wave \+ QRS \+ template \+ timing {4}\s+\d+/s);
+  });
+
+  it('scores a fold given as several runs as their ensemble (mean of the probabilities)', async () => {
+    const [score] = await scoreHeldOutPatients([[runs[0], seed2Runs[0]], [runs[1], seed2Runs[1]]], { dataset, dir: MITDB_DIR });
+    expect(score.folds.map((f) => f.dir)).toEqual([0, 1].map((k) => `${runs[k].dir}+${seed2Runs[k].dir}`));
+    const expected = [0, 1, 2, 3, 4].map(() => [0, 0, 0, 0, 0]);
+    const firstAlone = [0, 1, 2, 3, 4].map(() => [0, 0, 0, 0, 0]);
+    for (const [k, fold] of score.folds.entries()) {
+      const idx = dataset.record.flatMap((r, i) => (fold.records.includes(r) ? [i] : []));
+      const windows = new Float32Array(idx.length * 360);
+      const features = new Float32Array(idx.length * 8);
+      idx.forEach((i, j) => { windows.set(dataset.windows.subarray(i * 360, (i + 1) * 360), j * 360); features.set(dataset.features.subarray(i * 8, (i + 1) * 8), j * 8); });
+      const mean = new Float32Array(idx.length * 5);
+      for (const run of [runs[k], seed2Runs[k]]) {
+        const classifier = await loadClassifier(run.dir);
+        const p = classifyBatch(classifier, windows, features);
+        p.forEach((x, j) => { mean[j] += x / 2; });
+        if (run === runs[k]) argmaxRows(p, 5).forEach((c, j) => { if (dataset.labels[idx[j]] < 5) firstAlone[dataset.labels[idx[j]]][c]++; });
+        classifier.model.dispose();
+      }
+      argmaxRows(mean, 5).forEach((p, j) => { if (dataset.labels[idx[j]] < 5) expected[dataset.labels[idx[j]]][p]++; });
+    }
+    expect(score.pooled.confusion).toEqual(expected);
+    // The second seed does change calls, so the check above tells an ensemble from its first member.
+    expect(expected).not.toEqual(firstAlone);
+    // Runs of different folds are not one ensemble.
+    await expect(scoreHeldOutPatients([[runs[0], seed2Runs[1]]], { dataset, dir: MITDB_DIR })).rejects.toMatchObject({ code: 'ECG_ERR_BAD_OPTION', message: expect.stringMatching(/share their fold/) });
   });
 
   it('refuses a run that was not validated on a patient fold', async () => {
