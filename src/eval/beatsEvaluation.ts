@@ -15,6 +15,7 @@ import { isBeatCode, symbolToCode } from '../wfdb/annotationCodes.js';
 import { readAnnotations, writeAnnotations, type Annotation } from '../wfdb/annotations.js';
 import { readHeader, type RecordHeader } from '../wfdb/header.js';
 import { scoreBeatClasses, summarizeBeatClasses, type BeatClassSummary, formatBxbLine, type BeatClassScore } from './beats.js';
+import { bootstrapGross, type GrossBootstrap } from './bootstrap.js';
 
 /**
  * Which beats a classifier is tested on:
@@ -56,7 +57,11 @@ export interface BeatsEvaluation {
   /** Seed protocol: the same on test beats that do not also occur in training. */
   classificationLeakFree?: SplitMetrics;
   /** EC57, beats matched to the reference annotations as bxb matches them: literature map (headline) and bxb's map. */
-  ec57?: { aami: BeatClassSummary; bxb: BeatClassSummary; perRecordBxbLines: string[] };
+  ec57?: {
+    aami: BeatClassSummary; bxb: BeatClassSummary; perRecordBxbLines: string[];
+    /** Literature map: 95 % intervals of the gross VEB and SVEB figures over patients (whole test records, two or more). */
+    bootstrap?: GrossBootstrap;
+  };
   /** Notes on how the figures were made, for the reader of the JSON. */
   notes: string[];
   /** Beats whose class each rule after the model changed, for the rules that ran. */
@@ -225,7 +230,10 @@ export async function evaluateBeats(options: EvaluateBeatsOptions): Promise<Beat
       scores.bxb.push(bxbScore);
       lines.push(formatBxbLine(record, bxbScore));
     }
-    ec57 = { aami: summarizeBeatClasses(scores.aami), bxb: summarizeBeatClasses(scores.bxb), perRecordBxbLines: lines };
+    ec57 = {
+      aami: summarizeBeatClasses(scores.aami), bxb: summarizeBeatClasses(scores.bxb), perRecordBxbLines: lines,
+      ...(wholeRecords && records.length > 1 ? { bootstrap: bootstrapGross(scores.aami.map((s) => s.matrix)) } : {}),
+    };
     if (modelPredicted) modelAloneEc57 = summarizeBeatClasses(scores.modelAlone);
   }
 

@@ -25,6 +25,7 @@ import { FEATURE_GROUPS } from '../pipeline/beatFeatures.js';
 import { BEAT_CLASSES } from '../types.js';
 import { evaluateBeats, type BeatsEvaluation, type TestSelection } from './beatsEvaluation.js';
 import type { BeatClassSummary } from './beats.js';
+import { formatInterval } from './bootstrap.js';
 import { prepareEvaluationInputs } from './evaluationInputs.js';
 
 /** What a model is to be scored on. */
@@ -365,6 +366,14 @@ export function formatModelReport(report: ModelReport, options: FormatReportOpti
       rows.push(["VEB Se / +P, bxb's map", (r) => grossCell(r.evaluation.ec57?.bxb, 'veb')]);
       rows.push(['SVEB Se / +P, literature map', (r) => grossCell(r.evaluation.ec57?.aami, 'sveb')]);
       rows.push(["SVEB Se / +P, bxb's map", (r) => grossCell(r.evaluation.ec57?.bxb, 'sveb')]);
+      if (runs.some((r) => r.evaluation.ec57?.bootstrap)) {
+        const intervals = (r: ReportRun, beat: 'veb' | 'sveb') => {
+          const b = r.evaluation.ec57?.bootstrap?.[beat];
+          return b ? `${formatInterval(b.se)} / ${formatInterval(b.pp)}` : DASH;
+        };
+        rows.push(['VEB Se / +P, 95 % interval over patients', (r) => intervals(r, 'veb')]);
+        rows.push(['SVEB Se / +P, 95 % interval over patients', (r) => intervals(r, 'sveb')]);
+      }
     }
     // The model's own classes (`eval beats` with every --no-...-gate flag), where the rules after it ran.
     if (runs.some((r) => r.evaluation.modelAlone)) {
@@ -400,6 +409,9 @@ export function formatModelReport(report: ModelReport, options: FormatReportOpti
   out.push('Se, +P in %; F1 from 0 to 1. Per-class figures count each test beat once against its reference class.');
   if (report.runs.some((r) => r.evaluation.ec57)) {
     out.push('EC57 figures match beats as bxb does (150 ms); the literature map (de Chazal 2004) counts escape beats e, j as N, bxb\'s map counts e, j, n as SVEB.');
+    if (report.runs.some((r) => r.evaluation.ec57?.bootstrap)) {
+      out.push('Intervals over patients: percentile bootstrap of the literature map\'s gross figures, the test records resampled with replacement (2,000 draws, seed 1; src/eval/bootstrap.ts): how much the figure depends on which patients were tested.');
+    }
   }
   if (report.skipped.length) {
     out.push('', 'Not reported:');

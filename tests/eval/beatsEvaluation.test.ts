@@ -65,6 +65,17 @@ describe.skipIf(skipWithoutMitdb())('evaluateBeats (MIT-BIH 100, 232 and a tiny 
     const ec57Confusion = BEAT_CLASSES.map((r) => BEAT_CLASSES.map((c) => gross.matrix[r][c]));
     expect(ec57Confusion).toEqual(e.classification!.confusion);
     expect(new Set(e.classification!.confusion.flatMap((row, r) => row.map((n, c) => (n > 0 ? c : -1)).filter((c) => c >= 0))).size).toBeGreaterThan(1);
+    // Whole records: intervals over patients of the literature map's gross figures, around those figures.
+    const b = e.ec57!.bootstrap!;
+    expect(b.records).toBe(records.length);
+    for (const [beat, stat] of [['veb', 'se'], ['veb', 'pp'], ['sveb', 'se'], ['sveb', 'pp']] as const) {
+      const point = gross[beat][stat === 'se' ? 'sePercent' : 'ppPercent'];
+      const interval = b[beat][stat];
+      if (point === undefined || interval === undefined) continue;
+      expect(interval.low).toBeLessThanOrEqual(point + 1e-9);
+      expect(interval.high).toBeGreaterThanOrEqual(point - 1e-9);
+    }
+    expect(b.sveb.se ?? b.veb.se).toBeDefined();
 
     for (const [k, record] of records.entries()) {
       const cls = await readAnnotations(join(out, `${record}.cls`));

@@ -5,6 +5,7 @@ import { resolveModelDir } from '../../config.js';
 import type { BeatPositions } from '../../dataset/extractBeats.js';
 import { PROTOCOLS, type Protocol } from '../../dataset/splits.js';
 import type { BeatsEvaluation } from '../../eval/beatsEvaluation.js';
+import { formatInterval } from '../../eval/bootstrap.js';
 import { prepareEvaluationInputs } from '../../eval/evaluationInputs.js';
 import { monitorRules, type MonitorRules } from '../../pipeline/rulesAfterModel.js';
 import { commaList, newCommand, progressLine, type CliIo } from '../io.js';
@@ -113,6 +114,11 @@ export function formatEvaluation(e: BeatsEvaluation, positions: BeatPositions): 
     for (const [name, s] of [['literature map (e, j as N)', e.ec57.aami], ["bxb's map (e, j, n as S)", e.ec57.bxb]] as const) {
       const g = s.gross;
       lines.push(`${name.padEnd(35)} ${[g.qrs.sePercent, g.qrs.ppPercent, g.veb.sePercent, g.veb.ppPercent, g.sveb.sePercent, g.sveb.ppPercent].map((v) => ` ${pct(v)}  `).join('')}`);
+    }
+    const b = e.ec57.bootstrap;
+    if (b) {
+      lines.push(`literature map, ${Math.round(b.level * 100)} % intervals over patients (the ${b.records} test records resampled, ${b.iterations} draws):`);
+      lines.push(`  VEB Se ${formatInterval(b.veb.se)}, +P ${formatInterval(b.veb.pp)}; SVEB Se ${formatInterval(b.sveb.se)}, +P ${formatInterval(b.sveb.pp)}`);
     }
   }
   for (const note of e.notes) lines.push(`note: ${note}`);

@@ -1,0 +1,45 @@
+import { describe, expect, it } from 'vitest';
+import { statsFromMatrix } from '../../src/eval/beats.js';
+import { bootstrapGross, formatInterval } from '../../src/eval/bootstrap.js';
+import { emptyConfusionMatrix, type ConfusionMatrix } from '../../src/eval/ec57.js';
+
+/** A record's bxb matrix from (reference, test) label pairs and counts. */
+const record = (cells: [string, string, number][]): ConfusionMatrix => {
+  const m = emptyConfusionMatrix();
+  for (const [r, c, n] of cells) (m as Record<string, Record<string, number>>)[r][c] += n;
+  return m;
+};
+
+describe('bootstrapGross', () => {
+  it('collapses to the gross figure when every record is alike', () => {
+    const same = record([['N', 'N', 900], ['V', 'V', 45], ['V', 'N', 5], ['N', 'V', 10], ['S', 'S', 8], ['S', 'N', 2], ['N', 'S', 8]]);
+    const b = bootstrapGross([same, same, same, same], { iterations: 200 });
+    const { veb, sveb } = statsFromMatrix(same);
+    expect(b.veb.se?.low).toBeCloseTo(veb.sePercent!, 10);
+    expect(b.veb.se?.high).toBeCloseTo(veb.sePercent!, 10);
+    expect(b.veb.pp?.low).toBeCloseTo(veb.ppPercent!, 10);
+    expect(b.sveb.se?.high).toBeCloseTo(sveb.sePercent!, 10);
+    expect(b.sveb.pp?.low).toBeCloseTo(sveb.ppPercent!, 10);
+    expect(b).toMatchObject({ iterations: 200, level: 0.95, seed: 1, records: 4 });
+  });
+
+  it('resamples records, not beats: one patient with every VEB found and one with none span 0 to 100 %', () => {
+    // Two records: the resampled pair is {A, A} (Se 100), {A, B} or {B, A} (50) or {B, B} (0), each pair 1/4 likely.
+    const found = record([['N', 'N', 100], ['V', 'V', 10]]);
+    const missed = record([['N', 'N', 100], ['V', 'N', 10]]);
+    const b = bootstrapGross([found, missed], { iterations: 2000 });
+    expect(b.veb.se).toEqual({ low: 0, high: 100 });
+    // At 40 % coverage only the middle outcome (half the draws) is left.
+    expect(bootstrapGross([found, missed], { iterations: 2000, level: 0.4 }).veb.se).toEqual({ low: 50, high: 50 });
+    // No SVEB anywhere: no interval, rather than a made-up one.
+    expect(b.sveb.se).toBeUndefined();
+    expect(formatInterval(b.sveb.se)).toBe('-');
+    expect(formatInterval(b.veb.se)).toBe('0.0–100.0');
+  });
+
+  it('is reproducible from its seed, and the seed matters', () => {
+    const records = [5, 9, 14, 20, 31, 40].map((v) => record([['N', 'N', 500], ['V', 'V', v], ['V', 'N', 40 - v], ['N', 'V', v % 7]]));
+    expect(bootstrapGross(records, { seed: 3 })).toEqual(bootstrapGross(records, { seed: 3 }));
+    expect(bootstrapGross(records, { seed: 3, iterations: 300 }).veb.se).not.toEqual(bootstrapGross(records, { seed: 4, iterations: 300 }).veb.se);
+  });
+});
