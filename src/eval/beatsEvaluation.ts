@@ -16,6 +16,7 @@ import { readAnnotations, writeAnnotations, type Annotation } from '../wfdb/anno
 import { readHeader, type RecordHeader } from '../wfdb/header.js';
 import { scoreBeatClasses, summarizeBeatClasses, type BeatClassSummary, formatBxbLine, type BeatClassScore } from './beats.js';
 import { bootstrapGross, type GrossBootstrap } from './bootstrap.js';
+import type { ConfusionMatrix } from './ec57.js';
 
 /**
  * Which beats a classifier is tested on:
@@ -61,6 +62,8 @@ export interface BeatsEvaluation {
     aami: BeatClassSummary; bxb: BeatClassSummary; perRecordBxbLines: string[];
     /** Literature map: 95 % intervals of the gross VEB and SVEB figures over patients (whole test records, two or more). */
     bootstrap?: GrossBootstrap;
+    /** Literature map: each test record's bxb matrix, in `records` order (for paired comparisons of models). */
+    perRecord: { record: string; matrix: ConfusionMatrix }[];
   };
   /** Notes on how the figures were made, for the reader of the JSON. */
   notes: string[];
@@ -232,6 +235,7 @@ export async function evaluateBeats(options: EvaluateBeatsOptions): Promise<Beat
     }
     ec57 = {
       aami: summarizeBeatClasses(scores.aami), bxb: summarizeBeatClasses(scores.bxb), perRecordBxbLines: lines,
+      perRecord: records.map((record, k) => ({ record, matrix: scores.aami[k].matrix })),
       ...(wholeRecords && records.length > 1 ? { bootstrap: bootstrapGross(scores.aami.map((s) => s.matrix)) } : {}),
     };
     if (modelPredicted) modelAloneEc57 = summarizeBeatClasses(scores.modelAlone);

@@ -8,6 +8,7 @@
  * drawn independently is the cluster bootstrap (Davison and Hinkley, "Bootstrap Methods and their Application", 1997).
  */
 import { SeededRandom } from '../dataset/seededRandom.js';
+import { ConfigError } from '../errors.js';
 import { statsFromMatrix } from './beats.js';
 import { addConfusionMatrices, type ConfusionMatrix } from './ec57.js';
 
@@ -45,33 +46,77 @@ function quantile(sorted: readonly number[], q: number): number {
   return sorted[lo] + (h - lo) * ((sorted[Math.min(lo + 1, sorted.length - 1)] ?? sorted[lo]) - sorted[lo]);
 }
 
+/** The four gross figures the inter-patient targets are set on (literature map), in per cent. */
+export interface GrossFigures {
+  vebSe: number | undefined;
+  vebPp: number | undefined;
+  svebSe: number | undefined;
+  svebPp: number | undefined;
+}
+
+const FIGURES = ['vebSe', 'vebPp', 'svebSe', 'svebPp'] as const;
+
+/** The gross figures of the records' summed bxb matrices. */
+export function grossFigures(perRecord: readonly ConfusionMatrix[]): GrossFigures {
+  const { veb, sveb } = statsFromMatrix(addConfusionMatrices(perRecord));
+  return { vebSe: veb.sePercent, vebPp: veb.ppPercent, svebSe: sveb.sePercent, svebPp: sveb.ppPercent };
+}
+
 /**
- * Percentile intervals of the gross VEB and SVEB Se and +P over patients (see the module comment), from one bxb
- * confusion matrix per test record. A draw in which a figure is undefined (no VEB in the resampled records, say) is
- * left out of that figure's interval.
+ * Percentile intervals of `figuresOf` over bootstrap draws of `count` records (indices resampled with replacement). A
+ * draw in which a figure is undefined (no VEB in the resampled records, say) is left out of that figure's interval;
+ * a figure undefined in more than half the draws gets none.
  */
-export function bootstrapGross(perRecord: readonly ConfusionMatrix[], options: BootstrapOptions = {}): GrossBootstrap {
+function percentileIntervals(count: number, options: BootstrapOptions, figuresOf: (records: number[]) => GrossFigures): Pick<GrossBootstrap, 'iterations' | 'level' | 'seed' | 'records' | 'veb' | 'sveb'> {
   const { iterations = 2000, level = 0.95, seed = 1 } = options;
   const rng = new SeededRandom(seed);
-  const draws = { vebSe: [] as number[], vebPp: [] as number[], svebSe: [] as number[], svebPp: [] as number[] };
-  for (let b = 0; b < iterations && perRecord.length > 0; b++) {
-    const sample = Array.from({ length: perRecord.length }, () => perRecord[rng.int(perRecord.length)]);
-    const { veb, sveb } = statsFromMatrix(addConfusionMatrices(sample));
-    if (veb.sePercent !== undefined) draws.vebSe.push(veb.sePercent);
-    if (veb.ppPercent !== undefined) draws.vebPp.push(veb.ppPercent);
-    if (sveb.sePercent !== undefined) draws.svebSe.push(sveb.sePercent);
-    if (sveb.ppPercent !== undefined) draws.svebPp.push(sveb.ppPercent);
+  const draws: Record<keyof GrossFigures, number[]> = { vebSe: [], vebPp: [], svebSe: [], svebPp: [] };
+  for (let b = 0; b < iterations && count > 0; b++) {
+    const figures = figuresOf(Array.from({ length: count }, () => rng.int(count)));
+    for (const f of FIGURES) if (figures[f] !== undefined) draws[f].push(figures[f]!);
   }
   const tail = (1 - level) / 2;
   const interval = (values: number[]): Interval | undefined => {
-    if (values.length < iterations / 2) return undefined;
+    if (values.length === 0 || values.length < iterations / 2) return undefined;
     values.sort((a, b) => a - b);
     return { low: quantile(values, tail), high: quantile(values, 1 - tail) };
   };
   return {
-    iterations, level, seed, records: perRecord.length,
+    iterations, level, seed, records: count,
     veb: { se: interval(draws.vebSe), pp: interval(draws.vebPp) },
     sveb: { se: interval(draws.svebSe), pp: interval(draws.svebPp) },
+  };
+}
+
+/**
+ * Percentile intervals of the gross VEB and SVEB Se and +P over patients (see the module comment), from one bxb
+ * confusion matrix per test record.
+ */
+export function bootstrapGross(perRecord: readonly ConfusionMatrix[], options: BootstrapOptions = {}): GrossBootstrap {
+  return percentileIntervals(perRecord.length, options, (records) => grossFigures(records.map((r) => perRecord[r])));
+}
+
+/** Two models' figures on the same records, and intervals of their difference (first minus second). */
+export interface PairedBootstrap extends GrossBootstrap {
+  first: GrossFigures;
+  second: GrossFigures;
+  difference: GrossFigures;
+}
+
+/**
+ * A paired comparison of two models scored on the same test records (`first[k]` and `second[k]` are record k's
+ * matrices): every draw resamples the records once and takes both models' gross figures on that same resample, so
+ * the interval of the difference leaves out what the two share (which patients were tested). An interval that
+ * excludes 0 says the difference is larger than the choice of patients explains.
+ */
+export function pairedBootstrapGross(first: readonly ConfusionMatrix[], second: readonly ConfusionMatrix[], options: BootstrapOptions = {}): PairedBootstrap {
+  if (first.length !== second.length) throw new ConfigError('ECG_ERR_BAD_OPTION', `a paired comparison needs the same records for both models (${first.length} and ${second.length})`);
+  const difference = (a: GrossFigures, b: GrossFigures): GrossFigures =>
+    Object.fromEntries(FIGURES.map((f) => [f, a[f] === undefined || b[f] === undefined ? undefined : a[f]! - b[f]!])) as unknown as GrossFigures;
+  const a = grossFigures(first), b = grossFigures(second);
+  return {
+    ...percentileIntervals(first.length, options, (records) => difference(grossFigures(records.map((r) => first[r])), grossFigures(records.map((r) => second[r])))),
+    first: a, second: b, difference: difference(a, b),
   };
 }
 

@@ -76,6 +76,9 @@ describe.skipIf(skipWithoutMitdb())('evaluateBeats (MIT-BIH 100, 232 and a tiny 
       expect(interval.high).toBeGreaterThanOrEqual(point - 1e-9);
     }
     expect(b.sveb.se ?? b.veb.se).toBeDefined();
+    // Each record's matrix, in record order, for paired comparisons: they sum to the gross matrix.
+    expect(e.ec57!.perRecord.map((r) => r.record)).toEqual(records);
+    expect(BEAT_CLASSES.map((r) => BEAT_CLASSES.map((c) => e.ec57!.perRecord.reduce((n, p) => n + p.matrix[r][c], 0)))).toEqual(ec57Confusion);
 
     for (const [k, record] of records.entries()) {
       const cls = await readAnnotations(join(out, `${record}.cls`));

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { statsFromMatrix } from '../../src/eval/beats.js';
-import { bootstrapGross, formatInterval } from '../../src/eval/bootstrap.js';
+import { bootstrapGross, formatInterval, pairedBootstrapGross } from '../../src/eval/bootstrap.js';
 import { emptyConfusionMatrix, type ConfusionMatrix } from '../../src/eval/ec57.js';
 
 /** A record's bxb matrix from (reference, test) label pairs and counts. */
@@ -41,5 +41,23 @@ describe('bootstrapGross', () => {
     const records = [5, 9, 14, 20, 31, 40].map((v) => record([['N', 'N', 500], ['V', 'V', v], ['V', 'N', 40 - v], ['N', 'V', v % 7]]));
     expect(bootstrapGross(records, { seed: 3 })).toEqual(bootstrapGross(records, { seed: 3 }));
     expect(bootstrapGross(records, { seed: 3, iterations: 300 }).veb.se).not.toEqual(bootstrapGross(records, { seed: 4, iterations: 300 }).veb.se);
+  });
+
+  it('paired: the same records resampled for both models, so a difference both share does not widen the interval', () => {
+    // Records that differ a lot from one another, and a second model that finds one VEB fewer in each.
+    const first = [2, 10, 25, 40].map((v) => record([['N', 'N', 400], ['V', 'V', v], ['V', 'N', 2]]));
+    const second = [2, 10, 25, 40].map((v) => record([['N', 'N', 400], ['V', 'V', v - 1], ['V', 'N', 3]]));
+    const paired = pairedBootstrapGross(first, second);
+    expect(paired.difference.vebSe).toBeCloseTo(paired.first.vebSe! - paired.second.vebSe!, 10);
+    expect(paired.difference.vebSe).toBeGreaterThan(0);
+    // Every draw has the first model ahead: the interval excludes 0, although each model's own interval is wide.
+    expect(paired.veb.se!.low).toBeGreaterThan(0);
+    expect(bootstrapGross(second).veb.se!.high).toBeGreaterThan(bootstrapGross(first).veb.se!.low);
+    // A model against itself differs by nothing.
+    const self = pairedBootstrapGross(first, first);
+    expect(self.veb.se).toEqual({ low: 0, high: 0 });
+    expect(self.difference.vebPp).toBe(0);
+    expect(self.sveb.se).toBeUndefined();
+    expect(() => pairedBootstrapGross(first, second.slice(1))).toThrow(/same records/);
   });
 });

@@ -2,10 +2,11 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { Option, type Command } from 'commander';
 import { resolveModelDir } from '../../config.js';
+import { ConfigError } from '../../errors.js';
 import type { BeatPositions } from '../../dataset/extractBeats.js';
 import { PROTOCOLS, type Protocol } from '../../dataset/splits.js';
 import type { BeatsEvaluation } from '../../eval/beatsEvaluation.js';
-import { formatInterval } from '../../eval/bootstrap.js';
+import { formatInterval, pairedBootstrapGross, type GrossFigures, type Interval, type PairedBootstrap } from '../../eval/bootstrap.js';
 import { prepareEvaluationInputs } from '../../eval/evaluationInputs.js';
 import { monitorRules, type MonitorRules } from '../../pipeline/rulesAfterModel.js';
 import { commaList, newCommand, progressLine, type CliIo } from '../io.js';
@@ -21,6 +22,7 @@ interface EvalBeatsFlags extends MonitorRules {
   out?: string;
   json?: string;
   plot?: string;
+  against?: string;
 }
 
 /** `ecg-monitor eval beats`: per-class Se/+P/F1 and EC57 VEB/SVEB of a trained classifier. */
@@ -35,9 +37,10 @@ export function evalBeatsCommand(io: CliIo): Command {
     .option('--lead <name>', 'lead to classify (default MLII; with --dir use the database\'s lead name)', 'MLII')
     .option('--out <dir>', 'write <record>.cls WFDB annotation files (readable by bxb), summary.json and confusion.svg here')
     .option('--json <file>', 'write the summary as JSON')
-    .option('--plot <file>', 'write the confusion matrix as SVG (vega-lite)');
+    .option('--plot <file>', 'write the confusion matrix as SVG (vega-lite)')
+    .option('--against <name|dir>', 'also score this model on the same test records and rules, and print the paired 95 % intervals over patients of the difference in the EC57 gross figures (whole records only)');
   return addRuleOptions(command)
-    .addHelpText('after', '\nThe live monitor\'s rules after the model are replayed over each whole test record; all the --no-... flags: the model alone.\n\nExamples:\n  ecg-monitor eval beats --model mshan-inter --out out/cls\n  ecg-monitor eval beats --model mshan-inter --positions detector\n  ecg-monitor eval beats --model mshan-intra --protocol intra --json intra.json\n')
+    .addHelpText('after', '\nThe live monitor\'s rules after the model are replayed over each whole test record; all the --no-... flags: the model alone.\n\nExamples:\n  ecg-monitor eval beats --model mshan-inter --out out/cls\n  ecg-monitor eval beats --model mshan-inter --positions detector\n  ecg-monitor eval beats --model mshan-intra --protocol intra --json intra.json\n  ecg-monitor eval beats --model cnn-inter --against mshan-inter   # paired over patients\n')
     .action(async (flags: EvalBeatsFlags) => {
       const modelDirs = commaList(flags.model).map((name) => resolveModelDir(name));
       // TensorFlow.js and vega load here, not at CLI start-up, so other commands start in a tenth of the time.
@@ -63,9 +66,21 @@ export function evalBeatsCommand(io: CliIo): Command {
       } finally {
         classifiers.forEach((c) => c.model.dispose());
       }
+      let comparison: PairedBootstrap & { against: string } | undefined;
+      if (flags.against) {
+        const other = await loadClassifier(resolveModelDir(flags.against));
+        let against: BeatsEvaluation;
+        try {
+          against = await evaluateBeats({ classifier: other, dataset, dir, test, ...monitorRules(flags) });
+        } finally {
+          other.model.dispose();
+        }
+        comparison = { against: against.model, ...pairedComparison(evaluation, against) };
+      }
 
       io.stdout.write(formatEvaluation(evaluation, positions));
-      const summary = JSON.stringify({ ...evaluation, positions, modelDir: modelDirs.join(','), dataset: { dir: datasetOut, hash: dataset.hash } }, null, 2) + '\n';
+      if (comparison) io.stdout.write(formatComparison(evaluation.model, comparison));
+      const summary = JSON.stringify({ ...evaluation, ...(comparison ? { comparison } : {}), positions, modelDir: modelDirs.join(','), dataset: { dir: datasetOut, hash: dataset.hash } }, null, 2) + '\n';
       const confusion = evaluation.classification?.confusion ?? ec57Confusion(evaluation);
       const svg = confusion ? await confusionMatrixSvg(confusion, evaluation.classes, `${evaluation.model}: ${describeTest(evaluation, positions)}`) : undefined;
       if (flags.out) {
@@ -92,6 +107,32 @@ function describeTest(e: BeatsEvaluation, positions: BeatPositions): string {
 function ec57Confusion(e: BeatsEvaluation): number[][] | undefined {
   const m = e.ec57?.aami.gross.matrix;
   return m ? e.classes.map((r) => e.classes.map((c) => m[r as 'N'][c as 'N'])) : undefined;
+}
+
+/** The paired bootstrap of two evaluations of the same whole records (see pairedBootstrapGross). */
+function pairedComparison(first: BeatsEvaluation, second: BeatsEvaluation): PairedBootstrap {
+  const a = first.ec57?.perRecord, b = second.ec57?.perRecord;
+  if (!a || !b || first.test.kind === 'protocol' && first.test.protocol !== 'inter') {
+    throw new ConfigError('ECG_ERR_USAGE', 'eval beats --against: a paired comparison needs whole test records scored by EC57 (the inter-patient protocol, or --dir)');
+  }
+  if (a.map((r) => r.record).join() !== b.map((r) => r.record).join()) {
+    throw new ConfigError('ECG_ERR_BAD_OPTION', `eval beats --against: ${first.model} and ${second.model} were scored on different records`);
+  }
+  return pairedBootstrapGross(a.map((r) => r.matrix), b.map((r) => r.matrix));
+}
+
+/** The paired comparison as a table: both models' gross figures, their difference and its interval. */
+export function formatComparison(model: string, c: PairedBootstrap & { against: string }): string {
+  const rows: [string, keyof GrossFigures, Interval | undefined][] = [
+    ['VEB Se', 'vebSe', c.veb.se], ['VEB +P', 'vebPp', c.veb.pp], ['SVEB Se', 'svebSe', c.sveb.se], ['SVEB +P', 'svebPp', c.sveb.pp],
+  ];
+  const lines = ['', `${model} against ${c.against}, literature map, paired over patients (the same ${c.records} records resampled for both, ${c.iterations} draws):`];
+  lines.push(`figure    ${model.slice(0, 14).padStart(14)}  ${c.against.slice(0, 14).padStart(14)}  difference  ${Math.round(c.level * 100)} % interval of the difference`);
+  for (const [name, key, interval] of rows) {
+    const d = c.difference[key];
+    lines.push(`${name.padEnd(8)}  ${pct(c.first[key]).padStart(14)}  ${pct(c.second[key]).padStart(14)}  ${d === undefined ? '         -' : d.toFixed(2).padStart(10)}  ${interval ? `${interval.low.toFixed(2)} to ${interval.high.toFixed(2)}` : '-'}`);
+  }
+  return lines.join('\n') + '\n';
 }
 
 const pct = (v: number | undefined): string => (v === undefined || Number.isNaN(v) ? '     -' : v.toFixed(2).padStart(6));

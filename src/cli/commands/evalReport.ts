@@ -74,6 +74,8 @@ export function evalReportCommand(io: CliIo): Command {
       if (flags.markdown) await writeText(flags.markdown, markdown);
       if (flags.update) await writeText(flags.update, spliceReport(existsSync(flags.update) ? await readFile(flags.update, 'utf8') : '', markdown));
       if (!flags.markdown && !flags.update) io.stdout.write(markdown);
-      if (flags.json) await writeText(flags.json, JSON.stringify(report, null, 2) + '\n');
+      // Per-record matrices are for paired comparisons (`eval beats --against`); the report's JSON keeps the summaries.
+      const withoutMatrices = (key: string, value: unknown) => (key === 'perRecord' ? undefined : value);
+      if (flags.json) await writeText(flags.json, JSON.stringify(report, withoutMatrices, 2) + '\n');
     });
 }
