@@ -15,6 +15,8 @@ import { macroClassesFor, metricsFromConfusion } from '../model/train.js';
 import { RULE_NAMES, type MonitorRules, type RuleName } from '../pipeline/rulesAfterModel.js';
 import { BEAT_CLASSES } from '../types.js';
 import { evaluateBeats, type BeatsEvaluation } from './beatsEvaluation.js';
+import { bootstrapGross, formatInterval, type GrossBootstrap } from './bootstrap.js';
+import type { ConfusionMatrix } from './ec57.js';
 
 /** A fold's run: one model folder with its manifest. */
 export interface FoldRun {
@@ -37,6 +39,8 @@ export interface HeldOutPatientsScore {
   folds: HeldOutFold[];
   /** Metrics of the folds' summed per-beat confusion matrices. */
   pooled: SplitMetrics;
+  /** 95 % intervals over the held-out patients of the EC57 gross figures (rows with rules; their records pooled). */
+  bootstrap?: GrossBootstrap;
 }
 
 /** The rows of a held-out scoring: the model alone, then the rules added one by one in the monitor's order (the last row is the live monitor). */
@@ -57,6 +61,7 @@ export async function scoreHeldOutPatients(
   const beats = dataset.record.map((record, i) => ({ record, symbol: dataset.symbol[i] }));
   const confusions = HELD_OUT_RULES.map(() => BEAT_CLASSES.map(() => BEAT_CLASSES.map(() => 0)));
   const folds: HeldOutFold[][] = HELD_OUT_RULES.map(() => []);
+  const perRecord: ConfusionMatrix[][] = HELD_OUT_RULES.map(() => []);
   const foldOf = ({ dir, manifest }: FoldRun) => {
     const t = manifest.training as { interValidation?: string; validationFold?: number | null; splitSeed?: number };
     if (manifest.protocol !== 'inter' || t.interValidation !== 'records' || typeof t.validationFold !== 'number') {
@@ -83,6 +88,7 @@ export async function scoreHeldOutPatients(
       const test = { kind: 'records', records } as const;
       const evaluations: BeatsEvaluation[] = [];
       for (const rules of HELD_OUT_RULES.slice(1)) evaluations.push(await evaluateBeats({ classifier, dataset, dir: inputs.dir, test, ...rules }));
+      evaluations.forEach((e, k) => perRecord[k + 1].push(...(e.ec57?.perRecord ?? []).map((r) => r.matrix)));
       const rows = [
         { classification: evaluations[0].modelAlone?.classification, changed: 0 },
         ...evaluations.map((e) => ({ classification: e.classification, changed: Object.values(e.ruleChanges ?? {}).reduce((a, b) => a + b, 0) })),
@@ -95,7 +101,10 @@ export async function scoreHeldOutPatients(
       classifiers.forEach((c) => c.model.dispose());
     }
   }
-  return HELD_OUT_RULES.map((rules, k) => ({ rules, folds: folds[k], pooled: metricsFromConfusion(confusions[k], BEAT_CLASSES, macroClassesFor(BEAT_CLASSES)) }));
+  return HELD_OUT_RULES.map((rules, k) => ({
+    rules, folds: folds[k], pooled: metricsFromConfusion(confusions[k], BEAT_CLASSES, macroClassesFor(BEAT_CLASSES)),
+    ...(perRecord[k].length > 1 ? { bootstrap: bootstrapGross(perRecord[k]) } : {}),
+  }));
 }
 
 const RULE_LABELS: Record<RuleName, string> = { afGate: 'AF', templateGate: 'template', timingGate: 'timing', pWaveGate: 'P wave', qrsGate: 'QRS' };
@@ -109,6 +118,11 @@ export function formatHeldOutPatients(scores: readonly HeldOutPatientsScore[]): 
     const p = s.pooled;
     const rules = RULE_NAMES.filter((rule) => s.rules[rule]).map((rule) => RULE_LABELS[rule]).join(' + ') || 'none';
     lines.push(`${rules.padEnd(40)}${String(p.count).padStart(8)}${String(s.folds.reduce((n, f) => n + f.changed, 0)).padStart(9)}${pct(p.accuracy).padStart(10)}${p.macroF1.toFixed(4).padStart(10)}   ${['N', 'S', 'V', 'F'].map((c) => `${pct(p.perClass[c]?.se)} / ${pct(p.perClass[c]?.ppv)}`.padEnd(16)).join('')}`);
+  }
+  // The live monitor's row: how much its EC57 figures depend on which patients were held out.
+  const b = scores[scores.length - 1]?.bootstrap;
+  if (b) {
+    lines.push(`all rules, EC57 gross (literature map), ${Math.round(b.level * 100)} % intervals over the ${b.records} held-out patients (${b.iterations} draws): VEB Se ${formatInterval(b.veb.se)}, +P ${formatInterval(b.veb.pp)}; SVEB Se ${formatInterval(b.sveb.se)}, +P ${formatInterval(b.sveb.pp)}`);
   }
   return lines.join('\n') + '\n';
 }

@@ -67,6 +67,10 @@ describe.skipIf(skipWithoutMitdb())('scoreHeldOutPatients', () => {
     expect(score.pooled.confusion).toEqual(expected);
     // Regular synthetic RR: the AF gate finds no AF and changes nothing.
     expect(gated.pooled.confusion).toEqual(expected);
+    // Rows with rules carry intervals over the held-out patients of both folds; the model-alone row has none.
+    expect(scores[0].bootstrap).toBeUndefined();
+    expect(scores[scores.length - 1].bootstrap?.records).toBe(score.folds[0].records.length + score.folds[1].records.length);
+    expect(formatHeldOutPatients(scores)).toMatch(/intervals over the \d+ held-out patients \(2000 draws\): VEB Se /);
     expect(formatHeldOutPatients(scores)).toMatch(/\nnone {36}\s+\d+\s+0\s+[\d.]+\s+0\.\d{4}.*\nAF {38}\s+\d+\s+0\s.*\nAF \+ P wave \+ QRS \+ template \+ timing {4}\s+\d+/s);
   });
 
