@@ -112,7 +112,7 @@ function ec57Confusion(e: BeatsEvaluation): number[][] | undefined {
 /** The paired bootstrap of two evaluations of the same whole records (see pairedBootstrapGross). */
 function pairedComparison(first: BeatsEvaluation, second: BeatsEvaluation): PairedBootstrap {
   const a = first.ec57?.perRecord, b = second.ec57?.perRecord;
-  if (!a || !b || first.test.kind === 'protocol' && first.test.protocol !== 'inter') {
+  if (!a || !b || (first.test.kind === 'protocol' && first.test.protocol !== 'inter')) {
     throw new ConfigError('ECG_ERR_USAGE', 'eval beats --against: a paired comparison needs whole test records scored by EC57 (the inter-patient protocol, or --dir)');
   }
   if (a.map((r) => r.record).join() !== b.map((r) => r.record).join()) {
