@@ -124,3 +124,18 @@ export function pairedBootstrapGross(first: readonly ConfusionMatrix[], second: 
 export function formatInterval(interval: Interval | undefined): string {
   return interval ? `${interval.low.toFixed(1)}–${interval.high.toFixed(1)}` : '-';
 }
+
+/** The paired comparison as a table: both models' gross figures, their difference and its interval. */
+export function formatComparison(model: string, c: PairedBootstrap & { against: string }): string {
+  const pct = (v: number | undefined): string => (v === undefined ? '-' : v.toFixed(2));
+  const rows: [string, keyof GrossFigures, Interval | undefined][] = [
+    ['VEB Se', 'vebSe', c.veb.se], ['VEB +P', 'vebPp', c.veb.pp], ['SVEB Se', 'svebSe', c.sveb.se], ['SVEB +P', 'svebPp', c.sveb.pp],
+  ];
+  const lines = ['', `${model} against ${c.against}, literature map, paired over patients (the same ${c.records} records resampled for both, ${c.iterations} draws):`];
+  lines.push(`figure    ${model.slice(0, 14).padStart(14)}  ${c.against.slice(0, 14).padStart(14)}  difference  ${Math.round(c.level * 100)} % interval of the difference`);
+  for (const [name, key, interval] of rows) {
+    const d = c.difference[key];
+    lines.push(`${name.padEnd(8)}  ${pct(c.first[key]).padStart(14)}  ${pct(c.second[key]).padStart(14)}  ${d === undefined ? '         -' : d.toFixed(2).padStart(10)}  ${interval ? `${interval.low.toFixed(2)} to ${interval.high.toFixed(2)}` : '-'}`);
+  }
+  return lines.join('\n') + '\n';
+}

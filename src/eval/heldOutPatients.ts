@@ -41,6 +41,8 @@ export interface HeldOutPatientsScore {
   pooled: SplitMetrics;
   /** 95 % intervals over the held-out patients of the EC57 gross figures (rows with rules; their records pooled). */
   bootstrap?: GrossBootstrap;
+  /** Rows with rules: each held-out record's EC57 matrix (literature map), for paired comparisons of recipes. */
+  perRecord?: { record: string; matrix: ConfusionMatrix }[];
 }
 
 /** The rows of a held-out scoring: the model alone, then the rules added one by one in the monitor's order (the last row is the live monitor). */
@@ -61,7 +63,7 @@ export async function scoreHeldOutPatients(
   const beats = dataset.record.map((record, i) => ({ record, symbol: dataset.symbol[i] }));
   const confusions = HELD_OUT_RULES.map(() => BEAT_CLASSES.map(() => BEAT_CLASSES.map(() => 0)));
   const folds: HeldOutFold[][] = HELD_OUT_RULES.map(() => []);
-  const perRecord: ConfusionMatrix[][] = HELD_OUT_RULES.map(() => []);
+  const perRecord: { record: string; matrix: ConfusionMatrix }[][] = HELD_OUT_RULES.map(() => []);
   const foldOf = ({ dir, manifest }: FoldRun) => {
     const t = manifest.training as { interValidation?: string; validationFold?: number | null; splitSeed?: number };
     if (manifest.protocol !== 'inter' || t.interValidation !== 'records' || typeof t.validationFold !== 'number') {
@@ -88,7 +90,7 @@ export async function scoreHeldOutPatients(
       const test = { kind: 'records', records } as const;
       const evaluations: BeatsEvaluation[] = [];
       for (const rules of HELD_OUT_RULES.slice(1)) evaluations.push(await evaluateBeats({ classifier, dataset, dir: inputs.dir, test, ...rules }));
-      evaluations.forEach((e, k) => perRecord[k + 1].push(...(e.ec57?.perRecord ?? []).map((r) => r.matrix)));
+      evaluations.forEach((e, k) => perRecord[k + 1].push(...(e.ec57?.perRecord ?? [])));
       const rows = [
         { classification: evaluations[0].modelAlone?.classification, changed: 0 },
         ...evaluations.map((e) => ({ classification: e.classification, changed: Object.values(e.ruleChanges ?? {}).reduce((a, b) => a + b, 0) })),
@@ -103,7 +105,7 @@ export async function scoreHeldOutPatients(
   }
   return HELD_OUT_RULES.map((rules, k) => ({
     rules, folds: folds[k], pooled: metricsFromConfusion(confusions[k], BEAT_CLASSES, macroClassesFor(BEAT_CLASSES)),
-    ...(perRecord[k].length > 1 ? { bootstrap: bootstrapGross(perRecord[k]) } : {}),
+    ...(perRecord[k].length > 1 ? { bootstrap: bootstrapGross(perRecord[k].map((r) => r.matrix)), perRecord: perRecord[k] } : {}),
   }));
 }
 

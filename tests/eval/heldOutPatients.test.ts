@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DS1_RECORDS, DS2_RECORDS } from '../../src/dataset/aamiClasses.js';
 import { splitBeats } from '../../src/dataset/splits.js';
 import { ConfigError } from '../../src/errors.js';
+import { bootstrapGross } from '../../src/eval/bootstrap.js';
 import { formatHeldOutPatients, HELD_OUT_RULES, scoreHeldOutPatients } from '../../src/eval/heldOutPatients.js';
 import { trySetBackend } from '../../src/model/backend.js';
 import { loadDataset, syntheticDataset, writeDataset, type BeatDataset } from '../../src/model/dataset.js';
@@ -70,6 +71,10 @@ describe.skipIf(skipWithoutMitdb())('scoreHeldOutPatients', () => {
     // Rows with rules carry intervals over the held-out patients of both folds; the model-alone row has none.
     expect(scores[0].bootstrap).toBeUndefined();
     expect(scores[scores.length - 1].bootstrap?.records).toBe(score.folds[0].records.length + score.folds[1].records.length);
+    // ... from each held-out record's EC57 matrix, kept for paired comparisons (eval folds --against).
+    const last = scores[scores.length - 1];
+    expect(last.perRecord!.map((r) => r.record)).toEqual([...score.folds[0].records, ...score.folds[1].records]);
+    expect(bootstrapGross(last.perRecord!.map((r) => r.matrix))).toEqual(last.bootstrap);
     expect(formatHeldOutPatients(scores)).toMatch(/intervals over the \d+ held-out patients \(2000 draws\): VEB Se /);
     expect(formatHeldOutPatients(scores)).toMatch(/\nnone {36}\s+\d+\s+0\s+[\d.]+\s+0\.\d{4}.*\nAF {38}\s+\d+\s+0\s.*\nAF \+ P wave \+ QRS \+ template \+ timing {4}\s+\d+/s);
   });

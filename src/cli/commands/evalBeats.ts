@@ -6,7 +6,7 @@ import { ConfigError } from '../../errors.js';
 import type { BeatPositions } from '../../dataset/extractBeats.js';
 import { PROTOCOLS, type Protocol } from '../../dataset/splits.js';
 import type { BeatsEvaluation } from '../../eval/beatsEvaluation.js';
-import { formatInterval, pairedBootstrapGross, type GrossFigures, type Interval, type PairedBootstrap } from '../../eval/bootstrap.js';
+import { formatComparison, formatInterval, pairedBootstrapGross, type PairedBootstrap } from '../../eval/bootstrap.js';
 import { prepareEvaluationInputs } from '../../eval/evaluationInputs.js';
 import { monitorRules, type MonitorRules } from '../../pipeline/rulesAfterModel.js';
 import { commaList, newCommand, progressLine, type CliIo } from '../io.js';
@@ -119,20 +119,6 @@ function pairedComparison(first: BeatsEvaluation, second: BeatsEvaluation): Pair
     throw new ConfigError('ECG_ERR_BAD_OPTION', `eval beats --against: ${first.model} and ${second.model} were scored on different records`);
   }
   return pairedBootstrapGross(a.map((r) => r.matrix), b.map((r) => r.matrix));
-}
-
-/** The paired comparison as a table: both models' gross figures, their difference and its interval. */
-export function formatComparison(model: string, c: PairedBootstrap & { against: string }): string {
-  const rows: [string, keyof GrossFigures, Interval | undefined][] = [
-    ['VEB Se', 'vebSe', c.veb.se], ['VEB +P', 'vebPp', c.veb.pp], ['SVEB Se', 'svebSe', c.sveb.se], ['SVEB +P', 'svebPp', c.sveb.pp],
-  ];
-  const lines = ['', `${model} against ${c.against}, literature map, paired over patients (the same ${c.records} records resampled for both, ${c.iterations} draws):`];
-  lines.push(`figure    ${model.slice(0, 14).padStart(14)}  ${c.against.slice(0, 14).padStart(14)}  difference  ${Math.round(c.level * 100)} % interval of the difference`);
-  for (const [name, key, interval] of rows) {
-    const d = c.difference[key];
-    lines.push(`${name.padEnd(8)}  ${pct(c.first[key]).padStart(14)}  ${pct(c.second[key]).padStart(14)}  ${d === undefined ? '         -' : d.toFixed(2).padStart(10)}  ${interval ? `${interval.low.toFixed(2)} to ${interval.high.toFixed(2)}` : '-'}`);
-  }
-  return lines.join('\n') + '\n';
 }
 
 const pct = (v: number | undefined): string => (v === undefined || Number.isNaN(v) ? '     -' : v.toFixed(2).padStart(6));

@@ -3,12 +3,14 @@ import { dirname, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { resolveModelDir } from '../../config.js';
 import { ConfigError } from '../../errors.js';
+import type { PairedBootstrap } from '../../eval/bootstrap.js';
 import { commaList, helpFile, newCommand, type CliIo } from '../io.js';
 
 interface EvalFoldsFlags {
   model?: string;
   json?: string;
   heldOut?: boolean;
+  against?: string;
 }
 
 /** `ecg-monitor eval folds`: the validation results of one recipe's runs on different validation folds, pooled. */
@@ -18,6 +20,7 @@ export function evalFoldsCommand(io: CliIo): Command {
     .option('--model <list>', 'comma-separated model folders (or names under models/), one per validation fold, all trained with the same flags; with --held-out, A+B+... scores that fold\'s runs as an ensemble')
     .option('--json <file>', 'write the summary (per fold and pooled) as JSON')
     .option('--held-out', "also run each fold's model on its held-out DS1 records, without and with the live monitor's rules after the model (added one by one in the monitor's order), and pool (patient folds only)")
+    .option('--against <list>', "with --held-out: another recipe's runs, one per fold as --model (A+B+... an ensemble), scored the same way; prints paired 95 % intervals over the held-out patients of the difference in the live monitor's EC57 gross figures")
     .addHelpText('after', helpFile('eval-folds'))
     .action(async (flags: EvalFoldsFlags) => {
       const [{ loadManifest }, { formatCrossValidation, poolValidationFolds }] = await Promise.all([
@@ -25,16 +28,20 @@ export function evalFoldsCommand(io: CliIo): Command {
       ]);
       if (!flags.model) throw new ConfigError('ECG_ERR_USAGE', 'eval folds: --model DIR1,DIR2,... is required (one folder per validation fold)');
       // A fold written A+B+... is an ensemble of that fold's runs: held-out scoring only (a manifest holds one run's figures).
-      const folds = await Promise.all(commaList(flags.model).map((entry) => Promise.all(entry.split('+').map(async (name) => {
+      const foldRuns = (list: string) => Promise.all(commaList(list).map((entry) => Promise.all(entry.split('+').map(async (name) => {
         const dir = resolveModelDir(name.trim());
         return { dir, manifest: await loadManifest(dir) };
       }))));
+      const folds = await foldRuns(flags.model);
       const ensembles = folds.some((members) => members.length > 1);
       if (ensembles && !flags.heldOut) throw new ConfigError('ECG_ERR_USAGE', 'eval folds: a fold given as an ensemble (A+B+...) is scored with --held-out only');
+      if (flags.against && !flags.heldOut) throw new ConfigError('ECG_ERR_USAGE', 'eval folds: --against compares held-out scores, so it needs --held-out');
+      const againstFolds = flags.against ? await foldRuns(flags.against) : undefined;
       const runs = folds.map((members) => members[0]);
       const summary = ensembles ? undefined : poolValidationFolds(runs);
       if (summary) io.stdout.write(formatCrossValidation(summary));
       let heldOut: unknown;
+      let comparison: (PairedBootstrap & { against: string }) | undefined;
       if (flags.heldOut) {
         // TensorFlow.js loads only when models run.
         const [{ initBackend }, { prepareEvaluationInputs }, { formatHeldOutPatients, scoreHeldOutPatients }] = await Promise.all([
@@ -46,10 +53,21 @@ export function evalFoldsCommand(io: CliIo): Command {
         const scores = await scoreHeldOutPatients(folds, inputs);
         io.stdout.write(formatHeldOutPatients(scores));
         heldOut = scores;
+        if (againstFolds) {
+          const { formatComparison, pairedBootstrapGross } = await import('../../eval/bootstrap.js');
+          const other = await scoreHeldOutPatients(againstFolds, inputs);
+          // The live monitor's rows (all rules), record by record.
+          const mine = scores[scores.length - 1].perRecord ?? [], theirs = new Map((other[other.length - 1].perRecord ?? []).map((r) => [r.record, r.matrix]));
+          if (mine.length < 2 || mine.length !== theirs.size || mine.some((r) => !theirs.has(r.record))) {
+            throw new ConfigError('ECG_ERR_BAD_OPTION', 'eval folds --against: both recipes must hold out the same records (the same patient folds), two or more');
+          }
+          comparison = { against: '--against', ...pairedBootstrapGross(mine.map((r) => r.matrix), mine.map((r) => theirs.get(r.record)!)) };
+          io.stdout.write(formatComparison('--model', comparison));
+        }
       }
       if (flags.json) {
         await mkdir(dirname(resolve(flags.json)), { recursive: true });
-        await writeFile(flags.json, JSON.stringify(heldOut ? { ...summary, heldOut } : summary, null, 2) + '\n');
+        await writeFile(flags.json, JSON.stringify(heldOut ? { ...summary, heldOut, ...(comparison ? { comparison } : {}) } : summary, null, 2) + '\n');
       }
     });
 }
