@@ -1,20 +1,15 @@
 import { from, lastValueFrom, toArray } from 'rxjs';
 import { describe, expect, it } from 'vitest';
-import { seededRandom } from '../../src/dataset/seededRandom.js';
 import { ConfigError } from '../../src/errors.js';
 import { gateSvebByPWave } from '../../src/pipeline/gateSvebByPWave.js';
-import type { BeatClass, BeatClassification } from '../../src/types.js';
-import { beatShape, classifiedBeat } from './helpers.js';
+import type { BeatClassification } from '../../src/types.js';
+import { classifiedWithRanking, noisyBeats } from './helpers.js';
 
-const random = seededRandom(5);
-const noise = () => 0.01 * (random() - 0.5);
-const sinus = () => beatShape({ noise });
-/** An atrial premature beat: the same QRS, but no sinus P wave where the usual one is. */
-const ectopic = () => beatShape({ pWave: false, noise });
+/** sinus: the usual beat; ectopic: an atrial premature beat, the same QRS but no sinus P wave where the usual one is. */
+const { usual: sinus, withoutPWave: ectopic } = noisyBeats(5);
 
 /** The model's second choice is N for an S call, S for the others. */
-const classified = (i: number, beatClass: BeatClass, samples: Float32Array, streamId = 's') =>
-  classifiedBeat(i, beatClass, samples, beatClass === 'S' ? [0.35, 0.6, 0.05, 0, 0] : [0.7, 0.25, 0.05, 0, 0], streamId);
+const classified = classifiedWithRanking('S', [0.35, 0.6, 0.05, 0, 0], [0.7, 0.25, 0.05, 0, 0]);
 
 const run = (beats: BeatClassification[], options = {}) => lastValueFrom(from(beats).pipe(gateSvebByPWave(options), toArray()));
 

@@ -1,19 +1,14 @@
 import { from, lastValueFrom, toArray } from 'rxjs';
 import { describe, expect, it } from 'vitest';
-import { seededRandom } from '../../src/dataset/seededRandom.js';
 import { ConfigError } from '../../src/errors.js';
 import { gateSvebByQrs } from '../../src/pipeline/gateSvebByQrs.js';
-import type { BeatClass, BeatClassification } from '../../src/types.js';
-import { beatShape, classifiedBeat } from './helpers.js';
+import type { BeatClassification } from '../../src/types.js';
+import { classifiedWithRanking, noisyBeats } from './helpers.js';
 
-const random = seededRandom(7);
-const noise = () => 0.01 * (random() - 0.5);
-const usual = () => beatShape({ noise });
-const wide = () => beatShape({ invert: true, width: 20, height: 1.5, noise });
+const { usual, wide } = noisyBeats(7);
 
 /** The model's second choice is V for an S call, S for the others. */
-const classified = (i: number, beatClass: BeatClass, samples: Float32Array) =>
-  classifiedBeat(i, beatClass, samples, beatClass === 'S' ? [0.1, 0.55, 0.35, 0, 0] : [0.6, 0.3, 0.1, 0, 0]);
+const classified = classifiedWithRanking('S', [0.1, 0.55, 0.35, 0, 0], [0.6, 0.3, 0.1, 0, 0]);
 
 const run = (beats: BeatClassification[], options = {}) => lastValueFrom(from(beats).pipe(gateSvebByQrs(options), toArray()));
 

@@ -1,19 +1,14 @@
 import { from, lastValueFrom, toArray } from 'rxjs';
 import { describe, expect, it } from 'vitest';
-import { seededRandom } from '../../src/dataset/seededRandom.js';
 import { ConfigError } from '../../src/errors.js';
 import { gateVebByTemplate } from '../../src/pipeline/gateVebByTemplate.js';
-import type { BeatClass, BeatClassification } from '../../src/types.js';
-import { beatShape, classifiedBeat } from './helpers.js';
+import type { BeatClassification } from '../../src/types.js';
+import { beatShape, classifiedWithRanking, noisyBeats } from './helpers.js';
 
-const random = seededRandom(11);
-const noise = () => 0.01 * (random() - 0.5);
-const usual = () => beatShape({ noise });
-const ventricular = () => beatShape({ invert: true, width: 20, height: 1.5, noise });
+const { noise, usual, wide: ventricular } = noisyBeats(11);
 
 /** The model's second choice is N for a V call, V for the others. */
-const classified = (i: number, beatClass: BeatClass, samples: Float32Array, streamId = 's') =>
-  classifiedBeat(i, beatClass, samples, beatClass === 'V' ? [0.3, 0.1, 0.6, 0, 0] : [0.7, 0.05, 0.25, 0, 0], streamId);
+const classified = classifiedWithRanking('V', [0.3, 0.1, 0.6, 0, 0], [0.7, 0.05, 0.25, 0, 0]);
 
 const run = (beats: BeatClassification[], options = {}) => lastValueFrom(from(beats).pipe(gateVebByTemplate(options), toArray()));
 

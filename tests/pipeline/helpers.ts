@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { config, from, lastValueFrom, toArray, type Observable, type OperatorFunction } from 'rxjs';
+import { seededRandom } from '../../src/dataset/seededRandom.js';
 import type { BeatClass, BeatClassification, SampleChunk } from '../../src/types.js';
 
 /** Splits `samples` at `cuts` (sorted, deduplicated, inside the array) into chunks of one stream. */
@@ -103,4 +104,28 @@ export function beatShape(options: { width?: number; height?: number; invert?: b
  */
 export function classifiedBeat(i: number, beatClass: BeatClass, samples: Float32Array, probabilities: number[], streamId = 's'): BeatClassification {
   return { streamId, sampleIndex: 1000 + 300 * i, fsHz: 360, beatClass, probabilities, model: 'm', window: { samples, samplesBefore: 180, paddedSamples: 0, fsHz: 360 } };
+}
+
+/**
+ * {@link classifiedBeat} with the model's ranking set per call: `whenGated` for a call of `gated` (the class the rule
+ * under test may rule out), `otherwise` for any other call.
+ */
+export function classifiedWithRanking(gated: BeatClass, whenGated: number[], otherwise: number[]) {
+  return (i: number, beatClass: BeatClass, samples: Float32Array, streamId = 's'): BeatClassification =>
+    classifiedBeat(i, beatClass, samples, beatClass === gated ? whenGated : otherwise, streamId);
+}
+
+/**
+ * {@link beatShape}s with seeded noise (0.01 peak to peak), for the rules' tests: the usual sinus beat, the same
+ * without its P wave (an atrial premature beat), and a wide, inverted, taller QRS (ventricular or aberrant).
+ */
+export function noisyBeats(seed: number) {
+  const random = seededRandom(seed);
+  const noise = () => 0.01 * (random() - 0.5);
+  return {
+    noise,
+    usual: () => beatShape({ noise }),
+    withoutPWave: () => beatShape({ pWave: false, noise }),
+    wide: () => beatShape({ invert: true, width: 20, height: 1.5, noise }),
+  };
 }
