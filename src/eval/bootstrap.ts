@@ -67,12 +67,12 @@ export function grossFigures(perRecord: readonly ConfusionMatrix[]): GrossFigure
  * draw in which a figure is undefined (no VEB in the resampled records, say) is left out of that figure's interval;
  * a figure undefined in more than half the draws gets none.
  */
-function percentileIntervals(count: number, options: BootstrapOptions, figuresOf: (records: number[]) => GrossFigures): Pick<GrossBootstrap, 'iterations' | 'level' | 'seed' | 'records' | 'veb' | 'sveb'> {
+function percentileIntervals(count: number, options: BootstrapOptions, figuresOf: (records: number[], rng: SeededRandom) => GrossFigures): Pick<GrossBootstrap, 'iterations' | 'level' | 'seed' | 'records' | 'veb' | 'sveb'> {
   const { iterations = 2000, level = 0.95, seed = 1 } = options;
   const rng = new SeededRandom(seed);
   const draws: Record<keyof GrossFigures, number[]> = { vebSe: [], vebPp: [], svebSe: [], svebPp: [] };
   for (let b = 0; b < iterations && count > 0; b++) {
-    const figures = figuresOf(Array.from({ length: count }, () => rng.int(count)));
+    const figures = figuresOf(Array.from({ length: count }, () => rng.int(count)), rng);
     for (const f of FIGURES) if (figures[f] !== undefined) draws[f].push(figures[f]!);
   }
   const tail = (1 - level) / 2;
@@ -94,6 +94,35 @@ function percentileIntervals(count: number, options: BootstrapOptions, figuresOf
  */
 export function bootstrapGross(perRecord: readonly ConfusionMatrix[], options: BootstrapOptions = {}): GrossBootstrap {
   return percentileIntervals(perRecord.length, options, (records) => grossFigures(records.map((r) => perRecord[r])));
+}
+
+/** Intervals over patients and retraining, and each run's own figures (see bootstrapGrossOverRuns). */
+export interface RetrainingBootstrap extends GrossBootstrap {
+  runs: number;
+  perRun: GrossFigures[];
+}
+
+/**
+ * Percentile intervals over both the test patients and the training run: `runs[i][k]` is record k's matrix as
+ * scored by run i, one recipe trained with other seeds. Each draw takes one run at random, then resamples the
+ * records, so the interval covers "retrain this recipe and test it on another 22 patients like these", which the
+ * intervals over patients alone (one run) leave out. With a handful of runs the retraining part is coarse: the
+ * runs' spread is taken as it was observed, not smoothed.
+ */
+export function bootstrapGrossOverRuns(runs: readonly (readonly ConfusionMatrix[])[], options: BootstrapOptions = {}): RetrainingBootstrap {
+  const count = runs[0]?.length ?? 0;
+  if (runs.length === 0 || runs.some((r) => r.length !== count)) {
+    throw new ConfigError('ECG_ERR_BAD_OPTION', `intervals over retraining need one or more runs scored on the same records (${runs.map((r) => r.length).join(', ') || 'no runs'})`);
+  }
+  return {
+    ...percentileIntervals(count, options, (records, rng) => {
+      // One run draws no run index, so it gives exactly bootstrapGross's intervals.
+      const run = runs.length === 1 ? runs[0] : runs[rng.int(runs.length)];
+      return grossFigures(records.map((r) => run[r]));
+    }),
+    runs: runs.length,
+    perRun: runs.map((r) => grossFigures(r)),
+  };
 }
 
 /** Two models' figures on the same records, and intervals of their difference (first minus second). */

@@ -43,15 +43,38 @@ export interface CrossValidationSummary {
   epochsChosenOnOtherFolds: HeldOutEpochChoice[];
 }
 
+const RECIPE_FLAGS = ['size', 'batchSize', 'seed', 'learningRate', 'lrDecay', 'balance', 'classQuota', 'augment', 'windowNormalisation', 'patience', 'splitSeed'] as const;
+
 /** What must match for two runs to be folds of one recipe: everything but the validation fold (and epoch counts). */
-function recipeOf(m: ModelManifest): string {
+function recipeOf(m: ModelManifest, except: readonly string[] = []): string {
   const t = m.training;
   return JSON.stringify({
     model: m.model, protocol: m.protocol, classes: m.classes, features: m.input.featureNames, dataset: m.dataset.hash,
     // Validation by beats or by held-out records (manifests from before the field was recorded validated by beats).
     interValidation: t.interValidation ?? (m.protocol === 'inter' ? 'beats' : null),
-    ...Object.fromEntries(['size', 'batchSize', 'seed', 'learningRate', 'lrDecay', 'balance', 'classQuota', 'augment', 'windowNormalisation', 'patience', 'splitSeed'].map((k) => [k, t[k] ?? null])),
+    ...Object.fromEntries(RECIPE_FLAGS.filter((k) => !except.includes(k)).map((k) => [k, t[k] ?? null])),
   });
+}
+
+/**
+ * Refuses (ECG_ERR_MODEL) runs that are not retrainings of one recipe: they must match in everything recipeOf
+ * compares but the seed, and in validation fold, training length and distillation (teachers' seeds and data, weight).
+ */
+export function checkRetrainingsOfOneRecipe(runs: readonly { dir: string; manifest: ModelManifest }[]): void {
+  const retrainingOf = (m: ModelManifest): string => {
+    const t = m.training as { validationFold?: number | null; maxEpochs?: number; distillation?: { weight: number; teachers: { seed?: number; datasetHash?: string }[] } | null };
+    const d = t.distillation;
+    return recipeOf(m, ['seed']) + JSON.stringify({
+      validationFold: t.validationFold ?? null, maxEpochs: t.maxEpochs ?? null,
+      distillation: d ? { weight: d.weight, teachers: d.teachers.map((x) => [x.seed ?? null, x.datasetHash ?? null]) } : null,
+    });
+  };
+  const [first] = runs;
+  for (const run of runs.slice(1)) {
+    if (retrainingOf(run.manifest) !== retrainingOf(first.manifest)) {
+      throw new ModelError('ECG_ERR_MODEL', `${run.dir}: trained with other flags, data or protocol than ${first.dir} (not only another seed); only retrainings of one recipe go together`);
+    }
+  }
 }
 
 function foldRunOf(dir: string, m: ModelManifest): FoldRun {

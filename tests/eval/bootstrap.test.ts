@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { statsFromMatrix } from '../../src/eval/beats.js';
-import { bootstrapGross, formatInterval, pairedBootstrapGross } from '../../src/eval/bootstrap.js';
-import { emptyConfusionMatrix, type ConfusionMatrix } from '../../src/eval/ec57.js';
+import { bootstrapGross, bootstrapGrossOverRuns, formatInterval, pairedBootstrapGross } from '../../src/eval/bootstrap.js';
+import { addConfusionMatrices, emptyConfusionMatrix, type ConfusionMatrix } from '../../src/eval/ec57.js';
 
 /** A record's bxb matrix from (reference, test) label pairs and counts. */
 const record = (cells: [string, string, number][]): ConfusionMatrix => {
@@ -59,5 +59,37 @@ describe('bootstrapGross', () => {
     expect(self.difference.vebPp).toBe(0);
     expect(self.sveb.se).toBeUndefined();
     expect(() => pairedBootstrapGross(first, second.slice(1))).toThrow(/same records/);
+  });
+});
+
+describe('bootstrapGrossOverRuns', () => {
+  const patients = (found: number[]): ConfusionMatrix[] => found.map((v) => record([['N', 'N', 300], ['V', 'V', v], ['V', 'N', 20 - v], ['S', 'S', 5], ['N', 'S', 3]]));
+
+  it('with one run, gives the intervals over patients alone', () => {
+    const run = patients([4, 9, 13, 17, 20]);
+    const over = bootstrapGrossOverRuns([run]);
+    const { runs, perRun, ...intervals } = over;
+    expect(intervals).toEqual(bootstrapGross(run));
+    expect(runs).toBe(1);
+    expect(perRun[0].vebSe).toBeCloseTo(statsFromMatrix(addConfusionMatrices(run)).veb.sePercent!, 10);
+  });
+
+  it('covers the spread between runs that patients alone do not: two runs, every VEB found and none, span 0 to 100 %', () => {
+    // Identical patients, so resampling them changes nothing; only the run drawn does.
+    const allFound = patients([20, 20, 20]), noneFound = patients([0, 0, 0]);
+    expect(bootstrapGross(allFound).veb.se).toEqual({ low: 100, high: 100 });
+    const over = bootstrapGrossOverRuns([allFound, noneFound]);
+    expect(over.veb.se).toEqual({ low: 0, high: 100 });
+    expect(over.perRun.map((f) => f.vebSe)).toEqual([100, 0]);
+    expect(over).toMatchObject({ runs: 2, records: 3, iterations: 2000 });
+    // The SVEB figures are alike in both runs: their interval stays a point.
+    expect(over.sveb.se).toEqual({ low: 100, high: 100 });
+  });
+
+  it('is reproducible from its seed, and refuses runs scored on other records', () => {
+    const a = patients([3, 8, 12, 19]), b = patients([5, 6, 15, 18]);
+    expect(bootstrapGrossOverRuns([a, b], { seed: 2 })).toEqual(bootstrapGrossOverRuns([a, b], { seed: 2 }));
+    expect(() => bootstrapGrossOverRuns([a, b.slice(1)])).toThrow(/same records/);
+    expect(() => bootstrapGrossOverRuns([])).toThrow(/one or more runs/);
   });
 });

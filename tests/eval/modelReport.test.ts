@@ -8,6 +8,7 @@ import { DS1_RECORDS, DS2_RECORDS } from '../../src/dataset/aamiClasses.js';
 import { ConfigError } from '../../src/errors.js';
 import { buildDataset } from '../../src/dataset/buildDataset.js';
 import { evaluateBeats, type BeatsEvaluation } from '../../src/eval/beatsEvaluation.js';
+import { grossFigures, type GrossFigures, type PairedBootstrap, type RetrainingBootstrap } from '../../src/eval/bootstrap.js';
 import { buildModelReport, describeFeatures, findModelDirs, formatModelReport, REPORT_BEGIN, REPORT_END, spliceReport, type EvaluationSource, type ModelReport } from '../../src/eval/modelReport.js';
 import { trySetBackend } from '../../src/model/backend.js';
 import { loadDataset, syntheticDataset, writeDataset, type BeatDataset } from '../../src/model/dataset.js';
@@ -57,6 +58,9 @@ describe.skipIf(skipWithoutMitdb())('eval report (MIT-BIH 100, 232 and two tiny 
       const r = await trainModel({ model: name.startsWith('cnn') ? 'cnn' : 'mlp', protocol: 'inter', datasetDir: join(work, 'synthetic'), outDir: join(modelsDir, name), epochs: 1, batchSize: 16, perClassPerEpoch: 30, maxMinutes: 1e6 });
       r.model.dispose();
     }
+    // Another seed of cnn-inter's recipe, for eval beats --retrained.
+    const retrained = await trainModel({ model: 'cnn', protocol: 'inter', datasetDir: join(work, 'synthetic'), outDir: join(work, 'other', 'cnn-inter-seed-2'), epochs: 1, batchSize: 16, perClassPerEpoch: 30, maxMinutes: 1e6, seed: 2 });
+    retrained.model.dispose();
     const seed = await trainModel({ model: 'mlp', protocol: 'seed', datasetDir: join(work, 'synthetic'), outDir: join(work, 'other', 'mlp-seed'), epochs: 1, batchSize: 16, maxMinutes: 1e6 });
     seed.model.dispose();
     await mkdir(join(modelsDir, 'mshan-inter', 'checkpoint'), { recursive: true }); // a model still training
@@ -178,6 +182,35 @@ describe.skipIf(skipWithoutMitdb())('eval report (MIT-BIH 100, 232 and two tiny 
     expect(tableRow(md, 'Seed protocol', 'accuracy %, original split (leaky)')).toEqual([pct(seedDirect.classification!.accuracy)]);
     expect(tableRow(md, 'Seed protocol', 'accuracy %, leakage-free test beats')).toEqual(['–']);
     expect(tableRow(md, 'Seed protocol', 'reproduce')).toEqual([`\`ecg-monitor eval beats --model ${join(work, 'other', 'mlp-seed')} --dir ${db} --records 100,232\``]);
+  }, 60_000);
+
+  it('eval beats --against and --retrained score the other models on the same records: their figures are evaluateBeats\'s own', async () => {
+    let out = '', err = '';
+    const io: CliIo = { stdout: { write: (s: string) => ((out += s), true) }, stderr: { write: (s: string) => (err += s) }, env: { MITDB_DIR, XDG_CACHE_HOME: join(work, 'cache'), ECG_TF_BACKEND: 'wasm' } };
+    const [cnn, mlp, cnnSeed2] = [join(modelsDir, 'cnn-inter'), join(modelsDir, 'mlp-inter'), join(work, 'other', 'cnn-inter-seed-2')];
+    const json = join(work, 'beats-retrained.json');
+    const code = await main(['eval', 'beats', '--model', cnn, '--dir', db, '--records', records.join(','), '--against', mlp, '--retrained', cnnSeed2, '--json', json], io);
+    expect(code, err).toBe(0);
+    const summary = JSON.parse(await readFile(json, 'utf8')) as BeatsEvaluation & { comparison: PairedBootstrap; retraining: RetrainingBootstrap & { models: string[] } };
+    const gross = (name: string): GrossFigures => grossFigures(direct.get(name)!.ec57!.perRecord.map((r) => r.matrix));
+    expect(gross('cnn-inter'), 'two models that answer differently').not.toEqual(gross('mlp-inter'));
+    expect(summary.comparison.first).toEqual(gross('cnn-inter'));
+    expect(summary.comparison.second).toEqual(gross('mlp-inter'));
+    const classifier = await loadClassifier(cnnSeed2);
+    const seed2 = await evaluateBeats({ classifier, dataset, dir: db, test: { kind: 'records', records } });
+    classifier.model.dispose();
+    expect(summary.retraining.models).toEqual(['cnn-inter', 'cnn-inter-seed-2']);
+    expect(summary.retraining.perRun).toEqual([gross('cnn-inter'), grossFigures(seed2.ec57!.perRecord.map((r) => r.matrix))]);
+    expect(summary.retraining).toMatchObject({ runs: 2, records: 2 });
+    expect(out).toContain('intervals over patients and retraining (2 runs');
+    expect(out).toMatch(/\ncnn-inter-seed-2 +[\d -.]+\n/);
+    // Another architecture is not a retraining; an ensemble with runs is ambiguous.
+    let usage = '';
+    const badIo: CliIo = { ...io, stdout: { write: () => true }, stderr: { write: (s: string) => (usage += s) } };
+    expect(await main(['eval', 'beats', '--model', cnn, '--dir', db, '--records', '100', '--retrained', mlp], badIo)).toBe(1);
+    expect(usage).toMatch(/mlp-inter: trained with other flags.*not only another seed.*ECG_ERR_MODEL/);
+    expect(await main(['eval', 'beats', '--model', `${cnn},${mlp}`, '--dir', db, '--records', '100', '--retrained', cnnSeed2], badIo)).toBe(2);
+    expect(usage).toMatch(/--retrained: give one model, not an ensemble.*ECG_ERR_USAGE/);
   }, 60_000);
 
   it('seed table: accuracy on the original (leaky) split and on its leakage-free part side by side', () => {

@@ -3,7 +3,8 @@
  * itself is tested through `eval folds` in tests/model/cli.test.ts.
  */
 import { describe, expect, it } from 'vitest';
-import { chooseEpochsOnOtherFolds } from '../../src/model/crossValidation.js';
+import { checkRetrainingsOfOneRecipe, chooseEpochsOnOtherFolds } from '../../src/model/crossValidation.js';
+import { loadManifest, type ModelManifest } from '../../src/model/modelIo.js';
 
 describe('chooseEpochsOnOtherFolds', () => {
   it('picks, for each fold, the epoch with the best mean over the other folds, among epochs every run reached', () => {
@@ -23,5 +24,25 @@ describe('chooseEpochsOnOtherFolds', () => {
   it('gives nothing for one fold, or when a run has no history (a refit model)', () => {
     expect(chooseEpochsOnOtherFolds([{ fold: 1, macroF1ByEpoch: [0.5] }])).toEqual([]);
     expect(chooseEpochsOnOtherFolds([{ fold: 1, macroF1ByEpoch: [0.5] }, { fold: 2, macroF1ByEpoch: [] }])).toEqual([]);
+  });
+});
+
+describe('checkRetrainingsOfOneRecipe (eval beats --retrained)', () => {
+  // The shipped teachers are three seeds of one recipe; mshan-inter is their student, cnn-inter another network.
+  const run = async (name: string) => ({ dir: name, manifest: await loadManifest(`models/${name}`) });
+  const edited = (r: { dir: string; manifest: ModelManifest }, training: Record<string, unknown>) =>
+    ({ dir: `${r.dir} (edited)`, manifest: { ...r.manifest, training: { ...r.manifest.training, ...training } } });
+
+  it('accepts runs that differ only in the seed', async () => {
+    const teachers = await Promise.all([1, 2, 3].map((s) => run(`teachers/mshan-inter-seed-${s}`)));
+    expect(new Set(teachers.map((t) => t.manifest.training.seed)).size).toBe(3);
+    expect(() => checkRetrainingsOfOneRecipe(teachers)).not.toThrow();
+  });
+
+  it('refuses another network, another training length, or a distilled run among undistilled ones', async () => {
+    const teacher = await run('teachers/mshan-inter-seed-1');
+    for (const other of [await run('cnn-inter'), await run('mshan-inter'), edited(teacher, { maxEpochs: 3 }), edited(teacher, { augment: null })]) {
+      expect(() => checkRetrainingsOfOneRecipe([teacher, other]), other.dir).toThrow(/not only another seed/);
+    }
   });
 });

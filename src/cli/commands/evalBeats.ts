@@ -6,7 +6,8 @@ import { ConfigError } from '../../errors.js';
 import type { BeatPositions } from '../../dataset/extractBeats.js';
 import { PROTOCOLS, type Protocol } from '../../dataset/splits.js';
 import type { BeatsEvaluation } from '../../eval/beatsEvaluation.js';
-import { formatComparison, formatInterval, pairedBootstrapGross, type PairedBootstrap } from '../../eval/bootstrap.js';
+import type { ConfusionMatrix } from '../../eval/ec57.js';
+import { bootstrapGrossOverRuns, formatComparison, formatInterval, pairedBootstrapGross, type PairedBootstrap, type RetrainingBootstrap } from '../../eval/bootstrap.js';
 import { prepareEvaluationInputs } from '../../eval/evaluationInputs.js';
 import { monitorRules, type MonitorRules } from '../../pipeline/rulesAfterModel.js';
 import { commaList, newCommand, progressLine, type CliIo } from '../io.js';
@@ -23,6 +24,7 @@ interface EvalBeatsFlags extends MonitorRules {
   json?: string;
   plot?: string;
   against?: string;
+  retrained?: string;
 }
 
 /** `ecg-monitor eval beats`: per-class Se/+P/F1 and EC57 VEB/SVEB of a trained classifier. */
@@ -38,11 +40,19 @@ export function evalBeatsCommand(io: CliIo): Command {
     .option('--out <dir>', 'write <record>.cls WFDB annotation files (readable by bxb), summary.json and confusion.svg here')
     .option('--json <file>', 'write the summary as JSON')
     .option('--plot <file>', 'write the confusion matrix as SVG (vega-lite)')
-    .option('--against <name|dir>', 'also score this model on the same test records and rules, and print the paired 95 % intervals over patients of the difference in the EC57 gross figures (whole records only)');
+    .option('--against <name|dir>', 'also score this model on the same test records and rules, and print the paired 95 % intervals over patients of the difference in the EC57 gross figures (whole records only)')
+    .option('--retrained <list>', "other runs of the model's recipe (other seeds), comma-separated: also score each, and print 95 % intervals over both the test patients and the retraining (whole records only)");
   return addRuleOptions(command)
-    .addHelpText('after', '\nThe live monitor\'s rules after the model are replayed over each whole test record; all the --no-... flags: the model alone.\n\nExamples:\n  ecg-monitor eval beats --model mshan-inter --out out/cls\n  ecg-monitor eval beats --model mshan-inter --positions detector\n  ecg-monitor eval beats --model mshan-intra --protocol intra --json intra.json\n  ecg-monitor eval beats --model cnn-inter --against mshan-inter   # paired over patients\n')
+    .addHelpText('after', '\nThe live monitor\'s rules after the model are replayed over each whole test record; all the --no-... flags: the model alone.\n\nExamples:\n  ecg-monitor eval beats --model mshan-inter --out out/cls\n  ecg-monitor eval beats --model mshan-inter --positions detector\n  ecg-monitor eval beats --model mshan-intra --protocol intra --json intra.json\n  ecg-monitor eval beats --model cnn-inter --against mshan-inter   # paired over patients\n  ecg-monitor eval beats --model mshan-inter --retrained runs/seed-2,runs/seed-3   # over patients and seeds\n')
     .action(async (flags: EvalBeatsFlags) => {
       const modelDirs = commaList(flags.model).map((name) => resolveModelDir(name));
+      const retrainedDirs = flags.retrained ? commaList(flags.retrained).map((name) => resolveModelDir(name)) : [];
+      if (flags.retrained && modelDirs.length > 1) throw new ConfigError('ECG_ERR_USAGE', 'eval beats --retrained: give one model, not an ensemble, with other runs of its recipe');
+      if (retrainedDirs.length > 0) {
+        const { checkRetrainingsOfOneRecipe } = await import('../../model/crossValidation.js');
+        const { loadManifest } = await import('../../model/modelIo.js');
+        checkRetrainingsOfOneRecipe(await Promise.all([...modelDirs, ...retrainedDirs].map(async (dir) => ({ dir, manifest: await loadManifest(dir) }))));
+      }
       // TensorFlow.js and vega load here, not at CLI start-up, so other commands start in a tenth of the time.
       const [{ initBackend }, { loadClassifier }, { evaluateBeats }, { confusionMatrixSvg }] = await Promise.all([
         import('../../model/backend.js'), import('../../model/predict.js'), import('../../eval/beatsEvaluation.js'), import('../../eval/confusionPlot.js'),
@@ -77,10 +87,25 @@ export function evalBeatsCommand(io: CliIo): Command {
         }
         comparison = { against: against.model, ...pairedComparison(evaluation, against) };
       }
+      let retraining: RetrainingBootstrap & { models: string[] } | undefined;
+      if (retrainedDirs.length > 0) {
+        const others: BeatsEvaluation[] = [];
+        for (const retrainedDir of retrainedDirs) {
+          const other = await loadClassifier(retrainedDir);
+          try {
+            others.push(await evaluateBeats({ classifier: other, dataset, dir, test, ...monitorRules(flags) }));
+          } finally {
+            other.model.dispose();
+          }
+        }
+        const runs = [evaluation, ...others];
+        retraining = { models: runs.map((r) => r.model), ...bootstrapGrossOverRuns(runs.map((r) => wholeRecordMatrices('--retrained', evaluation, r))) };
+      }
 
       io.stdout.write(formatEvaluation(evaluation, positions));
       if (comparison) io.stdout.write(formatComparison(evaluation.model, comparison));
-      const summary = JSON.stringify({ ...evaluation, ...(comparison ? { comparison } : {}), positions, modelDir: modelDirs.join(','), dataset: { dir: datasetOut, hash: dataset.hash } }, null, 2) + '\n';
+      if (retraining) io.stdout.write(formatRetraining(retraining));
+      const summary = JSON.stringify({ ...evaluation, ...(comparison ? { comparison } : {}), ...(retraining ? { retraining } : {}), positions, modelDir: modelDirs.join(','), dataset: { dir: datasetOut, hash: dataset.hash } }, null, 2) + '\n';
       const confusion = evaluation.classification?.confusion ?? ec57Confusion(evaluation);
       const svg = confusion ? await confusionMatrixSvg(confusion, evaluation.classes, `${evaluation.model}: ${describeTest(evaluation, positions)}`) : undefined;
       if (flags.out) {
@@ -111,14 +136,28 @@ function ec57Confusion(e: BeatsEvaluation): number[][] | undefined {
 
 /** The paired bootstrap of two evaluations of the same whole records (see pairedBootstrapGross). */
 function pairedComparison(first: BeatsEvaluation, second: BeatsEvaluation): PairedBootstrap {
-  const a = first.ec57?.perRecord, b = second.ec57?.perRecord;
+  return pairedBootstrapGross(wholeRecordMatrices('--against', first, first), wholeRecordMatrices('--against', first, second));
+}
+
+/** `run`'s per-record EC57 matrices, checked to be of whole test records and of the same records as `first`'s. */
+function wholeRecordMatrices(option: string, first: BeatsEvaluation, run: BeatsEvaluation): ConfusionMatrix[] {
+  const a = first.ec57?.perRecord, b = run.ec57?.perRecord;
   if (!a || !b || (first.test.kind === 'protocol' && first.test.protocol !== 'inter')) {
-    throw new ConfigError('ECG_ERR_USAGE', 'eval beats --against: a paired comparison needs whole test records scored by EC57 (the inter-patient protocol, or --dir)');
+    throw new ConfigError('ECG_ERR_USAGE', `eval beats ${option}: intervals over patients need whole test records scored by EC57 (the inter-patient protocol, or --dir)`);
   }
   if (a.map((r) => r.record).join() !== b.map((r) => r.record).join()) {
-    throw new ConfigError('ECG_ERR_BAD_OPTION', `eval beats --against: ${first.model} and ${second.model} were scored on different records`);
+    throw new ConfigError('ECG_ERR_BAD_OPTION', `eval beats ${option}: ${first.model} and ${run.model} were scored on different records`);
   }
-  return pairedBootstrapGross(a.map((r) => r.matrix), b.map((r) => r.matrix));
+  return b.map((r) => r.matrix);
+}
+
+/** The intervals over patients and retraining, then each run's own gross figures. */
+export function formatRetraining(r: RetrainingBootstrap & { models: string[] }): string {
+  const lines = ['', `literature map, ${Math.round(r.level * 100)} % intervals over patients and retraining (${r.runs} runs of the recipe; each draw takes one run and resamples the ${r.records} test records, ${r.iterations} draws):`];
+  lines.push(`  VEB Se ${formatInterval(r.veb.se)}, +P ${formatInterval(r.veb.pp)}; SVEB Se ${formatInterval(r.sveb.se)}, +P ${formatInterval(r.sveb.pp)}`);
+  lines.push('run                              VEB Se   VEB +P  SVEB Se  SVEB +P');
+  r.perRun.forEach((f, i) => lines.push(`${r.models[i].slice(0, 30).padEnd(30)} ${[f.vebSe, f.vebPp, f.svebSe, f.svebPp].map((v) => ` ${pct(v)}  `).join('').trimEnd()}`));
+  return lines.join('\n') + '\n';
 }
 
 const pct = (v: number | undefined): string => (v === undefined || Number.isNaN(v) ? '     -' : v.toFixed(2).padStart(6));
