@@ -107,6 +107,13 @@ describe.skipIf(skipWithoutMitdb())('ecg-monitor serve', () => {
     expect(io.err()).toMatch(/record 999 not found.*mitdb fetch.*\[ECG_ERR_FILE_NOT_FOUND\]/);
   });
 
+  it('refuses a model it is told to use but cannot load, rather than sending unclassified beats (exit 1)', async () => {
+    const io = fakeIo();
+    expect(await main(['serve', '--record', '100', '--speed', '0', '--to-s', '5', '--model', join(work, 'no-such-model')], io)).toBe(1);
+    expect(io.err()).toMatch(/no-such-model.*\[ECG_ERR_MODEL\]/);
+    expect(io.out()).toBe('');
+  });
+
   it('rejects a negative speed as a usage error, exit 2', async () => {
     const io = fakeIo();
     expect(await main(['serve', '--speed', '-1'], io)).toBe(2);

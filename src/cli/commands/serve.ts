@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { lastValueFrom, map, type Observable } from 'rxjs';
-import { defaultModelDir, mitdbDir } from '../../config.js';
+import { defaultModelDir, mitdbDir, resolveModelDir } from '../../config.js';
 import { log } from '../../log.js';
 import { monitorPipeline } from '../../pipeline/monitorPipeline.js';
 import { monitorRules, rulesAfterModel, type MonitorRules } from '../../pipeline/rulesAfterModel.js';
@@ -20,7 +20,7 @@ interface ServeFlags extends MonitorRules {
   speed: number;
   fromS: number;
   toS?: number;
-  model: string;
+  model?: string;
   classify: boolean;
 }
 
@@ -38,7 +38,7 @@ export function serveCommand(io: CliIo): Command {
     .addOption(new Option('--speed <factor>', 'replay speed: 1 = real time, 10 = ten times, 0 = as fast as possible').default(1).argParser(speedFactor))
     .option('--from-s <seconds>', 'start this far into the record', nonNegativeInteger('--from-s'), 0)
     .option('--to-s <seconds>', 'stop this far into the record (default: its end)', nonNegativeInteger('--to-s'))
-    .option('--model <dir>', 'classifier model folder', defaultModelDir())
+    .option('--model <name|dir>', 'classifier model folder, or a name under models/ (default: models/mshan-inter)')
     .option('--no-classify', 'detect and window beats without classifying them');
   return addRuleOptions(command)
     .addHelpText('after', '\nExamples:\n  ecg-monitor serve --record 208 --speed 10\n  ecg-monitor serve --record 100 --speed 0 --to-s 60 --no-classify\n')
@@ -56,21 +56,24 @@ export function serveCommand(io: CliIo): Command {
       });
       const beats$ = source$.pipe(monitorPipeline());
       let lines$: Observable<string>;
-      if (flags.classify && existsSync(join(flags.model, 'model.json'))) {
+      // A model the user named must load (a clear ECG_ERR_MODEL if not); only the default may be absent, as in a
+      // checkout without models/, and then beats go out unclassified with a warning.
+      const modelDir = flags.model === undefined ? defaultModelDir() : resolveModelDir(flags.model);
+      if (flags.classify && (flags.model !== undefined || existsSync(join(modelDir, 'model.json')))) {
         // TensorFlow.js loads only when there is something to classify.
         const [{ initBackend }, { loadClassifier }, { classifyBeats }] = await Promise.all([
           import('../../model/backend.js'), import('../../model/predict.js'), import('../../pipeline/classifyBeats.js'),
         ]);
         await initBackend(undefined, io.env);
-        const classifier = await loadClassifier(flags.model);
-        log.info({ model: flags.model }, 'classifying beats');
+        const classifier = await loadClassifier(modelDir);
+        log.info({ model: modelDir }, 'classifying beats');
         lines$ = beats$.pipe(
           classifyBeats(classifier),
           rulesAfterModel(monitorRules(flags)), // rhythm, then the S and V gates (rulesAfterModel.ts)
           map((c) => encodeBeatMessage(classifiedBeatMessage(c))),
         );
       } else {
-        if (flags.classify) log.warn({ model: flags.model }, 'no model found there: beats are detected but not classified');
+        if (flags.classify) log.warn({ model: modelDir }, 'no default model found there: beats are detected but not classified (--model names one)');
         lines$ = beats$.pipe(map((b) => encodeBeatMessage(detectedBeatMessage(b))));
       }
       await lastValueFrom(lines$.pipe(map((line) => io.stdout.write(`${line}\n`))), { defaultValue: undefined });
