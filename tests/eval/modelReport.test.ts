@@ -211,6 +211,20 @@ describe.skipIf(skipWithoutMitdb())('eval report (MIT-BIH 100, 232 and two tiny 
     expect(usage).toMatch(/mlp-inter: trained with other flags.*not only another seed.*ECG_ERR_MODEL/);
     expect(await main(['eval', 'beats', '--model', `${cnn},${mlp}`, '--dir', db, '--records', '100', '--retrained', cnnSeed2], badIo)).toBe(2);
     expect(usage).toMatch(/--retrained: give one model, not an ensemble.*ECG_ERR_USAGE/);
+    // The confusion matrix is printed with the per-class table: each row as evaluateBeats counted it.
+    const confusion = direct.get('cnn-inter')!.classification!.confusion;
+    expect(out).toContain('confusion matrix (rows: reference class, columns: class given):');
+    summary.classes.forEach((c, r) => expect(out).toContain(`\n${c.padEnd(5)} ${confusion[r].map((n) => String(n).padStart(8)).join('')}\n`));
+    // Options that contradict one another, or a test split that overlaps the model's training beats, are refused.
+    for (const [args, message] of [
+      [['--protocol', 'intra'], /cnn-inter was trained on the inter protocol's training beats, which the intra test split overlaps.*ECG_ERR_BAD_OPTION/],
+      [['--dir', db, '--protocol', 'inter'], /--protocol picks an MIT-BIH test split, --dir scores every beat of another database.*ECG_ERR_USAGE/],
+      [['--records', '100'], /--records goes with --dir.*ECG_ERR_USAGE/],
+    ] as const) {
+      usage = '';
+      expect(await main(['eval', 'beats', '--model', cnn, ...args], badIo)).toBe(2);
+      expect(usage).toMatch(message);
+    }
   }, 60_000);
 
   it('seed table: accuracy on the original (leaky) split and on its leakage-free part side by side', () => {

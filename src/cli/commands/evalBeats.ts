@@ -5,7 +5,8 @@ import { resolveModelDir } from '../../config.js';
 import { ConfigError } from '../../errors.js';
 import type { BeatPositions } from '../../dataset/extractBeats.js';
 import { PROTOCOLS, type Protocol } from '../../dataset/splits.js';
-import type { BeatsEvaluation } from '../../eval/beatsEvaluation.js';
+import type { BeatsEvaluation, TestSelection } from '../../eval/beatsEvaluation.js';
+import type { ModelManifest } from '../../model/modelIo.js';
 import type { ConfusionMatrix } from '../../eval/ec57.js';
 import { bootstrapGrossOverRuns, formatComparison, formatInterval, pairedBootstrapGross, type PairedBootstrap, type RetrainingBootstrap } from '../../eval/bootstrap.js';
 import { prepareEvaluationInputs } from '../../eval/evaluationInputs.js';
@@ -60,7 +61,15 @@ export function evalBeatsCommand(io: CliIo): Command {
       await initBackend(undefined, io.env);
       const classifiers = await Promise.all(modelDirs.map((d) => loadClassifier(d)));
       const [classifier] = classifiers;
-      const protocol = flags.protocol ?? (classifier.manifest.protocol as Protocol);
+      const trainedOn = classifier.manifest.protocol as Protocol;
+      if (flags.protocol !== undefined && flags.dir !== undefined) throw new ConfigError('ECG_ERR_USAGE', 'eval beats: --protocol picks an MIT-BIH test split, --dir scores every beat of another database; give one');
+      if (flags.dir === undefined && command.getOptionValueSource('records') === 'cli') throw new ConfigError('ECG_ERR_USAGE', 'eval beats: --records goes with --dir (an MIT-BIH protocol has its own test records)');
+      // Every other protocol's test split holds beats this model trained on (inter's DS2 is in intra's training
+      // pool, intra's test beats come from DS1 too), so a score there would be inflated, not merely different.
+      if (flags.protocol !== undefined && flags.protocol !== trainedOn) {
+        throw new ConfigError('ECG_ERR_BAD_OPTION', `eval beats: ${classifier.manifest.name} was trained on the ${trainedOn} protocol's training beats, which the ${flags.protocol} test split overlaps; score it on --protocol ${trainedOn}, or on another database with --dir`);
+      }
+      const protocol = trainedOn;
       const positions = flags.positions;
 
       const splitSeed = classifier.manifest.training.splitSeed;
@@ -76,6 +85,7 @@ export function evalBeatsCommand(io: CliIo): Command {
       } finally {
         classifiers.forEach((c) => c.model.dispose());
       }
+      evaluation.notes.unshift(...staleDatasetWarnings(classifiers.map((c) => c.manifest), dataset.hash, test));
       let comparison: PairedBootstrap & { against: string } | undefined;
       if (flags.against) {
         const other = await loadClassifier(resolveModelDir(flags.against));
@@ -116,6 +126,16 @@ export function evalBeatsCommand(io: CliIo): Command {
       if (flags.json) await writeText(flags.json, summary);
       if (flags.plot && svg) await writeText(flags.plot, svg);
     });
+}
+
+/**
+ * A protocol's split is recomputed from the dataset, so a model trained on a dataset with other content (other
+ * positions, lead or records) may find its own training beats among the test beats: said, not silently scored.
+ */
+export function staleDatasetWarnings(manifests: readonly Pick<ModelManifest, 'name' | 'dataset'>[], datasetHash: string, test: TestSelection): string[] {
+  if (test.kind !== 'protocol') return [];
+  return manifests.filter((m) => m.dataset.hash !== datasetHash).map((m) =>
+    `warning: ${m.name} was trained on dataset ${m.dataset.hash.slice(0, 19)}, scored on ${datasetHash.slice(0, 19)}: the test split may hold training beats (rebuild the dataset with the model's settings, or retrain)`);
 }
 
 async function writeText(file: string, text: string): Promise<void> {
@@ -172,6 +192,8 @@ export function formatEvaluation(e: BeatsEvaluation, positions: BeatPositions): 
       lines.push(`${c.padEnd(5)} ${String(s.support).padStart(8)}  ${pct(s.se * 100)}  ${pct(s.ppv * 100)}  ${Number.isNaN(s.f1) ? '     -' : s.f1.toFixed(4)}`);
     }
     lines.push(`accuracy ${(m.accuracy * 100).toFixed(2)} %, macro F1 (${m.macroClasses.join(' ')}) ${m.macroF1.toFixed(4)}`);
+    lines.push('confusion matrix (rows: reference class, columns: class given):', `      ${e.classes.map((c) => c.padStart(8)).join('')}`);
+    e.classes.forEach((c, r) => lines.push(`${c.padEnd(5)} ${m.confusion[r].map((n) => String(n).padStart(8)).join('')}`));
   };
   if (e.classification) table('per beat (reference class of each test beat):', e.classification);
   if (e.classificationLeakFree) table('per beat, test beats that do not also occur in training:', e.classificationLeakFree);
@@ -187,6 +209,6 @@ export function formatEvaluation(e: BeatsEvaluation, positions: BeatPositions): 
       lines.push(`  VEB Se ${formatInterval(b.veb.se)}, +P ${formatInterval(b.veb.pp)}; SVEB Se ${formatInterval(b.sveb.se)}, +P ${formatInterval(b.sveb.pp)}`);
     }
   }
-  for (const note of e.notes) lines.push(`note: ${note}`);
+  for (const note of e.notes) lines.push(note.startsWith('warning: ') ? note : `note: ${note}`);
   return lines.join('\n') + '\n';
 }
