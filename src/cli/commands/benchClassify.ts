@@ -1,10 +1,12 @@
 import { existsSync } from 'node:fs';
-import { writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { InvalidArgumentError, type Command } from 'commander';
 import type { Observable } from 'rxjs';
 import { defaultModelDir } from '../../config.js';
+import { ConfigError, ModelError } from '../../errors.js';
+import { log } from '../../log.js';
 import type { BeatDataset } from '../../model/dataset.js';
 import type { BeatClassification } from '../../types.js';
 import { BACKEND_NAMES, type BackendName } from '../../model/names.js';
@@ -44,9 +46,33 @@ function quantile(sorted: number[], q: number): number {
 }
 
 
-/** What `bench classify` measures; `beatsPerSecondBatch64` and `singleBeatP99Ms` are the default backend's. */
+/** A backend that was asked for (or, without --backends, tried) but cannot run here, and why. */
+export interface SkippedBackend {
+  backend: BackendName;
+  reason: string;
+}
+
+/** The model `bench classify` measures. */
+export interface BenchModelInfo {
+  /** Model directory, or null for the untrained MSHAN. */
+  dir: string | null;
+  name: string;
+  /** Weights of the model (trainable and not), as `model.countParams()` counts them. */
+  parameters: number;
+}
+
+/**
+ * What `bench classify` measures. The top-level figures (`beatsPerSecondBatch64`, `singleBeatP99Ms`,
+ * `singleBeatP50Ms`, `beatsPerSecondBatch1`, `trainingBeatsPerMinute`) are those of `figuresBackend`, which is always
+ * the default backend (the one serve and eval use here); when --backends left the default backend out, they are absent,
+ * `figuresBackend` is null and `figuresNote` says so (the measured backends' figures are in `backends`).
+ */
 export interface BenchClassifyResult {
   defaultBackend: BackendName;
+  /** The backend the top-level figures come from (= `defaultBackend`), or null when it was not measured. */
+  figuresBackend: BackendName | null;
+  /** Why the top-level figures are absent, when `figuresBackend` is null. */
+  figuresNote?: string;
   beatsPerSecondBatch64?: number;
   singleBeatP99Ms?: number;
   singleBeatP50Ms?: number;
@@ -56,10 +82,71 @@ export interface BenchClassifyResult {
   featuresMicrosPerBeat: number;
   /** CPU cost of the rules after the classifier (rulesAfterModel, every rule on), microseconds. */
   rulesMicrosPerBeat: number;
-  model: { dir: string | null; name: string; parameters: number };
+  model: BenchModelInfo;
+  /** The measured backends, in the order tensorflow, wasm, cpu. */
   backends: BackendBench[];
+  /** Backends asked for (or, without --backends, known) that cannot run on this machine; never measured. */
+  skippedBackends: SkippedBackend[];
   machine: { cpus: number; cpuModel?: string; node: string; wasmThreads: number };
   createdAt: string;
+}
+
+/**
+ * The backends a --backends value names, deduplicated, in the order tensorflow, wasm, cpu.
+ * @throws ConfigError ECG_ERR_BAD_OPTION for a name that is not a backend, or an empty list
+ */
+export function parseBackendList(value: string): BackendName[] {
+  const names = commaList(value);
+  const unknown = names.filter((n) => !BACKEND_NAMES.includes(n as BackendName));
+  if (unknown.length > 0 || names.length === 0) {
+    const what = names.length === 0 ? 'names no backend' : `has unknown backend${unknown.length > 1 ? 's' : ''} ${unknown.map((n) => `"${n}"`).join(', ')}`;
+    throw new ConfigError('ECG_ERR_BAD_OPTION', `bench classify --backends "${value}" ${what} (valid: ${BACKEND_NAMES.join(', ')})`);
+  }
+  return BACKEND_NAMES.filter((b) => names.includes(b));
+}
+
+/** Why `backend`, which did not initialise, cannot run here (backend.ts only logs the cause at debug level). */
+async function whyUnavailable(backend: BackendName): Promise<string> {
+  if (backend === 'tensorflow') {
+    // A variable specifier, as in backend.ts: the optional package has no types at build time.
+    const specifier = '@tensorflow/tfjs-node';
+    try {
+      await import(specifier);
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND') {
+        return 'the optional package @tensorflow/tfjs-node is not installed (npm install @tensorflow/tfjs-node; it needs libtensorflow)';
+      }
+      return `@tensorflow/tfjs-node does not load: ${(error as Error).message.split('\n')[0]}`;
+    }
+    return '@tensorflow/tfjs-node loads but its backend did not initialise (LOG_LEVEL=debug shows why)';
+  }
+  return `the ${backend} backend did not initialise (LOG_LEVEL=debug shows why)`;
+}
+
+/**
+ * The model `bench classify` measures, read from its files (manifest.json's name, model.json's weight shapes), so the
+ * report names it whichever backends run. Without `modelDir`: the untrained MSHAN, built on the active backend.
+ */
+export async function describeBenchModel(modelDir: string | undefined): Promise<BenchModelInfo> {
+  if (modelDir === undefined) {
+    const { buildModel } = await import('../../model/models.js');
+    const model = buildModel('mshan', 8, 1);
+    const parameters = model.countParams();
+    model.dispose();
+    return { dir: null, name: 'mshan (untrained)', parameters };
+  }
+  const { loadManifest } = await import('../../model/modelIo.js');
+  const manifest = await loadManifest(modelDir);
+  const file = join(modelDir, 'model.json');
+  let specs: { shape: number[] }[];
+  try {
+    const json = JSON.parse(await readFile(file, 'utf8')) as { weightsManifest?: { weights: { shape: number[] }[] }[] };
+    specs = (json.weightsManifest ?? []).flatMap((g) => g.weights);
+  } catch (error) {
+    throw new ModelError('ECG_ERR_MODEL', `${file}: missing or not valid JSON (${(error as Error).message})`, { cause: error });
+  }
+  return { dir: modelDir, name: manifest.name, parameters: specs.reduce((n, s) => n + s.shape.reduce((a, b) => a * b, 1), 0) };
 }
 
 /**
@@ -67,22 +154,46 @@ export interface BenchClassifyResult {
  * latency p50/p99 (the live monitor's path: one beat in, probabilities out, including input normalisation), training
  * beats/min, memory. Uses `flags.model` (default models/mshan-inter if present, else an untrained MSHAN with the same
  * architecture: speed does not depend on the weights).
+ *
+ * `flags.backends` must name known backends (else ConfigError ECG_ERR_BAD_OPTION, a usage error); a named backend that
+ * cannot run here is skipped with a warning and listed in `skippedBackends`; when none of them can run, ModelError
+ * ECG_ERR_MODEL (no empty result).
  */
 export async function benchClassify(flags: BenchClassifyFlags, io: CliIo): Promise<BenchClassifyResult> {
-  const { availableBackends, initBackend, trySetBackend, tf } = await import('../../model/backend.js');
+  // Checked before TensorFlow.js loads: a bad name is a usage error, whatever this machine has.
+  const wanted = flags.backends === undefined ? undefined : parseBackendList(flags.backends);
+  const { initBackend, trySetBackend, tf } = await import('../../model/backend.js');
   const { loadClassifier, classifyBatch, classifyBeat } = await import('../../model/predict.js');
   const { buildModel } = await import('../../model/models.js');
   const { syntheticDataset } = await import('../../model/dataset.js');
   const defaultBackend = await initBackend(undefined, io.env);
-  const wanted = flags.backends === undefined ? undefined : (commaList(flags.backends) as BackendName[]);
-  const backends = (await availableBackends()).filter((b) => !wanted || wanted.includes(b));
+  const backends: BackendName[] = [];
+  const skippedBackends: SkippedBackend[] = [];
+  for (const backend of wanted ?? BACKEND_NAMES) {
+    if (await trySetBackend(backend)) backends.push(backend);
+    else skippedBackends.push({ backend, reason: await whyUnavailable(backend) });
+  }
+  await trySetBackend(defaultBackend);
+  for (const { backend, reason } of skippedBackends) {
+    // Asked for by name: a warning; merely absent from this machine (no --backends): information.
+    if (wanted) log.warn({ backend, reason }, `bench classify: skipping backend ${backend}: ${reason}`);
+    else log.info({ backend, reason }, `bench classify: backend ${backend} not available: ${reason}`);
+  }
+  if (backends.length === 0) {
+    throw new ModelError(
+      'ECG_ERR_MODEL',
+      `bench classify: none of the requested backends can run here (${skippedBackends.map((s) => `${s.backend}: ${s.reason}`).join('; ')}); ` +
+        `the default backend here is ${defaultBackend}`,
+    );
+  }
   const modelDir = flags.model ?? (existsSync(join(defaultModelDir(), 'model.json')) ? defaultModelDir() : undefined);
+  // Described once, from the model's files, not by whichever backend loaded it last.
+  const modelInfo = await describeBenchModel(modelDir);
   const data = syntheticDataset({ beatsPerRecord: 64, records: ['100', '101'], seed: 7 });
   // The synthetic beats are centred windows at MIT-BIH's rate.
   const geometry = { windowLength: data.windowLength, samplesBefore: data.windowLength / 2, fsHz: 360 };
   const L = geometry.windowLength;
   const results: BackendBench[] = [];
-  let modelInfo: { dir: string | null; name: string; parameters: number } = { dir: null, name: 'mshan (untrained)', parameters: 0 };
 
   for (const backend of backends) {
     await trySetBackend(backend);
@@ -96,7 +207,6 @@ export async function benchClassify(flags: BenchClassifyFlags, io: CliIo): Promi
           normalisation: { window: 'scale', windowScale: 1, featureMean: new Array(8).fill(0), featureStd: new Array(8).fill(1), featureClip: 10 },
         } as never,
       };
-    modelInfo = { dir: modelDir ?? null, name: modelDir ? classifier.manifest.name : 'mshan (untrained)', parameters: classifier.model.countParams() };
     const F = classifier.manifest.input.featureNames.length;
     const windows64 = data.windows.subarray(0, 64 * L);
     const features64 = F > 0 ? data.features.subarray(0, 64 * F) : new Float32Array(0);
@@ -157,11 +267,20 @@ export async function benchClassify(flags: BenchClassifyFlags, io: CliIo): Promi
   await trySetBackend(defaultBackend);
   const featuresMicrosPerBeat = await timeBeatFeatures({ windows: data.windows, ...geometry }, flags.seconds);
   const rulesMicrosPerBeat = await timeRulesAfterModel({ windows: data.windows, ...geometry }, flags.seconds);
-  const main = results.find((r) => r.backend === defaultBackend) ?? results[0];
+  // The top level holds the default backend's figures or none: never another backend's under the default's name.
+  const main = results.find((r) => r.backend === defaultBackend);
+  const top = main
+    ? {
+      figuresBackend: main.backend, beatsPerSecondBatch64: main.beatsPerSecondBatch64, singleBeatP99Ms: main.singleBeatP99Ms, singleBeatP50Ms: main.singleBeatP50Ms,
+      beatsPerSecondBatch1: main.beatsPerSecondBatch1, trainingBeatsPerMinute: main.trainingBeatsPerMinute,
+    }
+    : {
+      figuresBackend: null,
+      figuresNote: `no top-level figures: the default backend ${defaultBackend} was not among --backends ${backends.join(',')}; see "backends" for theirs`,
+    };
   return {
-    defaultBackend, beatsPerSecondBatch64: main?.beatsPerSecondBatch64, singleBeatP99Ms: main?.singleBeatP99Ms, singleBeatP50Ms: main?.singleBeatP50Ms,
-    beatsPerSecondBatch1: main?.beatsPerSecondBatch1, trainingBeatsPerMinute: main?.trainingBeatsPerMinute,
-    featuresMicrosPerBeat, rulesMicrosPerBeat, model: modelInfo, backends: results,
+    defaultBackend, ...top,
+    featuresMicrosPerBeat, rulesMicrosPerBeat, model: modelInfo, backends: results, skippedBackends,
     machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model, node: process.version, wasmThreads: 1 },
     createdAt: new Date().toISOString(),
   };
@@ -218,10 +337,12 @@ async function microsPerItem<T, R>(items: T[], stage: (items$: Observable<T>) =>
 export function benchClassifyTable(r: BenchClassifyResult): string {
   const cols = ['backend', 'beats/s b64', 'beats/s b1', 'p50 ms', 'p99 ms', 'train beats/min', 'rss MB'];
   const line = (cells: string[]) => `${cells.map((c, i) => (i === 0 ? c.padEnd(10) : c.padStart(16))).join('')}\n`;
-  let out = `classify: model ${r.model.name} (${r.model.parameters} parameters), default backend ${r.defaultBackend}\n` + line(cols);
+  const notMeasured = r.figuresBackend === null ? ' (not measured: not in --backends)' : '';
+  let out = `classify: model ${r.model.name} (${r.model.parameters} parameters), default backend ${r.defaultBackend}${notMeasured}\n` + line(cols);
   for (const b of r.backends) {
     out += line([b.backend, b.beatsPerSecondBatch64.toFixed(0), b.beatsPerSecondBatch1.toFixed(0), b.singleBeatP50Ms.toFixed(2), b.singleBeatP99Ms.toFixed(2), b.trainingBeatsPerMinute === null ? '-' : b.trainingBeatsPerMinute.toFixed(0), b.rssMb.toFixed(0)]);
   }
+  for (const s of r.skippedBackends ?? []) out += `${s.backend.padEnd(10)} skipped: ${s.reason}\n`;
   return out + `features (template + RR) per beat: ${r.featuresMicrosPerBeat.toFixed(0)} us; rules after the model (AF detection and the S and V gates): ${r.rulesMicrosPerBeat.toFixed(0)} us\n`;
 }
 
@@ -232,7 +353,7 @@ export const classifyBenchSuite: BenchSuite<BenchClassifyFlags, BenchClassifyRes
   addOptions: (cmd) =>
     cmd
       .option('--model <dir>', 'model directory (default: models/mshan-inter if present, else an untrained MSHAN)')
-      .option('--backends <list>', `comma-separated backends to measure (default: all available of ${BACKEND_NAMES.join(', ')})`)
+      .option('--backends <list>', `comma-separated backends to measure, of ${BACKEND_NAMES.join(', ')} (default: all that run here); the JSON's top-level figures are the default backend's, absent if it is left out`)
       .option('--seconds <s>', 'measuring time per figure and backend, s (cpu gets a fifth of it)', positive, 3)
       .option('--no-train', 'skip the training-speed figure')
       .addHelpText('after', '\nExample:\n  ecg-monitor bench classify --json bench-classify.json\n'),
