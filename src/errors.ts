@@ -17,7 +17,8 @@ export type ErrorCode =
   | 'ECG_ERR_STREAM' // bad data on a running stream (wrong rate change, non-monotonic chunk indices)
   | 'ECG_ERR_UNREACHABLE' // a device or broker cannot be reached
   | 'ECG_ERR_MODEL' // model weights missing, corrupt or mismatched
-  | 'ECG_ERR_BAD_MESSAGE'; // a message on the wire does not follow its schema (src/wire/)
+  | 'ECG_ERR_BAD_MESSAGE' // a message on the wire does not follow its schema (src/wire/)
+  | 'ECG_ERR_FILE_ACCESS'; // a file or folder exists but cannot be read or written (a folder given for a file, permission denied, disk full)
 
 /** Base class: every error of the project has a stable code and may carry its cause. */
 export class EcgMonitorError extends Error {
@@ -70,3 +71,15 @@ export class ModelError extends EcgMonitorError {}
 
 /** A message on the wire (NDJSON line, WebSocket or MQTT payload) does not follow its schema; says which field and why. */
 export class WireFormatError extends EcgMonitorError {}
+
+/**
+ * A file or folder could not be read or written: a Node system error (ENOENT, EISDIR, EACCES, ...) given a code and a
+ * message that names the path. The CLI turns the raw Node errors that reach it into these (src/cli/exitCodes.ts).
+ */
+export class FileSystemError extends EcgMonitorError {
+  readonly file: string;
+  constructor(code: ErrorCode, message: string, where: { file: string }, options?: { cause?: unknown }) {
+    super(code, `${where.file}: ${message}`, options);
+    this.file = where.file;
+  }
+}

@@ -3,7 +3,7 @@ import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { CommanderError } from 'commander';
 import { EcgMonitorError } from '../errors.js';
-import { exitCodeFor } from './exitCodes.js';
+import { exitCodeFor, fromSystemError } from './exitCodes.js';
 import { newCommand, processIo, type CliIo } from './io.js';
 import { decodeBenchSuite } from '../bench/decode.js';
 import { benchCommand, DEFAULT_BENCH_SUITES } from './commands/bench.js';
@@ -34,9 +34,10 @@ export async function main(argv: readonly string[], io: CliIo = processIo): Prom
     return 0;
   } catch (error) {
     if (error instanceof CommanderError) return exitCodeFor(error); // commander already printed the message
-    const code = error instanceof EcgMonitorError ? ` [${error.code}]` : '';
-    io.stderr.write(`ecg-monitor: ${error instanceof Error ? error.message : String(error)}${code}\n`);
-    return exitCodeFor(error);
+    const failure = fromSystemError(error) ?? error; // a raw Node ENOENT, EISDIR, EACCES... gets a code and names its path
+    const code = failure instanceof EcgMonitorError ? ` [${failure.code}]` : '';
+    io.stderr.write(`ecg-monitor: ${failure instanceof Error ? failure.message : String(failure)}${code}\n`);
+    return exitCodeFor(failure);
   }
 }
 
