@@ -174,17 +174,17 @@ export async function benchClassify(flags: BenchClassifyFlags, io: CliIo): Promi
     else skippedBackends.push({ backend, reason: await whyUnavailable(backend) });
   }
   await trySetBackend(defaultBackend);
-  for (const { backend, reason } of skippedBackends) {
-    // Asked for by name: a warning; merely absent from this machine (no --backends): information.
-    if (wanted) log.warn({ backend, reason }, `bench classify: skipping backend ${backend}: ${reason}`);
-    else log.info({ backend, reason }, `bench classify: backend ${backend} not available: ${reason}`);
-  }
   if (backends.length === 0) {
     throw new ModelError(
       'ECG_ERR_MODEL',
       `bench classify: none of the requested backends can run here (${skippedBackends.map((s) => `${s.backend}: ${s.reason}`).join('; ')}); ` +
         `the default backend here is ${defaultBackend}`,
     );
+  }
+  for (const { backend, reason } of skippedBackends) {
+    // Asked for by name: a warning; merely absent from this machine (no --backends): information.
+    if (wanted) log.warn({ backend, reason }, `bench classify: skipping backend ${backend}: ${reason}`);
+    else log.info({ backend, reason }, `bench classify: backend ${backend} not available: ${reason}`);
   }
   const modelDir = flags.model ?? (existsSync(join(defaultModelDir(), 'model.json')) ? defaultModelDir() : undefined);
   // Described once, from the model's files, not by whichever backend loaded it last.
