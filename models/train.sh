@@ -9,7 +9,9 @@ cd "$(dirname "$0")/.."
 train() { node dist/src/cli/main.js train "$@"; }
 
 RR8=previousRrS,nextRrS,localMeanRrS,recordMeanRrS,previousOverLocal,nextOverLocal,previousOverNext,localOverRecord
-INTER="--protocol inter --features $RR8 --class-quota N=6000,S=3000,V=3000,F=300,Q=50 --augment --window-norm zscore"
+# mshan-norr takes no features (train refuses --features for it); the other inter-patient models take the 8 RR ones.
+INTER_NORR="--protocol inter --class-quota N=6000,S=3000,V=3000,F=300,Q=50 --augment --window-norm zscore"
+INTER="$INTER_NORR --features $RR8"
 INTRA_QUOTA="--protocol intra --class-quota N=40000,S=4000,V=6000,F=2000,Q=100 --window-norm scale"
 
 run() {
@@ -32,7 +34,7 @@ for s in 1 2 3; do
 done
 TEACHERS=models/teachers/mshan-inter-seed-1,models/teachers/mshan-inter-seed-2,models/teachers/mshan-inter-seed-3
 run mshan-inter      --model mshan      $INTER --filters 32 --gru-units 48 --epochs 2 --teacher $TEACHERS --distill-weight 1
-run mshan-norr-inter --model mshan-norr $INTER --filters 32 --gru-units 48 --epochs 2
+run mshan-norr-inter --model mshan-norr $INTER_NORR --filters 32 --gru-units 48 --epochs 2
 # The baselines' training length comes from the same patient-wise cross-validation (the epoch count chosen on the
 # other folds, most frequent over the five folds): 2 for the CNN, 1 for the MLP.
 run cnn-inter        --model cnn        $INTER --epochs 2

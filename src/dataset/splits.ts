@@ -123,6 +123,13 @@ export function splitBeats(beats: readonly SplitBeat[], protocol: Protocol, opti
   if (!Number.isInteger(seedBeatsPerClass) || seedBeatsPerClass < 1) {
     throw new ConfigError('ECG_ERR_BAD_OPTION', `splitBeats: seedBeatsPerClass=${seedBeatsPerClass} must be a positive integer`);
   }
+  // A dataset built for a few records (`dataset build --records`) would give a different protocol under the same
+  // name, and figures no paper's split matches: refused rather than trained or scored on.
+  const present = new Set(beats.map((b) => b.record));
+  const missing = [...DS1_RECORDS, ...DS2_RECORDS].filter((r) => !present.has(r));
+  if (missing.length > 0) {
+    throw new ConfigError('ECG_ERR_BAD_OPTION', `the ${protocol} protocol needs beats of all 44 non-paced MIT-BIH records (DS1 and DS2); this dataset lacks ${missing.length}: ${missing.slice(0, 8).join(' ')}${missing.length > 8 ? ' ...' : ''} (a dataset built with \`dataset build --records\`? rebuild it with all records)`);
+  }
   const random = seededRandom(seed);
   const labels = new Int8Array(beats.length).fill(-1);
 

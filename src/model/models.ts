@@ -4,14 +4,10 @@ import { ConfigError } from '../errors.js';
 import { buildCnn, buildMlp } from './baselines.js';
 import { buildMshan } from './mshan.js';
 
-import { MODEL_KINDS, type ModelKind } from './names.js';
+import { MODEL_KINDS, usesRr, type ModelKind } from './names.js';
 
-export { MODEL_KINDS, type ModelKind };
+export { MODEL_KINDS, usesRr, type ModelKind };
 
-/** Whether a model kind takes the RR feature vector as its second input. */
-export function usesRr(kind: ModelKind): boolean {
-  return kind !== 'mshan-norr';
-}
 
 /** Layer sizes of MSHAN that `train` may change (the defaults are the cost-sized network of src/model/mshan.ts). */
 export interface ModelSize {

@@ -147,5 +147,9 @@ describe('splitBeats', () => {
     expect(() => splitBeats(beats, 'inter', { interValidation: 'records', validationFold: 6 })).toThrow(/1\.\.5 \(groups of DS1 records\)/);
     expect(() => splitBeats(beats, 'intra', { testFraction: 1.5 })).toThrow(expect.objectContaining({ code: 'ECG_ERR_BAD_OPTION' }));
     expect(() => splitBeats(beats, 'bogus' as never)).toThrow(/unknown protocol/);
+    // A dataset of a few records (dataset build --records) is no protocol's split.
+    for (const protocol of ['inter', 'intra', 'seed'] as const) {
+      expect(() => splitBeats(beats.filter((b) => b.record !== '232' && b.record !== '101'), protocol)).toThrow(expect.objectContaining({ code: 'ECG_ERR_BAD_OPTION', message: expect.stringMatching(/lacks 2: 101 232/) }));
+    }
   });
 });

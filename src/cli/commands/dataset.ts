@@ -17,7 +17,7 @@ export function datasetCommand(io: CliIo): Command {
         .option('--records <list>', 'all, or a comma-separated list of record names', 'all')
         .option('--positions <kind>', 'beat positions: reference (annotations) or detector (end to end)', 'reference')
         .option('--lead <name>', 'lead to window', 'MLII')
-        .option('--out <dir>', 'output folder (default: $XDG_CACHE_HOME/ecg-monitor/datasets/mitdb-<positions>)')
+        .option('--out <dir>', 'output folder (default: $XDG_CACHE_HOME/ecg-monitor/datasets/mitdb-<positions>, the one train reads; required with --records or --lead)')
         .option('--force', 'rebuild even if the folder holds an up-to-date dataset', false)
         .addHelpText('after', '\nExample:\n  ecg-monitor dataset build --positions reference\n')
         .action(async (opts: { dir?: string; records: string; positions: string; lead: string; out?: string; force: boolean }) => {
@@ -26,6 +26,10 @@ export function datasetCommand(io: CliIo): Command {
           }
           const positions = opts.positions as BeatPositions;
           const dir = opts.dir ?? mitdbDir(io.env);
+          // The default folder is the one `train` and `eval beats` read: only the full default build may replace it.
+          if (opts.out === undefined && (opts.records !== 'all' || opts.lead !== 'MLII')) {
+            throw new ConfigError('ECG_ERR_USAGE', 'dataset build: --records or --lead build another dataset than the one train and eval beats read by default; give it its own --out');
+          }
           const records = opts.records === 'all' ? await listRecords(dir) : commaList(opts.records);
           const out = opts.out ?? defaultDatasetDir(positions, io.env);
           const started = Date.now();

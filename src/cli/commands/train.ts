@@ -2,7 +2,7 @@ import { InvalidArgumentError, type Command } from 'commander';
 import { defaultDatasetDir } from '../../config.js';
 import { PROTOCOLS, type Protocol } from '../../dataset/splits.js';
 import { ConfigError } from '../../errors.js';
-import { BACKEND_NAMES, MODEL_KINDS, type BackendName, type ModelKind } from '../../model/names.js';
+import { BACKEND_NAMES, MODEL_KINDS, usesRr, type BackendName, type ModelKind } from '../../model/names.js';
 import type { Balance } from '../../model/train.js';
 import { FEATURE_GROUPS } from '../../pipeline/beatFeatures.js';
 import { commaList, helpFile, newCommand, type CliIo } from '../io.js';
@@ -87,7 +87,8 @@ const positive = (value: string): number => {
  * manifest summary (one JSON line) to stdout. Every flag maps to a {@link trainModel} option.
  */
 export function trainCommand(io: CliIo): Command {
-  return newCommand('train', io)
+  const command = newCommand('train', io);
+  return command
     .description('train a beat classifier (MSHAN or a baseline) on a dataset directory; writes models/<name>/')
     .requiredOption('--model <name>', `model: ${MODEL_KINDS.join(' | ')}`, oneOf('--model', MODEL_KINDS), 'mshan')
     .requiredOption('--protocol <name>', `protocol: ${PROTOCOLS.join(' | ')}`, oneOf('--protocol', PROTOCOLS), 'inter')
@@ -123,6 +124,7 @@ export function trainCommand(io: CliIo): Command {
       if (flags.augmentStretch !== undefined && !flags.augment) throw new ConfigError('ECG_ERR_USAGE', 'train: --augment-stretch needs --augment');
       if (flags.augmentStretch !== undefined && flags.augmentStretch >= 0.5) throw new ConfigError('ECG_ERR_BAD_OPTION', `train: --augment-stretch ${flags.augmentStretch} must be below 0.5`);
       if (flags.teacher && flags.teacher.length === 0) throw new ConfigError('ECG_ERR_USAGE', 'train: --teacher needs at least one model directory');
+      checkTrainOptions(flags, (name) => command.getOptionValueSource(name) === 'cli');
       // TensorFlow.js loads only when a model is trained, not for every CLI start.
       const { initBackend } = await import('../../model/backend.js');
       const { trainModel, trainWithRefit } = await import('../../model/train.js');
@@ -147,4 +149,20 @@ export function trainCommand(io: CliIo): Command {
       io.stdout.write(`${JSON.stringify(summary)}\n`);
       result.model.dispose();
     });
+}
+
+/**
+ * Options that would be silently ignored in this combination are refused instead: a user who asked for them would
+ * otherwise get a run (and a manifest) that does not do what the command line says.
+ */
+export function checkTrainOptions(flags: { model: ModelKind; protocol: Protocol; balance?: Balance; features?: string[] }, given: (option: string) => boolean): void {
+  const refuse = (why: string): never => { throw new ConfigError('ECG_ERR_USAGE', `train: ${why}`); };
+  if (given('distillWeight') && !given('teacher')) refuse('--distill-weight weighs the teachers\' probabilities: it needs --teacher');
+  if (given('validation') && flags.protocol !== 'inter') refuse(`--validation chooses how DS1 validates the inter-patient protocol; the ${flags.protocol} protocol validates on a share of its training beats`);
+  const balance = flags.balance ?? (flags.protocol === 'seed' ? 'none' : 'sampling');
+  const sampling = ['classQuota', 'perClass', 'maxOversample', 'majorityFactor'].filter(given);
+  if (balance !== 'sampling' && sampling.length > 0) {
+    refuse(`${sampling.map((o) => `--${o.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`).join(', ')} set class-balanced sampling, but --balance is ${balance}${flags.balance === undefined ? ` (the ${flags.protocol} protocol's default)` : ''}`);
+  }
+  if (flags.features !== undefined && !usesRr(flags.model)) refuse(`--model ${flags.model} takes no features (the ablation without RR features); leave out --features`);
 }
