@@ -10,11 +10,56 @@ export interface CliIo {
 
 export const processIo: CliIo = { stdout: process.stdout, stderr: process.stderr, env: process.env };
 
-/** A command whose parse errors and output go through `io`, so tests see them instead of the process exiting. */
+/** The code every command-line error carries (docs/errors.md), commander's own parse errors included. */
+export const USAGE_CODE = 'ECG_ERR_USAGE';
+
+/**
+ * Commander's error message (`error: unknown option '--x'\n`, possibly with a `(Did you mean ...?)` line) with the usage
+ * code at its end, as the CLI prints every other error: `<message> [ECG_ERR_USAGE]`.
+ */
+export function withUsageCode(message: string): string {
+  return `${message.replace(/\n+$/, '')} [${USAGE_CODE}]\n`;
+}
+
+/**
+ * A command whose parse errors and output go through `io`, so tests see them instead of the process exiting.
+ * Its parse errors (unknown option or command, invalid or missing argument) end with the usage code.
+ */
 export function newCommand(name: string, io: CliIo): Command {
-  return new Command(name)
-    .exitOverride()
-    .configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) });
+  return new Command(name).exitOverride().configureOutput({
+    writeOut: (s) => io.stdout.write(s),
+    writeErr: (s) => io.stderr.write(s),
+    // Only commander's error messages pass here (help, even after an error, goes through writeErr directly).
+    outputError: (s, write) => write(withUsageCode(s)),
+  });
+}
+
+/**
+ * The arguments with a `help` command spelled out as `--help` on the command it names: `help eval beats` and
+ * `eval help beats` become `eval beats --help` (commander's own help command reads one name only, so `help eval beats`
+ * showed the help of `eval`). A name that is no command (`help eval bogus`) becomes `eval bogus`, for commander's
+ * unknown-command error; arguments without such a `help`, or with options after it, are returned as they are.
+ */
+export function expandHelpCommand(program: Command, argv: readonly string[]): string[] {
+  const find = (cmd: Command, name: string | undefined): Command | undefined =>
+    cmd.commands.find((c) => c.name() === name || c.aliases().includes(name ?? ''));
+  let cmd = program;
+  let i = 0;
+  for (; i < argv.length && argv[i] !== 'help'; i++) {
+    const sub = find(cmd, argv[i]);
+    if (sub === undefined) return [...argv];
+    cmd = sub;
+  }
+  if (i === argv.length || cmd.commands.length === 0) return [...argv]; // no help command here
+  const path = argv.slice(0, i);
+  const names = argv.slice(i + 1);
+  if (names.some((n) => n.startsWith('-'))) return [...argv];
+  for (const [k, name] of names.entries()) {
+    const sub = find(cmd, name);
+    if (sub === undefined) return [...path, ...names.slice(0, k + 1)];
+    cmd = sub;
+  }
+  return [...path, ...names, '--help'];
 }
 
 /** Splits a comma-separated option value (`100, 101,`) into its trimmed, non-empty items. */

@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { CommanderError } from 'commander';
 import { EcgMonitorError } from '../errors.js';
 import { exitCodeFor, fromSystemError } from './exitCodes.js';
-import { newCommand, processIo, type CliIo } from './io.js';
+import { expandHelpCommand, newCommand, processIo, withUsageCode, type CliIo } from './io.js';
 import { decodeBenchSuite } from '../bench/decode.js';
 import { benchCommand, DEFAULT_BENCH_SUITES } from './commands/bench.js';
 import { classifyBenchSuite } from './commands/benchClassify.js';
@@ -30,10 +30,14 @@ export async function main(argv: readonly string[], io: CliIo = processIo): Prom
     .addCommand(benchCommand(io, [...DEFAULT_BENCH_SUITES, classifyBenchSuite, decodeBenchSuite]))
     .addCommand(trainCommand(io));
   try {
-    await program.parseAsync([...argv], { from: 'user' });
+    await program.parseAsync(expandHelpCommand(program, argv), { from: 'user' });
     return 0;
   } catch (error) {
-    if (error instanceof CommanderError) return exitCodeFor(error); // commander already printed the message
+    if (error instanceof CommanderError) {
+      // A group run without its command: commander printed the group's help on stderr, and no error line.
+      if (error.code === 'commander.help' && error.exitCode !== 0) io.stderr.write(withUsageCode('error: missing command'));
+      return exitCodeFor(error); // commander already printed the message, with its code (newCommand's outputError)
+    }
     const failure = fromSystemError(error) ?? error; // a raw Node ENOENT, EISDIR, EACCES... gets a code and names its path
     const code = failure instanceof EcgMonitorError ? ` [${failure.code}]` : '';
     io.stderr.write(`ecg-monitor: ${failure instanceof Error ? failure.message : String(failure)}${code}\n`);

@@ -1,0 +1,97 @@
+import { describe, expect, it } from 'vitest';
+import { expandHelpCommand, newCommand, withUsageCode } from '../../src/cli/io.js';
+import { main } from '../../src/cli/main.js';
+import { fakeIo } from '../helpers/fakeIo.js';
+
+/**
+ * Command-line errors that commander catches itself (unknown option or command, invalid choice or argument, missing
+ * argument, a group run without its command) end with `[ECG_ERR_USAGE]` and exit 2, as every other error carries its
+ * code; `--help` and `--version` exit 0 with no code. `help <group> <command>` shows the command's help, not the group's.
+ */
+
+/** Runs the CLI in process; stderr's first line is commander's error line (the help that follows it is not). */
+async function run(argv: readonly string[]): Promise<{ code: number; out: string; err: string; firstErr: string }> {
+  const io = fakeIo({ LOG_LEVEL: 'silent' });
+  const code = await main(argv, io);
+  return { code, out: io.out(), err: io.err(), firstErr: io.err().split('\n')[0]! };
+}
+
+describe('commander usage errors carry ECG_ERR_USAGE', () => {
+  it.each([
+    [['eval', 'beats', '--protocol', 'bogus'], /^error: option '--protocol <name>' argument 'bogus' is invalid\. Allowed choices are .*\. \[ECG_ERR_USAGE\]$/],
+    [['bogus'], /^error: unknown command 'bogus' \[ECG_ERR_USAGE\]$/],
+    [['--no-such-flag'], /^error: unknown option '--no-such-flag' \[ECG_ERR_USAGE\]$/],
+    [['mitdb', 'fetch', '--nope'], /^error: unknown option '--nope' \[ECG_ERR_USAGE\]$/],
+    [['bench', 'signal', '--chunk-samples', '0'], /^error: option '--chunk-samples <n>' argument '0' is invalid\. must be an integer >= 1, got "0" \[ECG_ERR_USAGE\]$/],
+    [['eval', 'qrs', '--records'], /^error: option '--records <list>' argument missing \[ECG_ERR_USAGE\]$/],
+    [['serve', 'extra'], /^error: too many arguments for 'serve'\. .* \[ECG_ERR_USAGE\]$/],
+    [['eval', 'bogus'], /^error: unknown command 'bogus' \[ECG_ERR_USAGE\]$/],
+  ])('%j: exit 2, the error line ends with the code, nothing on stdout', async (argv, line) => {
+    const r = await run(argv);
+    expect(r.code, r.err).toBe(2);
+    expect(r.firstErr).toMatch(line);
+    expect(r.out).toBe('');
+  });
+
+  it("a suggestion line (Did you mean ...?) stays commander's; the code ends the message", async () => {
+    const r = await run(['evl']);
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/^error: unknown command 'evl'\n\(Did you mean eval\?\) \[ECG_ERR_USAGE\]\n/);
+  });
+
+  it('a group without its command prints its help on stderr and ends with a coded error line, exit 2', async () => {
+    const r = await run(['eval']);
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/^Usage: ecg-monitor eval /);
+    expect(r.err.endsWith('error: missing command [ECG_ERR_USAGE]\n')).toBe(true);
+    const root = await run([]);
+    expect(root.code).toBe(2);
+    expect(root.err.endsWith('error: missing command [ECG_ERR_USAGE]\n')).toBe(true);
+  });
+
+  it('--help and --version exit 0 and print no code', async () => {
+    for (const argv of [['--help'], ['eval', '--help'], ['eval', 'beats', '--help'], ['--version'], ['help']]) {
+      const r = await run(argv);
+      expect([argv, r.code]).toEqual([argv, 0]);
+      expect(r.out).not.toBe('');
+      expect(r.out + r.err).not.toContain('ECG_ERR');
+    }
+  });
+
+  it('withUsageCode puts the code at the end of the message, once', () => {
+    expect(withUsageCode("error: unknown option '--x'\n")).toBe("error: unknown option '--x' [ECG_ERR_USAGE]\n");
+    expect(withUsageCode('error: a')).toBe('error: a [ECG_ERR_USAGE]\n');
+  });
+});
+
+describe('help <command> <subcommand>', () => {
+  it('`help eval beats` and `eval help beats` print the help of eval beats, exit 0', async () => {
+    const direct = await run(['eval', 'beats', '--help']);
+    expect(direct.out).toMatch(/^Usage: ecg-monitor eval beats /);
+    for (const argv of [['help', 'eval', 'beats'], ['eval', 'help', 'beats']]) {
+      const r = await run(argv);
+      expect([argv, r.code]).toEqual([argv, 0]);
+      expect(r.out).toBe(direct.out);
+    }
+    expect((await run(['help', 'eval'])).out).toBe((await run(['eval', '--help'])).out);
+    expect((await run(['help'])).out).toBe((await run(['--help'])).out);
+  });
+
+  it('`help eval bogus` is an unknown command, exit 2', async () => {
+    const r = await run(['help', 'eval', 'bogus']);
+    expect(r.code).toBe(2);
+    expect(r.firstErr).toBe("error: unknown command 'bogus' [ECG_ERR_USAGE]");
+  });
+
+  it('expandHelpCommand rewrites only a help command of a group', () => {
+    const io = fakeIo();
+    const program = newCommand('p', io).addCommand(newCommand('g', io).addCommand(newCommand('leaf', io).argument('[word]')));
+    expect(expandHelpCommand(program, ['help', 'g', 'leaf'])).toEqual(['g', 'leaf', '--help']);
+    expect(expandHelpCommand(program, ['g', 'help', 'leaf'])).toEqual(['g', 'leaf', '--help']);
+    expect(expandHelpCommand(program, ['help'])).toEqual(['--help']);
+    expect(expandHelpCommand(program, ['help', 'g', 'nope', 'x'])).toEqual(['g', 'nope']);
+    expect(expandHelpCommand(program, ['g', 'leaf', 'help'])).toEqual(['g', 'leaf', 'help']); // an argument of a leaf
+    expect(expandHelpCommand(program, ['help', 'g', '--json'])).toEqual(['help', 'g', '--json']);
+    expect(expandHelpCommand(program, ['other', 'help'])).toEqual(['other', 'help']);
+  });
+});
