@@ -18,10 +18,18 @@ export interface Classifier {
 export async function loadClassifier(dir: string): Promise<Classifier> {
   const manifest = await loadManifest(dir);
   const model = await loadModel(dir);
+  // The manifest decides how inputs are prepared and what the outputs mean: a network from another folder (copied
+  // over, or half-written) must not be run under it, even when it happens to accept the inputs.
   const wantInputs = manifest.input.usesRr ? 2 : 1;
-  if (model.inputs.length !== wantInputs || model.inputs[0].shape[1] !== manifest.input.windowLength) {
+  const mismatch =
+    model.inputs.length !== wantInputs || model.inputs[0].shape[1] !== manifest.input.windowLength ? `inputs ${model.inputs.map((i) => JSON.stringify(i.shape)).join(', ')}, the manifest's window of ${manifest.input.windowLength} samples${manifest.input.usesRr ? ` and ${manifest.input.featureNames.length} features` : ''}`
+      : manifest.input.usesRr && model.inputs[1].shape[1] !== manifest.input.featureNames.length ? `${String(model.inputs[1].shape[1])} features in, the manifest's ${manifest.input.featureNames.length}`
+        : model.outputs[0].shape[1] !== manifest.classes.length ? `${String(model.outputs[0].shape[1])} classes out, the manifest's ${manifest.classes.length} (${manifest.classes.join(' ')})`
+          : typeof manifest.parameters === 'number' && model.countParams() !== manifest.parameters ? `${model.countParams()} parameters, the manifest's ${manifest.parameters} (${manifest.model})`
+            : undefined;
+  if (mismatch) {
     model.dispose();
-    throw new ModelError('ECG_ERR_MODEL', `${dir}: model.json does not match manifest.json (inputs ${model.inputs.map((i) => JSON.stringify(i.shape)).join(', ')})`);
+    throw new ModelError('ECG_ERR_MODEL', `${dir}: model.json does not match manifest.json (${mismatch}): the network is not the one the manifest describes`);
   }
   return { model, manifest, dir };
 }

@@ -2,7 +2,7 @@
  * Inference: the same probabilities (within 1e-4) and classes on every backend available here, the single-beat path
  * equal to the batch path, and no tensor left behind (tf.memory().numTensors unchanged).
  */
-import { mkdtemp, rm } from 'node:fs/promises';
+import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -73,5 +73,21 @@ describe('predict', () => {
     expect(() => classifyBatch(classifier, new Float32Array(359), new Float32Array(8))).toThrow(expect.objectContaining({ code: 'ECG_ERR_MODEL' }));
     expect(() => classifyBatch(classifier, new Float32Array(720), new Float32Array(8))).toThrow(/16 \(8 per beat\)/);
     classifier.model.dispose();
+  });
+
+  it('refuses a network that is not the one its manifest describes, even when it accepts the inputs (ECG_ERR_MODEL)', async () => {
+    // An MLP's network under the MSHAN's manifest: the same inputs and classes, another model.
+    const mlp = await trainModel({ model: 'mlp', protocol: 'inter', datasetDir: ds.dir, dataset: ds, outDir: join(root, 'mlp'), epochs: 1, batchSize: 16, perClassPerEpoch: 10, maxMinutes: 1e6 });
+    mlp.model.dispose();
+    const mixed = join(root, 'mixed');
+    await cp(join(root, 'mlp'), mixed, { recursive: true });
+    await cp(join(root, 'mshan', 'manifest.json'), join(mixed, 'manifest.json'));
+    await expect(loadClassifier(mixed)).rejects.toThrow(expect.objectContaining({ code: 'ECG_ERR_MODEL', message: expect.stringMatching(/mixed: model.json does not match manifest.json \(\d+ parameters, the manifest's \d+ \(mshan\)\)/) }));
+    // A manifest that names more classes than the network has outputs.
+    const manifest = JSON.parse(await readFile(join(root, 'mlp', 'manifest.json'), 'utf8')) as { classes: string[] };
+    await writeFile(join(mixed, 'manifest.json'), JSON.stringify({ ...manifest, classes: [...manifest.classes, 'X'] }));
+    await expect(loadClassifier(mixed)).rejects.toThrow(/5 classes out, the manifest's 6/);
+    const intact = await loadClassifier(join(root, 'mlp'));
+    intact.model.dispose();
   });
 });
