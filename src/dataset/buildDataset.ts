@@ -1,13 +1,14 @@
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { readFile, rename, rm } from 'node:fs/promises';
+import { readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { log } from '../log.js';
 import { datasetContentHash, loadDataset, writeDataset } from '../model/dataset.js';
 import { BEAT_FEATURE_COUNT, BEAT_FEATURE_NAMES, beatFeatureVector } from '../pipeline/beatFeatures.js';
 import { BEAT_CLASSES } from '../types.js';
-import { aamiClassOf } from './aamiClasses.js';
+import { aamiClassOf, DS1_RECORDS, DS2_RECORDS } from './aamiClasses.js';
 import { extractBeats, type BeatPositions } from './extractBeats.js';
+import { PROTOCOLS, splitBeats } from './splits.js';
 
 /** Bumped whenever the builder's output for the same input changes, so old caches are rebuilt. */
 export const DATASET_BUILDER_VERSION = 2;
@@ -65,6 +66,7 @@ export async function buildDataset(options: BuildDatasetOptions): Promise<BuildD
       const existing = await loadDataset(out);
       if (existing.manifest.inputHash === inputHash && (await contentHashMatches(out, existing.hash))) {
         log.info({ out, count: existing.count }, 'dataset up to date, reused');
+        if (!existsSync(join(out, SPLITS_FILE))) await writeProtocolSplits(out, existing.record, existing.symbol);
         return { out, count: existing.count, hash: existing.hash, inputHash, reused: true, records: existing.manifest.recordSummaries as RecordSummary[] };
       }
       log.info({ out }, 'dataset is stale (inputs or content changed): rebuilding');
@@ -117,9 +119,34 @@ export async function buildDataset(options: BuildDatasetOptions): Promise<BuildD
       labelMap: 'AAMI, de Chazal 2004 (e, j as N); 255 = not an AAMI-labelled beat', recordSummaries: summaries, createdAt: new Date().toISOString(),
     },
   });
+  await writeProtocolSplits(staging, recordOfBeat, symbolOfBeat);
   await rm(out, { recursive: true, force: true });
   await rename(staging, out);
   return { out, count: recordOfBeat.length, hash, inputHash, reused: false, records: summaries };
+}
+
+export const SPLITS_FILE = 'splits.json';
+
+/**
+ * Writes DIR/splits.json: for each protocol, its default split of the stored beats (beat indices into beats.json for
+ * train, validation and test; the seed protocol's resampling repeats indices), with the classes, split seed and
+ * description. It is for people and other tools: train and eval beats recompute the split from the records and
+ * symbols (splitBeats), so the file is outside the content hash and a build of a few records, which is no protocol's
+ * dataset, gets none.
+ */
+export async function writeProtocolSplits(dir: string, record: readonly string[], symbol: readonly string[]): Promise<boolean> {
+  const beats = record.map((r, i) => ({ record: r, symbol: symbol[i] }));
+  const present = new Set(record);
+  if (![...DS1_RECORDS, ...DS2_RECORDS].every((r) => present.has(r))) {
+    log.info({ dir }, `no ${SPLITS_FILE}: the dataset lacks DS1 or DS2 records, so no protocol applies`);
+    return false;
+  }
+  const splits = Object.fromEntries(PROTOCOLS.map((protocol) => {
+    const { classes, seed, validationFold, description, train, validation, test } = splitBeats(beats, protocol);
+    return [protocol, { description, classes, splitSeed: seed, validationFold, train, validation, test }];
+  }));
+  await writeFile(join(dir, SPLITS_FILE), JSON.stringify({ note: 'default split of each protocol (src/dataset/splits.ts): indices into beats.json', ...splits }));
+  return true;
 }
 
 function concat(parts: readonly Float32Array[]): Float32Array {

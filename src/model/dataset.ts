@@ -22,6 +22,8 @@
  *                       "sample": [370, ...],                             // N entries, R-peak sample in the record
  *                       "symbol": ["N", ...] }                            // N entries, MIT-BIH beat code ('' if none)
  *                     or [{ "record": "100", "sample": 370, "symbol": "N" }, ...]
+ * DIR/splits.json     (dataset build, all MIT-BIH records) each protocol's default split as beat indices, for readers;
+ *                     not read here: train and eval recompute it from record and symbol (src/dataset/buildDataset.ts)
  * ```
  * `symbol` is what the protocols split on (src/dataset/splits.ts): the seed protocol needs the original N/L/R/A/V codes,
  * so it cannot run from AAMI labels alone. When symbols are missing the loader derives AAMI-class symbols from

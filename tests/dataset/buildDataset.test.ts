@@ -3,7 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { lastValueFrom, toArray } from 'rxjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildDataset } from '../../src/dataset/buildDataset.js';
+import { buildDataset, SPLITS_FILE, writeProtocolSplits } from '../../src/dataset/buildDataset.js';
+import { splitBeats } from '../../src/dataset/splits.js';
+import { MITDB_RECORDS } from '../../src/config.js';
+import { existsSync } from 'node:fs';
 import { extractBeats } from '../../src/dataset/extractBeats.js';
 import { loadDataset } from '../../src/model/dataset.js';
 import { bandpass } from '../../src/pipeline/bandpass.js';
@@ -80,6 +83,8 @@ describe.skipIf(skipWithoutMitdb())('dataset from the stream (MIT-BIH)', () => {
     });
 
     expect((await buildDataset({ dir, records: ['100', '232'], out })).reused).toBe(true);
+    // Two records are no protocol's dataset: no splits file.
+    expect(existsSync(join(out, SPLITS_FILE))).toBe(false);
 
     // Stale content: a flipped byte in the stored windows is caught by the content hash.
     const windowsFile = join(out, 'windows.f32');
@@ -94,5 +99,29 @@ describe.skipIf(skipWithoutMitdb())('dataset from the stream (MIT-BIH)', () => {
     expect(rebuilt.reused).toBe(false);
     expect(rebuilt.inputHash).not.toBe(first.inputHash);
     expect(rebuilt.hash).toBe(first.hash); // same beats: a comment does not change the content
+  });
+});
+
+describe('writeProtocolSplits (DIR/splits.json)', () => {
+  it("holds each protocol's default split as splitBeats makes it, for all 48 records", async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'ecg-splits-'));
+    try {
+      const symbols = ['N', 'N', 'L', 'R', 'A', 'V', 'F', '/', 'Q', 'j', '~'];
+      const record = MITDB_RECORDS.flatMap((r) => Array.from({ length: 40 }, () => r));
+      const symbol = record.map((r, i) => symbols[(i * 7 + Number(r)) % symbols.length]);
+      expect(await writeProtocolSplits(dir, record, symbol)).toBe(true);
+      const written = JSON.parse(await readFile(join(dir, SPLITS_FILE), 'utf8')) as Record<string, { train: number[]; validation: number[]; test: number[]; classes: string[]; splitSeed: number }>;
+      const beats = record.map((r, i) => ({ record: r, symbol: symbol[i] }));
+      for (const protocol of ['inter', 'intra', 'seed'] as const) {
+        const split = splitBeats(beats, protocol);
+        expect(written[protocol]).toMatchObject({ train: split.train, validation: split.validation, test: split.test, classes: [...split.classes], splitSeed: split.seed });
+      }
+      // Without DS1 record 101 no protocol applies: nothing written.
+      const other = join(dir, 'other');
+      expect(await writeProtocolSplits(other, record.filter((r) => r !== '101'), symbol.filter((_, i) => record[i] !== '101'))).toBe(false);
+      expect(existsSync(join(other, SPLITS_FILE))).toBe(false);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });
