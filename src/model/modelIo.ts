@@ -158,6 +158,8 @@ export async function loadModel(dir: string): Promise<tf.LayersModel> {
   }
 }
 
+const MODEL_NAMES_HINT = 'e.g. mshan-inter, cnn-inter, mshan-intra, mshan-seed';
+
 /** Reads and checks a model directory's manifest.json. */
 export async function loadManifest(dir: string): Promise<ModelManifest> {
   const file = join(dir, 'manifest.json');
@@ -165,6 +167,9 @@ export async function loadManifest(dir: string): Promise<ModelManifest> {
   try {
     manifest = JSON.parse(await readFile(file, 'utf8')) as ModelManifest;
   } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
+      throw new ModelError('ECG_ERR_MODEL', `${dir}: no model there (no manifest.json); give a model folder, or the name of one under models/ (${MODEL_NAMES_HINT})`, { cause: error });
+    }
     throw new ModelError('ECG_ERR_MODEL', `${file}: missing or not valid JSON (${(error as Error).message})`, { cause: error });
   }
   if (manifest.format !== 'ecg-monitor-model' || !Array.isArray(manifest.classes) || !manifest.normalisation || !manifest.input) {

@@ -110,7 +110,7 @@ describe.skipIf(skipWithoutMitdb())('ecg-monitor serve', () => {
   it('refuses a model it is told to use but cannot load, rather than sending unclassified beats (exit 1)', async () => {
     const io = fakeIo();
     expect(await main(['serve', '--record', '100', '--speed', '0', '--to-s', '5', '--model', join(work, 'no-such-model')], io)).toBe(1);
-    expect(io.err()).toMatch(/no-such-model.*\[ECG_ERR_MODEL\]/);
+    expect(io.err()).toMatch(/no-such-model: no model there .*name of one under models\/.*\[ECG_ERR_MODEL\]/);
     expect(io.out()).toBe('');
   });
 

@@ -16,7 +16,7 @@ export function datasetCommand(io: CliIo): Command {
         .option('--dir <path>', 'WFDB database folder (default: MITDB_DIR)')
         .option('--records <list>', 'all, or a comma-separated list of record names', 'all')
         .option('--positions <kind>', 'beat positions: reference (annotations) or detector (end to end)', 'reference')
-        .option('--lead <name>', 'lead to window', 'MLII')
+        .option('--lead <name>', 'lead to window, by name: MLII where a record has it, else its first signal (V5 in 102 and 104)', 'MLII')
         .option('--out <dir>', 'output folder (default: $XDG_CACHE_HOME/ecg-monitor/datasets/mitdb-<positions>, the one train reads; required with --records or --lead)')
         .option('--force', 'rebuild even if the folder holds an up-to-date dataset', false)
         .addHelpText('after', '\nExample:\n  ecg-monitor dataset build --positions reference\n')

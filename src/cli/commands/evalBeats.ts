@@ -37,7 +37,7 @@ export function evalBeatsCommand(io: CliIo): Command {
     .addOption(new Option('--positions <kind>', 'beats at the reference annotations, or found by the detector (end to end: whole DS2 records)').choices(['reference', 'detector']).default('reference'))
     .option('--dir <path>', 'evaluate every beat of another WFDB database (resampled to 360 Hz) instead of an MIT-BIH protocol')
     .option('--records <list>', "with --dir: 'all' (RECORDS) or comma-separated names", 'all')
-    .option('--lead <name>', 'lead to classify (default MLII; with --dir use the database\'s lead name)', 'MLII')
+    .option('--lead <name>', 'lead to classify, by name: MLII where a record has it, else its first signal (with --dir, give the database\'s lead name)', 'MLII')
     .option('--out <dir>', 'write <record>.cls WFDB annotation files (readable by bxb), summary.json and confusion.svg here')
     .option('--json <file>', 'write the summary as JSON')
     .option('--plot <file>', 'write the confusion matrix as SVG (vega-lite)')
