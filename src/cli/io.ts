@@ -76,6 +76,15 @@ export function positiveNumber(name: string): (value: string) => number {
   };
 }
 
+/** Parses a positive integer option (a count: repetitions, workers). */
+export function positiveInteger(name: string): (value: string) => number {
+  return (value) => {
+    const n = Number(value);
+    if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`${name} must be a positive integer, got "${value}"`);
+    return n;
+  };
+}
+
 /** Parses a non-negative integer option. */
 export function nonNegativeInteger(name: string): (value: string) => number {
   return (value) => {

@@ -16,6 +16,8 @@ export interface BenchSuite<Flags = Record<string, unknown>, Result = unknown> {
   run: (flags: Flags, io: CliIo) => Promise<Result>;
   /** Human-readable table of a result. */
   table: (result: Result) => string;
+  /** Help text printed after the subcommand's options (`\nExample:\n  ecg-monitor bench NAME ...\n`). */
+  helpAfter?: string;
 }
 
 /** The suites `bench all` runs when main.ts passes none. */
@@ -32,20 +34,29 @@ export function benchCommand(io: CliIo, suites: readonly BenchSuite<any, any>[] 
     io.stdout.write(table);
     if (json !== undefined) await writeFile(json, `${JSON.stringify(result, null, 2)}\n`);
   };
-  const bench = newCommand('bench', io).description('speed and memory benchmarks (table on stdout, --json FILE for machines)');
+  const bench = newCommand('bench', io)
+    .description('speed and memory benchmarks (table on stdout, --json FILE for machines)')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  ecg-monitor bench all --json bench-results.json   # every benchmark, as `npm run bench`\n  ecg-monitor bench signal --records 100,208\n  ecg-monitor bench signal --help                   # a benchmark\'s own flags\n',
+    );
   for (const suite of suites) {
     if (suite === signalBenchSuite) {
       bench.addCommand(benchSignalCommand(io, addJson, write));
       continue;
     }
     const cmd = addJson(suite.addOptions(newCommand(suite.name, io).description(suite.description)));
+    if (suite.helpAfter !== undefined) cmd.addHelpText('after', suite.helpAfter);
     cmd.action(async (flags: Record<string, unknown> & { json?: string }) => {
       const result = await suite.run(flags, io);
       await write(result, suite.table(result), flags.json);
     });
     bench.addCommand(cmd);
   }
-  const all = addJson(newCommand('all', io).description(`run every benchmark with its defaults (${suites.map((s) => s.name).join(', ')})`));
+  const all = addJson(newCommand('all', io).description(`run every benchmark with its defaults (${suites.map((s) => s.name).join(', ')})`)).addHelpText(
+    'after',
+    '\nExample:\n  ecg-monitor bench all --json bench-results.json   # tables on stdout, every result under its name in the JSON\n',
+  );
   all.action(async (flags: { json?: string }) => {
     const results: Record<string, unknown> = {};
     let tables = '';

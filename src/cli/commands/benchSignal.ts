@@ -29,10 +29,10 @@ export const signalBenchSuite: BenchSuite<SignalBenchFlags, SignalBenchResult> =
   description: 'file -> band-pass -> R-peaks throughput, memory and detector latency over MIT-BIH',
   addOptions: (cmd) =>
     cmd
-      .option('--dir <path>', 'WFDB records folder (default: MITDB_DIR)')
-      .option('--records <list>', 'records, comma-separated, or "all"', 'all')
-      .option('--chunk-samples <n>', 'samples per chunk (default: one second)', positiveInteger)
-      .option('--lead-fallback', 'detectRPeaks leadFallback with the second signal as auxiliary lead', false),
+      .option('--dir <path>', 'WFDB records folder (default: MITDB_DIR, else ~/.cache/ecg-monitor/mitdb)')
+      .option('--records <list>', 'records to run, comma-separated, or "all" (the 48 MIT-BIH records)', 'all')
+      .option('--chunk-samples <n>', "samples per chunk (default: one second at the record's rate, as the live stream)", positiveInteger)
+      .option('--lead-fallback', 'also detect on the second signal and fill in beats where the first is flat', false),
   run: (flags, io) => {
     const dir = flags.dir ?? mitdbDir(io.env);
     const result = runSignalBench({
@@ -70,7 +70,7 @@ export const signalBenchSuite: BenchSuite<SignalBenchFlags, SignalBenchResult> =
 export function benchSignalCommand(io: CliIo, addJson: (cmd: Command) => Command, write: (result: unknown, table: string, json?: string) => Promise<void>): Command {
   const cmd = signalBenchSuite.addOptions(newCommand('signal', io).description(signalBenchSuite.description));
   return addJson(cmd)
-    .addHelpText('after', `\n${helpFile('bench-signal')}`)
+    .addHelpText('after', helpFile('bench-signal'))
     .action(async (flags: SignalBenchFlags & { json?: string }) => {
       const result = await signalBenchSuite.run(flags, io);
       await write(result, signalBenchSuite.table(result), flags.json);

@@ -1,5 +1,5 @@
 import { writeFile } from 'node:fs/promises';
-import { InvalidArgumentError, type Command } from 'commander';
+import { InvalidArgumentError, Option, type Command } from 'commander';
 import { mitdbDir } from '../../config.js';
 import { EcgMonitorError } from '../../errors.js';
 import { fetchDatabase, MITDB_BASE_URL, verifyDatabase, type RecordCheck } from '../../wfdb/mitdb.js';
@@ -38,7 +38,7 @@ export function formatRecordCheck(c: RecordCheck): string {
 function verifyCommand(io: CliIo): Command {
   return newCommand('verify', io)
     .description('check SHA256SUMS and every signal\'s first value and checksum; one line per record')
-    .option('--dir <path>', 'database folder (default: MITDB_DIR, else the fetch folder)', mitdbDir(io.env))
+    .addOption(new Option('--dir <path>', 'database folder').default(mitdbDir(io.env), `MITDB_DIR, else the fetch folder; here "${mitdbDir(io.env)}"`))
     .option('--records <list>', "'all' (the RECORDS file) or comma-separated record names", recordList)
     .option('--json <file>', 'write the full result as JSON')
     .addHelpText('after', helpFile('mitdb-verify'))
@@ -59,7 +59,7 @@ function verifyCommand(io: CliIo): Command {
 function fetchCommand(io: CliIo): Command {
   return newCommand('fetch', io)
     .description('download the database from PhysioNet and check SHA256SUMS (resumable)')
-    .option('--dir <path>', 'target folder (default: MITDB_DIR, else $XDG_CACHE_HOME/ecg-monitor/mitdb)', mitdbDir(io.env))
+    .addOption(new Option('--dir <path>', 'target folder').default(mitdbDir(io.env), `MITDB_DIR, else $XDG_CACHE_HOME/ecg-monitor/mitdb; here "${mitdbDir(io.env)}"`))
     .option('--base-url <url>', 'file area to download from', MITDB_BASE_URL)
     .option('--records <list>', "'all' (the RECORDS file) or comma-separated record names", recordList)
     .option('--concurrency <n>', 'files downloaded at once', positiveInt, 4)
@@ -83,6 +83,7 @@ function fetchCommand(io: CliIo): Command {
 export function mitdbCommand(io: CliIo): Command {
   return newCommand('mitdb', io)
     .description('download and verify the MIT-BIH Arrhythmia Database')
+    .addHelpText('after', '\nExamples:\n  ecg-monitor mitdb fetch                      # all 48 records, checked against SHA256SUMS\n  ecg-monitor mitdb verify --records 100,208\n')
     .addCommand(fetchCommand(io))
     .addCommand(verifyCommand(io));
 }
