@@ -59,15 +59,29 @@ async function registerWasm(): Promise<void> {
   wasmRegistered = true;
 }
 
+/**
+ * Keeps TensorFlow.js from writing to the console: stderr carries pino's JSON lines only, and tfjs prints plain text
+ * through `console.warn` (the cpu backend's "Hi, looks like you are running TensorFlow.js in Node.js..." banner on its
+ * first tensor, "backend already registered" notices). tfjs-core's `warn` and `log` (src/log.ts there) are silent when
+ * its `PROD` flag is set, which is what `enableProdMode()` does; in tfjs 4.x the flag gates nothing but those messages.
+ */
+function silenceTfjsConsole(): void {
+  if (!tf.env().getBool('PROD')) tf.enableProdMode();
+}
+
 /** Switches to `name`; resolves to false when that backend cannot be initialised here. */
 export async function trySetBackend(name: BackendName): Promise<boolean> {
+  silenceTfjsConsole();
   // engine().backendName, unlike getBackend(), does not auto-initialise the highest-priority backend (webgl fails on Node).
   if (tf.engine().backendName === name) return true;
   try {
     if (name === 'tensorflow' && !(await tryTfjsNode())) return false;
     if (name === 'wasm') await registerWasm();
     const ok = await tf.setBackend(name);
-    if (!ok) return false;
+    if (!ok) {
+      log.debug({ backend: name }, 'backend failed to initialise'); // tfjs's own warning about it is silenced
+      return false;
+    }
     await tf.ready();
     if (name === 'wasm') {
       registerWasmTrainingKernels();
