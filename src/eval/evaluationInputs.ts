@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { basename, dirname, join, resolve } from 'node:path';
 import { defaultDatasetDir, mitdbDir } from '../config.js';
 import { DS2_RECORDS } from '../dataset/aamiClasses.js';
@@ -39,6 +40,18 @@ export interface EvaluationInputs {
 }
 
 /**
+ * The cache folder of another database's beat dataset: `$XDG_CACHE_HOME/ecg-monitor/datasets/<folder name>-<lead>-
+ * <positions>-<8 hex digits>`, the digits the start of the SHA-256 of the database's absolute path. The folder name keeps
+ * it readable; the hash keeps two databases with the same folder name (`a/db`, `b/db`) from sharing one cache and
+ * rebuilding each other's.
+ */
+export function otherDatabaseDatasetDir(dir: string, lead: string, positions: BeatPositions, env: NodeJS.ProcessEnv = process.env): string {
+  const absolute = resolve(dir);
+  const pathHash = createHash('sha256').update(absolute).digest('hex').slice(0, 8);
+  return join(dirname(defaultDatasetDir(positions, env)), `${basename(absolute)}-${lead}-${positions}-${pathHash}`);
+}
+
+/**
  * Where the beats of an evaluation come from, as `eval beats` chooses them: the cached beat dataset of MIT-BIH (or of
  * another WFDB database with `dir`), built by replaying the records through the live pipeline's operators when the
  * cache is missing or stale (buildDataset checks its input and content hashes), and the test selection — the
@@ -54,7 +67,7 @@ export async function prepareEvaluationInputs(options: EvaluationInputsOptions):
   if (options.dir !== undefined) {
     dir = resolve(options.dir);
     records = options.records === undefined || options.records === 'all' ? await listRecords(dir) : options.records;
-    datasetDir = join(dirname(defaultDatasetDir(positions, env)), `${basename(dir)}-${lead}-${positions}`);
+    datasetDir = otherDatabaseDatasetDir(dir, lead, positions, env);
     test = { kind: 'records', records };
   } else {
     dir = mitdbDir(env);
