@@ -6,9 +6,9 @@ import { log } from '../log.js';
 import { datasetContentHash, loadDataset, writeDataset } from '../model/dataset.js';
 import { BEAT_FEATURE_COUNT, BEAT_FEATURE_NAMES, beatFeatureVector } from '../pipeline/beatFeatures.js';
 import { BEAT_CLASSES } from '../types.js';
-import { aamiClassOf, DS1_RECORDS, DS2_RECORDS } from './aamiClasses.js';
+import { aamiClassOf } from './aamiClasses.js';
 import { extractBeats, type BeatPositions } from './extractBeats.js';
-import { PROTOCOLS, splitBeats } from './splits.js';
+import { missingProtocolRecords, PROTOCOLS, splitBeats } from './splits.js';
 
 /** Bumped whenever the builder's output for the same input changes, so old caches are rebuilt. */
 export const DATASET_BUILDER_VERSION = 2;
@@ -136,8 +136,7 @@ export const SPLITS_FILE = 'splits.json';
  */
 export async function writeProtocolSplits(dir: string, record: readonly string[], symbol: readonly string[]): Promise<boolean> {
   const beats = record.map((r, i) => ({ record: r, symbol: symbol[i] }));
-  const present = new Set(record);
-  if (![...DS1_RECORDS, ...DS2_RECORDS].every((r) => present.has(r))) {
+  if (missingProtocolRecords(record).length > 0) {
     log.info({ dir }, `no ${SPLITS_FILE}: the dataset lacks DS1 or DS2 records, so no protocol applies`);
     return false;
   }

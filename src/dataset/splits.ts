@@ -99,6 +99,23 @@ export function interRecordFolds(beats: readonly SplitBeat[], labels: Int8Array)
   return groups.map((group) => group.sort());
 }
 
+/** The DS1 and DS2 records (the 44 non-paced ones every protocol draws on) that `records` lacks. */
+export function missingProtocolRecords(records: Iterable<string>): string[] {
+  const present = new Set(records);
+  return [...DS1_RECORDS, ...DS2_RECORDS].filter((r) => !present.has(r));
+}
+
+/**
+ * Refuses (ECG_ERR_BAD_OPTION) to train under a protocol's name on a dataset built for a few records (`dataset build
+ * --records`): the model would claim a split no paper's matches. Scoring on such a dataset is left to the caller.
+ */
+export function checkProtocolRecords(records: Iterable<string>, protocol: Protocol): void {
+  const missing = missingProtocolRecords(records);
+  if (missing.length > 0) {
+    throw new ConfigError('ECG_ERR_BAD_OPTION', `the ${protocol} protocol needs beats of all 44 non-paced MIT-BIH records (DS1 and DS2); this dataset lacks ${missing.length}: ${missing.slice(0, 8).join(' ')}${missing.length > 8 ? ' ...' : ''} (built with \`dataset build --records\`? rebuild it with all records)`);
+  }
+}
+
 /**
  * Splits the stored beats for one protocol.
  * - `inter`: de Chazal's DS1 (train, validation drawn from DS1 beats only) / DS2 (test), AAMI classes, paced records out.
@@ -122,13 +139,6 @@ export function splitBeats(beats: readonly SplitBeat[], protocol: Protocol, opti
   const foldSuffix = validationFold === 1 ? '' : `; validation fold ${validationFold} of ${folds}`;
   if (!Number.isInteger(seedBeatsPerClass) || seedBeatsPerClass < 1) {
     throw new ConfigError('ECG_ERR_BAD_OPTION', `splitBeats: seedBeatsPerClass=${seedBeatsPerClass} must be a positive integer`);
-  }
-  // A dataset built for a few records (`dataset build --records`) would give a different protocol under the same
-  // name, and figures no paper's split matches: refused rather than trained or scored on.
-  const present = new Set(beats.map((b) => b.record));
-  const missing = [...DS1_RECORDS, ...DS2_RECORDS].filter((r) => !present.has(r));
-  if (missing.length > 0) {
-    throw new ConfigError('ECG_ERR_BAD_OPTION', `the ${protocol} protocol needs beats of all 44 non-paced MIT-BIH records (DS1 and DS2); this dataset lacks ${missing.length}: ${missing.slice(0, 8).join(' ')}${missing.length > 8 ? ' ...' : ''} (a dataset built with \`dataset build --records\`? rebuild it with all records)`);
   }
   const random = seededRandom(seed);
   const labels = new Int8Array(beats.length).fill(-1);

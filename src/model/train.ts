@@ -27,7 +27,7 @@ import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { SeededRandom } from '../dataset/seededRandom.js';
-import { splitBeats, validationFoldOf, type Protocol, type ProtocolSplit } from '../dataset/splits.js';
+import { checkProtocolRecords, splitBeats, validationFoldOf, type Protocol, type ProtocolSplit } from '../dataset/splits.js';
 import { ConfigError, ModelError } from '../errors.js';
 import { log } from '../log.js';
 import { loadDataset, type BeatDataset } from './dataset.js';
@@ -493,6 +493,7 @@ export async function trainModel(options: TrainOptions): Promise<TrainResult> {
   if (options.size && !kind.startsWith('mshan')) throw new ConfigError('ECG_ERR_BAD_OPTION', `train: --filters and --gru-units size MSHAN only, not ${kind}`);
 
   const ds = withFeatures(options.dataset ?? (await loadDataset(datasetDir)), options.features);
+  checkProtocolRecords(ds.record, protocol);
   const protocolSplit = splitBeats(ds.record.map((record, i) => ({ record, symbol: ds.symbol[i] })), protocol, { ...(splitSeed === undefined ? {} : { seed: splitSeed }), interValidation: options.interValidation, validationFold: options.validationFold });
   // The refit trains on the validation beats too; the test set (and the seed protocol's leak-free subset, which
   // already excludes validation beats) is unchanged.

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { aamiClassOf, DS1_RECORDS, DS2_RECORDS, PACED_RECORDS } from '../../src/dataset/aamiClasses.js';
-import { INTER_RECORD_FOLDS, INTER_VALIDATION_RECORDS, interRecordFolds, splitBeats, type SplitBeat } from '../../src/dataset/splits.js';
+import { checkProtocolRecords, INTER_RECORD_FOLDS, INTER_VALIDATION_RECORDS, interRecordFolds, missingProtocolRecords, splitBeats, type SplitBeat } from '../../src/dataset/splits.js';
 import { MITDB_RECORDS } from '../../src/config.js';
 
 /** A synthetic beat list over all 48 records, with every MIT-BIH beat symbol and a few non-beats. */
@@ -147,9 +147,12 @@ describe('splitBeats', () => {
     expect(() => splitBeats(beats, 'inter', { interValidation: 'records', validationFold: 6 })).toThrow(/1\.\.5 \(groups of DS1 records\)/);
     expect(() => splitBeats(beats, 'intra', { testFraction: 1.5 })).toThrow(expect.objectContaining({ code: 'ECG_ERR_BAD_OPTION' }));
     expect(() => splitBeats(beats, 'bogus' as never)).toThrow(/unknown protocol/);
-    // A dataset of a few records (dataset build --records) is no protocol's split.
+    // A dataset of a few records (dataset build --records) is no protocol's split to train on.
+    const some = beats.filter((b) => b.record !== '232' && b.record !== '101').map((b) => b.record);
     for (const protocol of ['inter', 'intra', 'seed'] as const) {
-      expect(() => splitBeats(beats.filter((b) => b.record !== '232' && b.record !== '101'), protocol)).toThrow(expect.objectContaining({ code: 'ECG_ERR_BAD_OPTION', message: expect.stringMatching(/lacks 2: 101 232/) }));
+      expect(() => checkProtocolRecords(some, protocol)).toThrow(expect.objectContaining({ code: 'ECG_ERR_BAD_OPTION', message: expect.stringMatching(new RegExp(`the ${protocol} protocol .* lacks 2: 101 232`)) }));
+      expect(() => checkProtocolRecords(beats.map((b) => b.record), protocol)).not.toThrow();
     }
+    expect(missingProtocolRecords(['101', '100'])).toHaveLength(42);
   });
 });

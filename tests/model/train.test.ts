@@ -67,6 +67,12 @@ describe('trainModel', () => {
     expect(existsSync(join(root, 'straight', 'checkpoint'))).toBe(false);
   });
 
+  it('refuses a dataset of a few records (dataset build --records) under a protocol\'s name, before training', async () => {
+    await writeDataset(join(root, 'few'), syntheticDataset({ beatsPerRecord: 12, records: ['100', '101', '232'], seed: 9 }));
+    await expect(trainModel({ ...base('few-model'), datasetDir: join(root, 'few'), dataset: undefined })).rejects.toMatchObject({ code: 'ECG_ERR_BAD_OPTION', message: expect.stringMatching(/lacks 41/) });
+    expect(existsSync(join(root, 'few-model'))).toBe(false);
+  });
+
   it('resuming with different options is refused with ECG_ERR_MODEL', async () => {
     await trainModel({ ...base('mismatch'), epochs: 2, stopAfterEpoch: 1 });
     await expect(trainModel({ ...base('mismatch'), seed: 3, resume: true })).rejects.toMatchObject({
