@@ -94,6 +94,11 @@ export function nonNegativeInteger(name: string): (value: string) => number {
   };
 }
 
+/** A `--lead` value: a signal index when it is all digits (`1`), else a lead name (`MLII`, `V5`). */
+export function leadOption(value: string): string | number {
+  return /^\d+$/.test(value) ? Number(value) : value;
+}
+
 /** Writes a progress line on stderr: redrawn in place on a terminal, one line per update in a log file. */
 export function progressLine(io: CliIo, text: string): void {
   io.stderr.write(io.stderr.isTTY ? `\r${text}\x1b[K` : `${text}\n`);

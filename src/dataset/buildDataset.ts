@@ -23,7 +23,7 @@ export interface BuildDatasetOptions {
   /** Beat positions: reference annotations or the project's detector. Default 'reference'. */
   positions?: BeatPositions;
   /** Lead to window. Default MLII. */
-  lead?: string;
+  lead?: string | number;
   /** Rebuild even when the folder holds a dataset of the same inputs. Default false. */
   force?: boolean;
   /** Called after each record, for progress. */

@@ -22,7 +22,7 @@ export interface EvaluationInputsOptions {
   /** With `dir`: 'all' (its RECORDS file) or record names. Default 'all'. */
   records?: 'all' | readonly string[];
   /** Lead to window. Default MLII. */
-  lead?: string;
+  lead?: string | number;
   env?: NodeJS.ProcessEnv;
   /** Progress of a dataset build, per record. */
   onRecord?: (done: number, total: number, record: string) => void;
@@ -45,7 +45,7 @@ export interface EvaluationInputs {
  * it readable; the hash keeps two databases with the same folder name (`a/db`, `b/db`) from sharing one cache and
  * rebuilding each other's.
  */
-export function otherDatabaseDatasetDir(dir: string, lead: string, positions: BeatPositions, env: NodeJS.ProcessEnv = process.env): string {
+export function otherDatabaseDatasetDir(dir: string, lead: string | number, positions: BeatPositions, env: NodeJS.ProcessEnv = process.env): string {
   const absolute = resolve(dir);
   const pathHash = createHash('sha256').update(absolute).digest('hex').slice(0, 8);
   return join(dirname(defaultDatasetDir(positions, env)), `${basename(absolute)}-${lead}-${positions}-${pathHash}`);

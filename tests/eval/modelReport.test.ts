@@ -227,6 +227,23 @@ describe.skipIf(skipWithoutMitdb())('eval report (MIT-BIH 100, 232 and two tiny 
     }
   }, 60_000);
 
+  it('eval beats --lead takes a signal index as well as a name', async () => {
+    let err = '';
+    const io: CliIo = { stdout: { write: () => true }, stderr: { write: (s: string) => (err += s) }, env: { MITDB_DIR, XDG_CACHE_HOME: join(work, 'cache'), ECG_TF_BACKEND: 'wasm' } };
+    const run = async (lead: string) => {
+      const json = join(work, `lead-${lead}.json`);
+      expect(await main(['eval', 'beats', '--model', join(modelsDir, 'mlp-inter'), '--dir', db, '--records', '100', '--lead', lead, '--json', json], io), err).toBe(0);
+      return JSON.parse(await readFile(json, 'utf8')) as BeatsEvaluation;
+    };
+    // Record 100's signal 0 is MLII, signal 1 V5.
+    const [byName, byIndex, other] = [await run('MLII'), await run('0'), await run('1')];
+    expect(byIndex.classification!.confusion).toEqual(byName.classification!.confusion);
+    expect(other.classification!.confusion).not.toEqual(byName.classification!.confusion);
+    err = '';
+    expect(await main(['eval', 'beats', '--model', join(modelsDir, 'mlp-inter'), '--dir', db, '--records', '100', '--lead', '5'], io)).toBe(2);
+    expect(err).toMatch(/lead index 5 out of range \(the record has 2 signals\).*ECG_ERR_BAD_OPTION/);
+  }, 60_000);
+
   it('seed table: accuracy on the original (leaky) split and on its leakage-free part side by side', () => {
     const classes = ['N', 'L', 'R', 'A', 'V'];
     const leaky = metricsFromConfusion([[9, 1, 0, 0, 0], [0, 10, 0, 0, 0], [0, 0, 10, 0, 0], [1, 0, 0, 9, 0], [0, 0, 0, 0, 10]], classes, classes);

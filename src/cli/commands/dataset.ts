@@ -3,7 +3,7 @@ import { defaultDatasetDir, mitdbDir } from '../../config.js';
 import { buildDataset } from '../../dataset/buildDataset.js';
 import type { BeatPositions } from '../../dataset/extractBeats.js';
 import { ConfigError } from '../../errors.js';
-import { commaList, newCommand, progressLine, type CliIo } from '../io.js';
+import { commaList, leadOption, newCommand, progressLine, type CliIo } from '../io.js';
 import { listRecords } from '../../eval/qrsDatabase.js';
 
 /** `ecg-monitor dataset build`: beat windows for training, cut by replaying records through the live operators. */
@@ -16,7 +16,7 @@ export function datasetCommand(io: CliIo): Command {
         .option('--dir <path>', 'WFDB database folder (default: MITDB_DIR)')
         .option('--records <list>', 'all, or a comma-separated list of record names', 'all')
         .option('--positions <kind>', 'beat positions: reference (annotations) or detector (end to end)', 'reference')
-        .option('--lead <name>', 'lead to window, by name: MLII where a record has it, else its first signal (V5 in 102 and 104)', 'MLII')
+        .option('--lead <name>', 'lead to window, a name or a signal index (0, 1, ...): MLII where a record has it, else its first signal (V5 in 102 and 104)', 'MLII')
         .option('--out <dir>', 'output folder (default: $XDG_CACHE_HOME/ecg-monitor/datasets/mitdb-<positions>, the one train reads; required with --records or --lead)')
         .option('--force', 'rebuild even if the folder holds an up-to-date dataset', false)
         .addHelpText('after', '\nExample:\n  ecg-monitor dataset build --positions reference\n')
@@ -34,7 +34,7 @@ export function datasetCommand(io: CliIo): Command {
           const out = opts.out ?? defaultDatasetDir(positions, io.env);
           const started = Date.now();
           const result = await buildDataset({
-            dir, records, out, positions, lead: opts.lead, force: opts.force,
+            dir, records, out, positions, lead: leadOption(opts.lead), force: opts.force,
             onRecord: (done, total, record, beats) => progressLine(io, `[${done}/${total}] ${record}: ${beats} beats`),
           });
           if (io.stderr.isTTY) io.stderr.write('\n');

@@ -10,7 +10,7 @@ import { recordSource } from '../../sources/recordSource.js';
 import { RecordFormatError } from '../../errors.js';
 import { chooseLeadIndex, readHeader } from '../../wfdb/header.js';
 import { classifiedBeatMessage, detectedBeatMessage, encodeBeatMessage } from '../../wire/beatMessage.js';
-import { newCommand, nonNegativeInteger, type CliIo } from '../io.js';
+import { leadOption, newCommand, nonNegativeInteger, type CliIo } from '../io.js';
 import { addRuleOptions } from '../ruleOptions.js';
 
 interface ServeFlags extends MonitorRules {
@@ -50,7 +50,7 @@ export function serveCommand(io: CliIo): Command {
       const fsHz = 360;
       const source$ = recordSource(dir, flags.record, {
         speed: flags.speed,
-        lead: chooseLeadIndex(await readHeader(join(dir, `${flags.record}.hea`)), flags.lead !== undefined && /^\d+$/.test(flags.lead) ? Number(flags.lead) : flags.lead, `serve: record ${flags.record}`),
+        lead: chooseLeadIndex(await readHeader(join(dir, `${flags.record}.hea`)), flags.lead === undefined ? undefined : leadOption(flags.lead), `serve: record ${flags.record}`),
         fromSample: flags.fromS * fsHz,
         toSample: flags.toS === undefined ? undefined : flags.toS * fsHz,
       });
