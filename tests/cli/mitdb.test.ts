@@ -29,7 +29,8 @@ describe('ecg-monitor mitdb --help', () => {
     expect(await main(['mitdb', 'fetch', '--help'], f)).toBe(0);
     const help = f.out().replace(/\s+/g, ' '); // commander wraps long lines
     expect(help).toContain('(default: "https://physionet.org/files/mitdb/1.0.0/")');
-    expect(help).toContain('(default: "/data/mitdb")');
+    expect(help).toContain('(default: MITDB_DIR, else $XDG_CACHE_HOME/ecg-monitor/mitdb; here "/data/mitdb")');
+    expect(help.match(/\(default: /g)).toHaveLength(3); // --dir, --base-url and --concurrency, each once
     expect(help).toContain('(default: 4)');
     expect(f.out()).toContain('ecg-monitor mitdb fetch --dir data/mitdb --records 100,101,208');
   });
