@@ -4,14 +4,13 @@
  * never asserted, only that figures exist where they should and are absent where they should be.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { benchClassify, describeBenchModel, parseBackendList } from '../../src/cli/commands/benchClassify.js';
 import { main } from '../../src/cli/main.js';
 import { defaultModelDir } from '../../src/config.js';
 import { fakeIo } from '../helpers/fakeIo.js';
+import { useTemporaryFolder } from '../helpers/temporaryFolder.js';
 
 // A variable specifier: the optional package has no types here.
 const tfjsNodeSpecifier = '@tensorflow/tfjs-node';
@@ -19,12 +18,7 @@ const tfjsNodeInstalled = await import(tfjsNodeSpecifier).then(() => true, () =>
 const quick = ['--seconds', '0.05', '--no-train'];
 
 let dir: string;
-beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'ecg-bench-classify-'));
-});
-afterAll(async () => {
-  await rm(dir, { recursive: true, force: true });
-});
+useTemporaryFolder('ecg-bench-classify-', (path) => (dir = path));
 
 describe('parseBackendList', () => {
   it('keeps known names once each, in the order tensorflow, wasm, cpu', () => {

@@ -1,19 +1,13 @@
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main.js';
 import { fakeIo } from '../helpers/fakeIo.js';
+import { useTemporaryFolder } from '../helpers/temporaryFolder.js';
 
 describe('dataset build: the default folder (the one train reads) holds only the full default build', () => {
   let cache: string;
-  beforeAll(async () => {
-    cache = await mkdtemp(join(tmpdir(), 'ecg-dataset-cli-'));
-  });
-  afterAll(async () => {
-    await rm(cache, { recursive: true, force: true });
-  });
+  useTemporaryFolder('ecg-dataset-cli-', (path) => (cache = path));
 
   it('refuses --records or --lead without --out (exit 2), and writes nothing', async () => {
     for (const args of [['--records', '100,101'], ['--lead', 'V5']]) {

@@ -1,12 +1,12 @@
-import { mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, readFile, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { EXIT, exitCodeFor, fromSystemError } from '../../src/cli/exitCodes.js';
 import { main } from '../../src/cli/main.js';
 import { EcgMonitorError, FileSystemError } from '../../src/errors.js';
 import { fakeIo } from '../helpers/fakeIo.js';
 import { MITDB_DIR, skipWithoutMitdb } from '../helpers/mitdb.js';
+import { useTemporaryFolder } from '../helpers/temporaryFolder.js';
 
 /**
  * Node's file-system errors (ENOENT, EISDIR, ENOTDIR, EACCES...) that reach the CLI's top level raw get a stable code and
@@ -25,12 +25,7 @@ async function fsError(call: () => Promise<unknown>): Promise<unknown> {
 }
 
 let work: string;
-beforeAll(async () => {
-  work = await mkdtemp(join(tmpdir(), 'ecg-file-errors-'));
-});
-afterAll(async () => {
-  await rm(work, { recursive: true, force: true });
-});
+useTemporaryFolder('ecg-file-errors-', (path) => (work = path));
 
 describe('fromSystemError', () => {
   it('ENOENT is ECG_ERR_FILE_NOT_FOUND naming the path; the Node error is the cause', async () => {

@@ -1,9 +1,9 @@
-import { mkdir, mkdtemp, rm, symlink } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, symlink } from 'node:fs/promises';
 import { basename, join, relative } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { otherDatabaseDatasetDir, prepareEvaluationInputs } from '../../src/eval/evaluationInputs.js';
 import { MITDB_DIR, skipWithoutMitdb } from '../helpers/mitdb.js';
+import { useTemporaryFolder } from '../helpers/temporaryFolder.js';
 
 /**
  * `eval beats --dir PATH` caches the beat dataset of another database under the cache folder; the name was
@@ -12,12 +12,7 @@ import { MITDB_DIR, skipWithoutMitdb } from '../helpers/mitdb.js';
  */
 
 let work: string;
-beforeAll(async () => {
-  work = await mkdtemp(join(tmpdir(), 'ecg-eval-inputs-'));
-});
-afterAll(async () => {
-  await rm(work, { recursive: true, force: true });
-});
+useTemporaryFolder('ecg-eval-inputs-', (path) => (work = path));
 
 describe('otherDatabaseDatasetDir', () => {
   it('one folder per absolute path: readable name, then 8 hex digits of the path', () => {
