@@ -46,6 +46,8 @@ export function evalBeatsCommand(io: CliIo): Command {
   return addRuleOptions(command)
     .addHelpText('after', '\nThe live monitor\'s rules after the model are replayed over each whole test record; all the --no-... flags: the model alone.\nWithout --dir the beats come from the MIT-BIH dataset of `dataset build` ($XDG_CACHE_HOME/ecg-monitor/datasets/mitdb-<positions>, built if missing); with --dir they are cached in datasets/<folder name>-<lead>-<positions>-<8 hex digits of its absolute path> and rebuilt when its records change.\n\nExamples:\n  ecg-monitor eval beats --model mshan-inter --out out/cls\n  ecg-monitor eval beats --model mshan-inter --positions detector\n  ecg-monitor eval beats --model mshan-intra --protocol intra --json intra.json\n  ecg-monitor eval beats --model cnn-inter --against mshan-inter   # paired over patients\n  ecg-monitor eval beats --model mshan-inter --retrained runs/seed-2,runs/seed-3   # over patients and seeds\n')
     .action(async (flags: EvalBeatsFlags) => {
+      if (flags.protocol !== undefined && flags.dir !== undefined) throw new ConfigError('ECG_ERR_USAGE', 'eval beats: --protocol picks an MIT-BIH test split, --dir scores every beat of another database; give one');
+      if (flags.dir === undefined && command.getOptionValueSource('records') === 'cli') throw new ConfigError('ECG_ERR_USAGE', 'eval beats: --records goes with --dir (an MIT-BIH protocol has its own test records)');
       const modelDirs = commaList(flags.model).map((name) => resolveModelDir(name));
       const retrainedDirs = flags.retrained ? commaList(flags.retrained).map((name) => resolveModelDir(name)) : [];
       if (flags.retrained && modelDirs.length > 1) throw new ConfigError('ECG_ERR_USAGE', 'eval beats --retrained: give one model, not an ensemble, with other runs of its recipe');
@@ -62,8 +64,6 @@ export function evalBeatsCommand(io: CliIo): Command {
       const classifiers = await Promise.all(modelDirs.map((d) => loadClassifier(d)));
       const [classifier] = classifiers;
       const trainedOn = classifier.manifest.protocol as Protocol;
-      if (flags.protocol !== undefined && flags.dir !== undefined) throw new ConfigError('ECG_ERR_USAGE', 'eval beats: --protocol picks an MIT-BIH test split, --dir scores every beat of another database; give one');
-      if (flags.dir === undefined && command.getOptionValueSource('records') === 'cli') throw new ConfigError('ECG_ERR_USAGE', 'eval beats: --records goes with --dir (an MIT-BIH protocol has its own test records)');
       // Every other protocol's test split holds beats this model trained on (inter's DS2 is in intra's training
       // pool, intra's test beats come from DS1 too), so a score there would be inflated, not merely different.
       if (flags.protocol !== undefined && flags.protocol !== trainedOn) {
