@@ -1,4 +1,4 @@
-import { identity, pipe, type OperatorFunction } from 'rxjs';
+import { pipe, type OperatorFunction } from 'rxjs';
 import type { BeatClassification } from '../types.js';
 import { detectAtrialFibrillation } from './detectAtrialFibrillation.js';
 import { gateSvebByPWave } from './gateSvebByPWave.js';
@@ -38,16 +38,23 @@ export function monitorRules(flags: Partial<MonitorRules> = {}): MonitorRules {
 
 /**
  * The stages of the rules that are on, in the monitor's order. The one list `serve` (through
- * {@link rulesAfterModel}) and `eval beats` (stage by stage, to count what each changed) both run.
+ * {@link rulesAfterModel}) and `eval beats` (stage by stage, to count what each changed) both run. The rhythm is
+ * judged before any rule, also with the AF gate off (the template gate's AF threshold reads it): then the first
+ * stage detects it, which changes no class.
  */
 export function ruleStages(rules: MonitorRules): { rule: RuleName; stage: Stage }[] {
-  return RULE_NAMES.filter((rule) => rules[rule]).map((rule) => ({ rule, stage: STAGES[rule]() }));
+  const stages = RULE_NAMES.filter((rule) => rules[rule]).map((rule) => ({ rule, stage: STAGES[rule]() }));
+  if (!rules.afGate && stages.length > 0) stages[0] = { rule: stages[0].rule, stage: pipe(detectAtrialFibrillation(), stages[0].stage) };
+  return stages;
 }
 
 /**
- * The monitor's stage after classifyBeats: every beat gets its rhythm (detectAtrialFibrillation, also with the AF gate
+ * The monitor's stage after classifyBeats: every beat gets its rhythm (detectAtrialFibrillation, also with every rule
  * off, for the `atrialFibrillation` flag on the wire), then the rules that are on.
  */
 export function rulesAfterModel(rules: MonitorRules): Stage {
-  return (beats$) => ruleStages(rules).reduce((out$, { stage }) => out$.pipe(stage), beats$.pipe(rules.afGate ? identity : detectAtrialFibrillation()));
+  return (beats$) => {
+    const stages = ruleStages(rules);
+    return stages.length === 0 ? beats$.pipe(detectAtrialFibrillation()) : stages.reduce((out$, { stage }) => out$.pipe(stage), beats$);
+  };
 }

@@ -41,4 +41,16 @@ describe('rulesAfterModel', () => {
     // An S call the AF gate made V (its second choice) is not given back S by the template gate.
     expect(both.filter((b) => b.modelClass === 'S' && b.rhythm!.atrialFibrillation).every((b) => b.beatClass === 'N')).toBe(true);
   });
+
+  it('ruleStages, run one after another as eval beats replays them, give what rulesAfterModel gives, for every set of rules', async () => {
+    for (let mask = 0; mask < 1 << RULE_NAMES.length; mask++) {
+      const rules = Object.fromEntries(RULE_NAMES.map((rule, k) => [rule, (mask & (1 << k)) !== 0])) as MonitorRules;
+      let beats = afStream();
+      for (const { stage } of ruleStages(rules)) beats = await lastValueFrom(from(beats).pipe(stage, toArray()));
+      const live = await run(rules);
+      expect(beats.map((b) => b.beatClass), JSON.stringify(rules)).toEqual(live.map((b) => b.beatClass));
+      // With any rule on, the rhythm was judged first, also with the AF gate off (the template gate reads it).
+      if (mask !== 0) expect(beats.every((b) => b.rhythm !== undefined)).toBe(true);
+    }
+  });
 });
