@@ -44,18 +44,35 @@ export function compareToTemplate(options: CompareToTemplateOptions = {}): Opera
   checkTemplateSize('compareToTemplate', templateBeats, minBeats);
   return (beats$) => {
     // Per subscription: two subscribers to the same operator never share a template.
-    const streams = new Map<string, MedianTemplate>();
+    const templates = new StreamTemplates(templateBeats);
     return beats$.pipe(
       map((beat) => {
-        let state = streams.get(beat.streamId);
-        if (!state || state.length !== beat.samples.length) streams.set(beat.streamId, (state = new MedianTemplate(templateBeats, beat.samples.length)));
+        const state = templates.of(beat.streamId, beat.samples.length);
         const template = state.count >= minBeats ? state.median() : undefined;
         const features = template ? compareWindows(beat, template) : EMPTY;
-        if (beat.paddedSamples === 0 && beat.samples.every(Number.isFinite)) state.push(beat.samples);
+        if (isCleanWindow(beat)) state.push(beat.samples);
         return { ...beat, template: features };
       }),
     );
   };
+}
+
+/** Whether a window may shape a usual beat: no padded samples (record edges, gaps) and every sample finite. */
+export function isCleanWindow(window: Pick<BeatWindow, 'samples' | 'paddedSamples'>): boolean {
+  return window.paddedSamples === 0 && window.samples.every(Number.isFinite);
+}
+
+/** One {@link MedianTemplate} per stream (`streamId`), started afresh when the stream's window length changes. */
+export class StreamTemplates {
+  private readonly streams = new Map<string, MedianTemplate>();
+
+  constructor(private readonly templateBeats: number) {}
+
+  of(streamId: string, windowLength: number): MedianTemplate {
+    let template = this.streams.get(streamId);
+    if (!template || template.length !== windowLength) this.streams.set(streamId, (template = new MedianTemplate(this.templateBeats, windowLength)));
+    return template;
+  }
 }
 
 /** Throws ConfigError unless `templateBeats` is a positive integer and `minBeats` an integer in 1..templateBeats. */

@@ -1,7 +1,7 @@
 import { map, type OperatorFunction } from 'rxjs';
 import { ConfigError } from '../errors.js';
 import type { BeatClass, BeatClassification } from '../types.js';
-import { checkTemplateSize, correlation, MedianTemplate, regionIndices } from './compareToTemplate.js';
+import { checkTemplateSize, correlation, isCleanWindow, regionIndices, StreamTemplates } from './compareToTemplate.js';
 import { ruleOutClass } from './ruleOutClass.js';
 
 /** Options of a gate against the stream's usual beat. */
@@ -60,19 +60,18 @@ export function gateByUsualBeat(gate: UsualBeatGate, options: UsualBeatGateOptio
   };
   checkTemplateSize(operator, templateBeats, minBeats);
   return (beats$) => {
-    const streams = new Map<string, MedianTemplate>();
+    const templates = new StreamTemplates(templateBeats);
     return beats$.pipe(
       map((beat) => {
         const window = beat.window;
         if (!window) return beat;
-        let usual = streams.get(beat.streamId);
-        if (!usual || usual.length !== window.samples.length) streams.set(beat.streamId, (usual = new MedianTemplate(templateBeats, window.samples.length)));
+        const usual = templates.of(beat.streamId, window.samples.length);
         let r = NaN;
         if (usual.count >= minBeats) {
           const [from, to] = regionIndices(window, regionMs);
           r = correlation(window.samples, usual.median(), from, to);
         }
-        if (shapesUsualBeat(beat.beatClass) && window.paddedSamples === 0 && window.samples.every(Number.isFinite)) usual.push(window.samples);
+        if (shapesUsualBeat(beat.beatClass) && isCleanWindow(window)) usual.push(window.samples);
         const scored = field ? { ...beat, [field]: r } : beat;
         return rulesOut(r, beat.rhythm?.atrialFibrillation === true) ? ruleOutClass(scored, gatedClass) : scored;
       }),
