@@ -7,6 +7,7 @@ import type { BeatPositions } from '../dataset/extractBeats.js';
 import type { Protocol } from '../dataset/splits.js';
 import { ConfigError } from '../errors.js';
 import { loadDataset, type BeatDataset } from '../model/dataset.js';
+import type { ModelManifest } from '../model/modelIo.js';
 import type { TestSelection } from './beatsEvaluation.js';
 import { listRecords } from './qrsDatabase.js';
 
@@ -83,4 +84,14 @@ export async function prepareEvaluationInputs(options: EvaluationInputsOptions):
   const built = await buildDataset({ dir, records, out: datasetDir, positions, lead, onRecord });
   const dataset = await loadDataset(datasetDir);
   return { dir, datasetDir, reused: built.reused, dataset, test };
+}
+
+/**
+ * A protocol's split is recomputed from the dataset, so a model trained on a dataset with other content (other
+ * positions, lead or records) may find its own training beats among the test beats: said, not silently scored.
+ */
+export function staleDatasetWarnings(manifests: readonly Pick<ModelManifest, 'name' | 'dataset'>[], datasetHash: string, test: TestSelection): string[] {
+  if (test.kind !== 'protocol') return [];
+  return manifests.filter((m) => m.dataset.hash !== datasetHash).map((m) =>
+    `warning: ${m.name} was trained on dataset ${m.dataset.hash.slice(0, 19)}, scored on ${datasetHash.slice(0, 19)}: the test split may hold training beats (rebuild the dataset with the model's settings, or retrain)`);
 }

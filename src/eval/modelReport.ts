@@ -26,7 +26,7 @@ import { BEAT_CLASSES } from '../types.js';
 import { evaluateBeats, type BeatsEvaluation, type TestSelection } from './beatsEvaluation.js';
 import type { BeatClassSummary } from './beats.js';
 import { formatInterval } from './bootstrap.js';
-import { prepareEvaluationInputs } from './evaluationInputs.js';
+import { prepareEvaluationInputs, staleDatasetWarnings } from './evaluationInputs.js';
 
 /** What a model is to be scored on. */
 export interface EvaluationRequest {
@@ -260,10 +260,7 @@ export async function buildModelReport(options: BuildModelReportOptions): Promis
       const inputs = await source.inputs({ protocol: model.protocol, positions, splitSeed });
       const evaluation = await evaluateBeats({ classifier, dataset: inputs.dataset, dir: inputs.dir, test: inputs.test });
       const command = ['ecg-monitor eval beats --model', shellWord(model.modelArg), ...inputs.flags.map(shellWord)].join(' ');
-      const warnings: string[] = [];
-      if (inputs.test.kind === 'protocol' && inputs.dataset.hash !== model.datasetHash) {
-        warnings.push(`trained on dataset ${model.datasetHash.slice(0, 19)}, scored on ${inputs.dataset.hash.slice(0, 19)}: the test split may hold training beats`);
-      }
+      const warnings = staleDatasetWarnings([classifier.manifest], inputs.dataset.hash, inputs.test);
       const run: ReportRun = { model: model.name, protocol: model.protocol, positions, description: inputs.description, command, evaluation, warnings };
       if (plotsDir) run.plot = await writePlot(plotsDir, run);
       runs.push(run);

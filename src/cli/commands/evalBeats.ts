@@ -5,11 +5,10 @@ import { resolveModelDir } from '../../config.js';
 import { ConfigError } from '../../errors.js';
 import type { BeatPositions } from '../../dataset/extractBeats.js';
 import { PROTOCOLS, type Protocol } from '../../dataset/splits.js';
-import type { BeatsEvaluation, TestSelection } from '../../eval/beatsEvaluation.js';
-import type { ModelManifest } from '../../model/modelIo.js';
+import type { BeatsEvaluation } from '../../eval/beatsEvaluation.js';
 import type { ConfusionMatrix } from '../../eval/ec57.js';
 import { bootstrapGrossOverRuns, formatComparison, formatInterval, pairedBootstrapGross, type PairedBootstrap, type RetrainingBootstrap } from '../../eval/bootstrap.js';
-import { prepareEvaluationInputs } from '../../eval/evaluationInputs.js';
+import { prepareEvaluationInputs, staleDatasetWarnings } from '../../eval/evaluationInputs.js';
 import { monitorRules, type MonitorRules } from '../../pipeline/rulesAfterModel.js';
 import { commaList, leadOption, newCommand, progressLine, type CliIo } from '../io.js';
 import { addRuleOptions } from '../ruleOptions.js';
@@ -126,16 +125,6 @@ export function evalBeatsCommand(io: CliIo): Command {
       if (flags.json) await writeText(flags.json, summary);
       if (flags.plot && svg) await writeText(flags.plot, svg);
     });
-}
-
-/**
- * A protocol's split is recomputed from the dataset, so a model trained on a dataset with other content (other
- * positions, lead or records) may find its own training beats among the test beats: said, not silently scored.
- */
-export function staleDatasetWarnings(manifests: readonly Pick<ModelManifest, 'name' | 'dataset'>[], datasetHash: string, test: TestSelection): string[] {
-  if (test.kind !== 'protocol') return [];
-  return manifests.filter((m) => m.dataset.hash !== datasetHash).map((m) =>
-    `warning: ${m.name} was trained on dataset ${m.dataset.hash.slice(0, 19)}, scored on ${datasetHash.slice(0, 19)}: the test split may hold training beats (rebuild the dataset with the model's settings, or retrain)`);
 }
 
 async function writeText(file: string, text: string): Promise<void> {
