@@ -29,6 +29,13 @@ export { BACKEND_NAMES, type BackendName };
 
 let wasmRegistered = false;
 let nodeTried: boolean | undefined;
+/** Why each backend that failed to initialise did, for the user (`backendFailure`). */
+const failures = new Map<BackendName, string>();
+
+/** Why `name` could not be initialised here, once trySetBackend has failed on it; undefined otherwise. */
+export function backendFailure(name: BackendName): string | undefined {
+  return failures.get(name);
+}
 
 /** The directory holding tfjs-backend-wasm's `.wasm` binaries (its `dist/`), found through Node's resolver. */
 export function wasmBinaryDir(): string {
@@ -45,6 +52,10 @@ async function tryTfjsNode(): Promise<boolean> {
     nodeTried = true;
   } catch (error) {
     log.debug({ err: (error as Error).message }, 'tfjs-node not available');
+    const code = (error as NodeJS.ErrnoException).code;
+    failures.set('tensorflow', code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND'
+      ? 'the optional package @tensorflow/tfjs-node is not installed (npm install @tensorflow/tfjs-node; it needs libtensorflow)'
+      : `@tensorflow/tfjs-node does not load: ${(error as Error).message.split('\n')[0]}`);
     nodeTried = false;
   }
   return nodeTried;
@@ -80,6 +91,9 @@ export async function trySetBackend(name: BackendName): Promise<boolean> {
     const ok = await tf.setBackend(name);
     if (!ok) {
       log.debug({ backend: name }, 'backend failed to initialise'); // tfjs's own warning about it is silenced
+      failures.set(name, name === 'tensorflow'
+        ? '@tensorflow/tfjs-node loads but its backend did not initialise (LOG_LEVEL=debug shows why)'
+        : `the ${name} backend did not initialise (LOG_LEVEL=debug shows why)`);
       return false;
     }
     await tf.ready();
@@ -90,6 +104,7 @@ export async function trySetBackend(name: BackendName): Promise<boolean> {
     return tf.engine().backendName === name;
   } catch (error) {
     log.debug({ backend: name, err: (error as Error).message }, 'backend failed to initialise');
+    failures.set(name, `the ${name} backend did not initialise: ${(error as Error).message.split('\n')[0]}`);
     return false;
   }
 }

@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { readFile, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { InvalidArgumentError, type Command } from 'commander';
@@ -105,28 +105,10 @@ export function parseBackendList(value: string): BackendName[] {
   return BACKEND_NAMES.filter((b) => names.includes(b));
 }
 
-/** Why `backend`, which did not initialise, cannot run here (backend.ts only logs the cause at debug level). */
-async function whyUnavailable(backend: BackendName): Promise<string> {
-  if (backend === 'tensorflow') {
-    // A variable specifier, as in backend.ts: the optional package has no types at build time.
-    const specifier = '@tensorflow/tfjs-node';
-    try {
-      await import(specifier);
-    } catch (error) {
-      const code = (error as NodeJS.ErrnoException).code;
-      if (code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND') {
-        return 'the optional package @tensorflow/tfjs-node is not installed (npm install @tensorflow/tfjs-node; it needs libtensorflow)';
-      }
-      return `@tensorflow/tfjs-node does not load: ${(error as Error).message.split('\n')[0]}`;
-    }
-    return '@tensorflow/tfjs-node loads but its backend did not initialise (LOG_LEVEL=debug shows why)';
-  }
-  return `the ${backend} backend did not initialise (LOG_LEVEL=debug shows why)`;
-}
-
 /**
- * The model `bench classify` measures, read from its files (manifest.json's name, model.json's weight shapes), so the
- * report names it whichever backends run. Without `modelDir`: the untrained MSHAN, built on the active backend.
+ * The model `bench classify` measures, from its manifest (name, and the parameter count training recorded, which
+ * loadClassifier checks against the network), so the report names it whichever backends run. Without `modelDir`: the
+ * untrained MSHAN, built on the active backend.
  */
 export async function describeBenchModel(modelDir: string | undefined): Promise<BenchModelInfo> {
   if (modelDir === undefined) {
@@ -138,15 +120,7 @@ export async function describeBenchModel(modelDir: string | undefined): Promise<
   }
   const { loadManifest } = await import('../../model/modelIo.js');
   const manifest = await loadManifest(modelDir);
-  const file = join(modelDir, 'model.json');
-  let specs: { shape: number[] }[];
-  try {
-    const json = JSON.parse(await readFile(file, 'utf8')) as { weightsManifest?: { weights: { shape: number[] }[] }[] };
-    specs = (json.weightsManifest ?? []).flatMap((g) => g.weights);
-  } catch (error) {
-    throw new ModelError('ECG_ERR_MODEL', `${file}: missing or not valid JSON (${(error as Error).message})`, { cause: error });
-  }
-  return { dir: modelDir, name: manifest.name, parameters: specs.reduce((n, s) => n + s.shape.reduce((a, b) => a * b, 1), 0) };
+  return { dir: modelDir, name: manifest.name, parameters: manifest.parameters };
 }
 
 /**
@@ -162,7 +136,7 @@ export async function describeBenchModel(modelDir: string | undefined): Promise<
 export async function benchClassify(flags: BenchClassifyFlags, io: CliIo): Promise<BenchClassifyResult> {
   // Checked before TensorFlow.js loads: a bad name is a usage error, whatever this machine has.
   const wanted = flags.backends === undefined ? undefined : parseBackendList(flags.backends);
-  const { initBackend, trySetBackend, tf } = await import('../../model/backend.js');
+  const { backendFailure, initBackend, trySetBackend, tf } = await import('../../model/backend.js');
   const { loadClassifier, classifyBatch, classifyBeat } = await import('../../model/predict.js');
   const { buildModel } = await import('../../model/models.js');
   const { syntheticDataset } = await import('../../model/dataset.js');
@@ -171,7 +145,7 @@ export async function benchClassify(flags: BenchClassifyFlags, io: CliIo): Promi
   const skippedBackends: SkippedBackend[] = [];
   for (const backend of wanted ?? BACKEND_NAMES) {
     if (await trySetBackend(backend)) backends.push(backend);
-    else skippedBackends.push({ backend, reason: await whyUnavailable(backend) });
+    else skippedBackends.push({ backend, reason: backendFailure(backend) ?? `the ${backend} backend did not initialise` });
   }
   await trySetBackend(defaultBackend);
   if (backends.length === 0) {
