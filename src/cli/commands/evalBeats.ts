@@ -85,29 +85,24 @@ export function evalBeatsCommand(io: CliIo): Command {
         classifiers.forEach((c) => c.model.dispose());
       }
       evaluation.notes.unshift(...staleDatasetWarnings(classifiers.map((c) => c.manifest), dataset.hash, test));
-      let comparison: PairedBootstrap & { against: string } | undefined;
-      if (flags.against) {
-        const other = await loadClassifier(resolveModelDir(flags.against));
-        let against: BeatsEvaluation;
+      // Another model on the same test beats and rules, loaded only for its turn.
+      const scoreOther = async (modelDir: string): Promise<BeatsEvaluation> => {
+        const other = await loadClassifier(modelDir);
         try {
-          against = await evaluateBeats({ classifier: other, dataset, dir, test, ...monitorRules(flags) });
+          return await evaluateBeats({ classifier: other, dataset, dir, test, ...monitorRules(flags) });
         } finally {
           other.model.dispose();
         }
+      };
+      let comparison: PairedBootstrap & { against: string } | undefined;
+      if (flags.against) {
+        const against = await scoreOther(resolveModelDir(flags.against));
         comparison = { against: against.model, ...pairedComparison(evaluation, against) };
       }
       let retraining: RetrainingBootstrap & { models: string[] } | undefined;
       if (retrainedDirs.length > 0) {
-        const others: BeatsEvaluation[] = [];
-        for (const retrainedDir of retrainedDirs) {
-          const other = await loadClassifier(retrainedDir);
-          try {
-            others.push(await evaluateBeats({ classifier: other, dataset, dir, test, ...monitorRules(flags) }));
-          } finally {
-            other.model.dispose();
-          }
-        }
-        const runs = [evaluation, ...others];
+        const runs = [evaluation];
+        for (const retrainedDir of retrainedDirs) runs.push(await scoreOther(retrainedDir));
         retraining = { models: runs.map((r) => r.model), ...bootstrapGrossOverRuns(runs.map((r) => wholeRecordMatrices('--retrained', evaluation, r))) };
       }
 
