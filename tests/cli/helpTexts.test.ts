@@ -2,28 +2,13 @@ import { describe, expect, it } from 'vitest';
 import { decodeBenchSuite } from '../../src/bench/decode.js';
 import { newCommand } from '../../src/cli/io.js';
 import { main } from '../../src/cli/main.js';
+import { allPaths, helpOf, section } from '../helpers/commandTree.js';
 import { fakeIo } from '../helpers/fakeIo.js';
 
 /**
  * What every `--help` owes its reader (README: every command has --help with defaults and an example): an example for
  * each command and each group, each option listed once with one default, numbers shown as numbers.
  */
-
-async function helpOf(path: readonly string[]): Promise<string> {
-  const io = fakeIo({ MITDB_DIR: '/data/mitdb' });
-  const code = await main([...path, '--help'], io);
-  if (code !== 0) throw new Error(`${path.join(' ')} --help exited ${code}: ${io.err()}`);
-  return io.out();
-}
-
-/** The lines of a help text's section (`Options:`, `Commands:`), up to the blank line that ends it. */
-function section(help: string, title: string): string[] {
-  const lines = help.split('\n');
-  const start = lines.indexOf(`${title}:`);
-  if (start < 0) return [];
-  const end = lines.findIndex((l, i) => i > start && l.trim() === '');
-  return lines.slice(start + 1, end < 0 ? undefined : end);
-}
 
 /** Each entry of the Options: section as one string (wrapped descriptions joined). */
 function optionEntries(help: string): string[] {
@@ -33,18 +18,6 @@ function optionEntries(help: string): string[] {
     else entries[entries.length - 1] += ` ${line.trim()}`;
   }
   return entries;
-}
-
-/** Every command path: [], ['serve'], ['mitdb'], ['mitdb', 'fetch'], ... */
-async function allPaths(): Promise<string[][]> {
-  const paths: string[][] = [[]];
-  for (let i = 0; i < paths.length; i++) {
-    for (const line of section(await helpOf(paths[i]!), 'Commands')) {
-      const name = /^ {2}(\S+)/.exec(line)?.[1];
-      if (name !== undefined && name !== 'help') paths.push([...paths[i]!, name]);
-    }
-  }
-  return paths;
 }
 
 describe('--help of every command and group', async () => {
