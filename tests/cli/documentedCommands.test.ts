@@ -41,12 +41,12 @@ function invocations(line: string, shellScript: boolean): string[] {
   return found;
 }
 
-/** What is wrong with one invocation: nothing ([]), or the options its command does not have. */
+/** The command the words name and the options it does not have; undefined when they name no command (prose). */
 function unknownOptions(words: string, tree: CommandTree): { command: string; unknown: string[] } | undefined {
   const tokens = words.trim().split(/\s+/);
   const path: string[] = [];
   while (tokens.length > 0 && tree.paths.some((p) => p.join(' ') === [...path, tokens[0]].join(' '))) path.push(tokens.shift()!);
-  if (path.length === 0) return undefined; // prose such as "ecg-monitor — a streaming monitor"
+  if (path.length === 0) return undefined; // e.g. the title "ecg-monitor — a streaming ..."
   const known = tree.options.get(path.join(' '))!;
   const unknown = tokens.filter((t) => /^--[a-z]/.test(t)).map((t) => t.slice(2).split('=')[0]!).filter((o) => !known.has(o));
   return { command: path.join(' '), unknown };
