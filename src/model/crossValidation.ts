@@ -52,6 +52,8 @@ function recipeOf(m: ModelManifest, except: readonly string[] = []): string {
     model: m.model, protocol: m.protocol, classes: m.classes, features: m.input.featureNames, dataset: m.dataset.hash,
     // Validation by beats or by held-out records (manifests from before the field was recorded validated by beats).
     interValidation: t.interValidation ?? (m.protocol === 'inter' ? 'beats' : null),
+    // Which epoch's weights the run kept (manifests from before the field was recorded kept the best).
+    keep: t.keep ?? 'best',
     ...Object.fromEntries(RECIPE_FLAGS.filter((k) => !except.includes(k)).map((k) => [k, t[k] ?? null])),
   });
 }

@@ -20,7 +20,9 @@
  *   a neural network", at temperature 1), the teachers run on the same augmented batch. A seed ensemble's average is
  *   steadier than any one seed on new patients; a student learns it at the cost of one model at inference.
  * - **Early stopping** on the validation macro F1 (classes with validation beats, Q left out for AAMI: it keeps only a
- *   few dozen beats once paced records are out), `patience` epochs; the best epoch's weights are the ones saved.
+ *   few dozen beats once paced records are out), `patience` epochs; the best epoch's weights are the ones saved, or
+ *   with `keep: 'last'` the last epoch's (a training length chosen by cross-validation on other data, which the
+ *   validation split here should not overrule). Early stopping and the learning-rate schedule are the same either way.
  */
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
@@ -73,6 +75,11 @@ export interface TrainOptions {
   windowNormalisation?: 'zscore' | 'scale';
   /** Early stopping: epochs without a better validation macro F1. Default 8. */
   patience?: number;
+  /**
+   * Whose weights are saved: the epoch with the best validation macro F1 (`best`, the default) or the last epoch run
+   * (`last`: the training length was chosen elsewhere, e.g. by a patient-wise cross-validation; see the module comment).
+   */
+  keep?: 'best' | 'last';
   /**
    * Reduce the learning rate on a plateau: after `patience` epochs without a better validation macro F1 the rate is
    * multiplied by `factor` (not below `min`), and again after each further `patience` stale epochs.
@@ -479,7 +486,7 @@ export async function trainModel(options: TrainOptions): Promise<TrainResult> {
   const {
     model: kind, protocol, datasetDir, outDir, refit, batchSize = 64, seed = 1, learningRate = 1e-3,
     perClassPerEpoch = 4000, maxOversample = 20, majorityFactor = 1, augment, patience = 8, lrDecay = { factor: 0.5, patience: 3, min: 1e-5 }, maxMinutes = 28, resume = false, keepCheckpoints = false,
-    splitSeed, stopAfterEpoch, progress, teachers: distillation,
+    splitSeed, stopAfterEpoch, progress, teachers: distillation, keep = 'best',
   } = options;
   const epochs = refit ? refit.learningRates.length : options.epochs ?? 40;
   if (!options.buildOverride && !MODEL_KINDS.includes(kind)) throw new ConfigError('ECG_ERR_BAD_OPTION', `unknown model "${kind}" (expected ${MODEL_KINDS.join(', ')})`);
@@ -512,7 +519,7 @@ export async function trainModel(options: TrainOptions): Promise<TrainResult> {
   const model = options.buildOverride ? options.buildOverride(withRr ? ds.featureCount : 0, seed) : buildModel(kind, ds.featureCount, seed, options.size);
   const optimizer = tf.train.adam(learningRate);
   const varList = model.trainableWeights.map((w) => w.read() as tf.Variable);
-  const fingerprint = JSON.stringify({ kind, protocol, seed, learningRate, batchSize, balance, perClassPerEpoch, maxOversample, majorityFactor, classQuota: classQuota ?? null, features: ds.featureNames, augment: augment ?? null, windowMode, lrDecay, splitSeed: splitSeed ?? null, interValidation: options.interValidation ?? null, validationFold: options.validationFold ?? null, refit: refit?.learningRates ?? null, teachers: distillation ?? null, hash: ds.hash, params: model.countParams() });
+  const fingerprint = JSON.stringify({ kind, protocol, seed, learningRate, batchSize, balance, perClassPerEpoch, maxOversample, majorityFactor, classQuota: classQuota ?? null, features: ds.featureNames, augment: augment ?? null, windowMode, lrDecay, splitSeed: splitSeed ?? null, interValidation: options.interValidation ?? null, validationFold: options.validationFold ?? null, refit: refit?.learningRates ?? null, teachers: distillation ?? null, hash: ds.hash, params: model.countParams(), ...(keep === 'last' ? { keep } : {}) });
   const ckptDir = join(outDir, 'checkpoint');
 
   const rng = new SeededRandom(seed * 0x9e3779b1);
@@ -575,20 +582,25 @@ export async function trainModel(options: TrainOptions): Promise<TrainResult> {
       // Fixed schedule: every epoch is "best", so the last one is kept.
       bestEpoch = epoch;
       best = model.getWeights().map((w) => w.dataSync().slice() as Float32Array);
-    } else if (validation.macroF1 > bestMetric) {
-      bestMetric = validation.macroF1; bestEpoch = epoch; stale = 0;
-      best = model.getWeights().map((w) => w.dataSync().slice() as Float32Array);
     } else {
-      stale++;
-      if (lrDecay.factor < 1 && stale % lrDecay.patience === 0 && currentLr > lrDecay.min) {
-        setLearningRate(Math.max(lrDecay.min, currentLr * lrDecay.factor));
-        progress?.write(`learning rate -> ${currentLr.toExponential(2)} (${stale} epochs without a better validation macro F1)\n`);
+      if (validation.macroF1 > bestMetric) {
+        bestMetric = validation.macroF1; stale = 0;
+      } else {
+        stale++;
+        if (lrDecay.factor < 1 && stale % lrDecay.patience === 0 && currentLr > lrDecay.min) {
+          setLearningRate(Math.max(lrDecay.min, currentLr * lrDecay.factor));
+          progress?.write(`learning rate -> ${currentLr.toExponential(2)} (${stale} epochs without a better validation macro F1)\n`);
+        }
+      }
+      if (stale === 0 || keep === 'last') {
+        bestEpoch = epoch;
+        best = model.getWeights().map((w) => w.dataSync().slice() as Float32Array);
       }
     }
     const elapsed = elapsedBefore + (performance.now() - started) / 1000;
     const meanEpoch = history.reduce((a, h) => a + h.seconds, 0) / history.length;
     const classes = split.classes.map((c) => `${c} ${pct(validation.perClass[c].se)}/${pct(validation.perClass[c].ppv)}`).join('  ');
-    const scores = refit ? `refit on training + validation, lr ${epochLearningRate.toExponential(2)}` : `val Se/+P % ${classes} | macroF1 ${validation.macroF1.toFixed(4)}${epoch === bestEpoch ? ' *' : ''}`;
+    const scores = refit ? `refit on training + validation, lr ${epochLearningRate.toExponential(2)}` : `val Se/+P % ${classes} | macroF1 ${validation.macroF1.toFixed(4)}${stale === 0 ? ' *' : ''}`;
     progress?.write(`${progress.isTTY ? '\r' : ''}epoch ${epoch}/${epochs} loss ${record.loss.toFixed(4)} | ${scores} | ${Math.round((lossCount / seconds) * 60)} beats/min, ${formatSeconds(seconds)}/epoch, ETA ${formatSeconds(meanEpoch * (epochs - epoch))}\n`);
     log.debug({ epoch, loss: record.loss, macroF1: validation.macroF1, seconds }, 'epoch');
     await mkdir(ckptDir, { recursive: true });
@@ -628,6 +640,8 @@ export async function trainModel(options: TrainOptions): Promise<TrainResult> {
         : balance === 'weights' ? 'every training beat once per epoch, inverse-frequency class weights in the loss'
         : protocol === 'seed' ? 'every training beat once per epoch (balanced by the protocol)' : 'every training beat once per epoch, natural class frequencies (no balancing)',
       classWeights: weights, perClassPerEpoch, maxOversample, majorityFactor, classQuota: split.classes.map((c, i) => quotaOf(i)), augment: augment ?? null, windowNormalisation: windowMode, patience, earlyStopping: refit ? 'none (refit for a fixed number of epochs)' : 'validation macro F1', splitSeed: split.seed,
+      // A refit replays the epochs its search run kept by this rule; the option is recorded as given.
+      keep,
       interValidation: protocol === 'inter' ? options.interValidation ?? 'beats' : null, validationFold: split.validationFold,
       splitDescription: split.description, totalSeconds, trainedBeats, beatsPerMinute: totalSeconds > 0 ? (trainedBeats / totalSeconds) * 60 : 0,
       history: history.map((h) => ({ epoch: h.epoch, loss: h.loss, seconds: h.seconds, beats: h.beats, learningRate: h.learningRate, ...(refit ? {} : { macroF1: h.validation.macroF1, accuracy: h.validation.accuracy }) })),

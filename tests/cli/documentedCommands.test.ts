@@ -30,8 +30,8 @@ async function commandTree(): Promise<CommandTree> {
 /** The command invocations a document's line holds, as words (`eval beats --model x`), wherever it can tell. */
 function invocations(line: string, shellScript: boolean): string[] {
   const found: string[] = [];
-  // `npm run ecg-monitor -- <command>` passes what follows its `--` on.
-  for (const m of line.matchAll(/(?:ecg-monitor|dist\/src\/cli\/main\.js)\s+(?:--\s+)?([^`|;&)]*)/g)) found.push(m[1]!);
+  // `npm run ecg-monitor -- <command>` passes what follows its `--` on; a shell comment (#) ends the command.
+  for (const m of line.matchAll(/(?:ecg-monitor|dist\/src\/cli\/main\.js)\s+(?:--\s+)?([^`|;&)#]*)/g)) found.push(m[1]!);
   // Inline code that starts like a command: `train --teacher DIR,... --distill-weight a`.
   for (const m of line.matchAll(/`([a-z][^`]*--[^`]*)`/g)) found.push(m[1]!);
   const variable = trainFlagVariable.exec(line);
@@ -89,5 +89,7 @@ describe('commands named in the docs', async () => {
       'line 4: serve has no --no-such-gate',
     ]);
     expect(problemsOf('  run cnn-inter --model cnn --epoch 2', true, tree).problems).toEqual(['line 1: train has no --epoch']);
+    // What follows a shell comment is prose.
+    expect(problemsOf('ecg-monitor serve --record 100   # unlike --no-such-flag', false, tree)).toEqual({ checked: 1, problems: [] });
   });
 });

@@ -37,11 +37,14 @@ describe('checkRetrainingsOfOneRecipe (eval beats --retrained)', () => {
     const teachers = await Promise.all([1, 2, 3].map((s) => run(`teachers/mshan-inter-seed-${s}`)));
     expect(new Set(teachers.map((t) => t.manifest.training.seed)).size).toBe(3);
     expect(() => checkRetrainingsOfOneRecipe(teachers)).not.toThrow();
+    // A manifest from before `keep` was recorded kept the best epoch.
+    expect(() => checkRetrainingsOfOneRecipe([teachers[0], edited(teachers[1], { keep: 'best' })])).not.toThrow();
   });
 
-  it('refuses another network, another training length, or a distilled run among undistilled ones', async () => {
+  it('refuses another network, another training length, another kept epoch, or a distilled run among undistilled ones', async () => {
     const teacher = await run('teachers/mshan-inter-seed-1');
-    for (const other of [await run('cnn-inter'), await run('mshan-inter'), edited(teacher, { maxEpochs: 3 }), edited(teacher, { augment: null })]) {
+    const others = [await run('cnn-inter'), await run('mshan-inter'), edited(teacher, { maxEpochs: 3 }), edited(teacher, { augment: null }), edited(teacher, { keep: 'last' })];
+    for (const other of others) {
       expect(() => checkRetrainingsOfOneRecipe([teacher, other]), other.dir).toThrow(/not only another seed/);
     }
   });

@@ -19,6 +19,9 @@ import { metricsFromConfusion, trainModel, trainWithRefit, type TrainOptions } f
 let root: string;
 let dataset: BeatDataset;
 
+/** A seed whose tiny run below peaks in validation before its last epoch (found by trying; the test checks it). */
+const KEEP_SEED = 4;
+
 const weightsOf = async (dir: string) => (await loadModel(dir)).getWeights().map((w) => Array.from(w.dataSync()));
 
 describe('trainModel', () => {
@@ -78,6 +81,27 @@ describe('trainModel', () => {
     await expect(trainModel({ ...base('mismatch'), seed: 3, resume: true })).rejects.toMatchObject({
       code: 'ECG_ERR_MODEL', message: expect.stringMatching(/checkpoint of a different run/),
     });
+  });
+
+  it('keep last: the same run, but the last epoch\'s weights are saved instead of the best validation epoch\'s', async () => {
+    const opts = (out: string): TrainOptions => ({ ...base(out), model: 'cnn', epochs: 4, seed: KEEP_SEED });
+    const best = await trainModel({ ...opts('keep-best'), keepCheckpoints: true });
+    const last = await trainModel({ ...opts('keep-last'), keep: 'last' });
+    const f1s = best.history.map((h) => h.validation.macroF1);
+    // A run whose best validation epoch is not its last, so that the two choices differ.
+    expect(best.bestEpoch).toBe(f1s.indexOf(Math.max(...f1s)) + 1);
+    expect(best.bestEpoch).toBeLessThan(4);
+    // Same trajectory: the choice of saved weights changes neither sampling nor the learning-rate schedule.
+    expect(last.history.map((h) => [h.loss, h.learningRate, h.validation.macroF1])).toEqual(best.history.map((h) => [h.loss, h.learningRate, h.validation.macroF1]));
+    expect(last.bestEpoch).toBe(4);
+    expect(last.manifest.training).toMatchObject({ keep: 'last', bestEpoch: 4 });
+    expect(best.manifest.training).toMatchObject({ keep: 'best' });
+    expect(last.manifest.metrics.validation?.macroF1).toBe(f1s[3]);
+    // The saved model is the weights at the end of epoch 4 (the best run's last checkpoint holds them).
+    const checkpoint = await readFile(join(root, 'keep-best', 'checkpoint', 'epoch-0004', 'weights.bin'));
+    const lastEpoch = Array.from(new Float32Array(checkpoint.buffer, checkpoint.byteOffset, checkpoint.byteLength / 4));
+    expect((await weightsOf(join(root, 'keep-last'))).flat()).toEqual(lastEpoch);
+    expect((await weightsOf(join(root, 'keep-best'))).flat()).not.toEqual(lastEpoch);
   });
 
   it('is reproducible from the seed and changes with it (cnn, class weights)', async () => {

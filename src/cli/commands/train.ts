@@ -30,6 +30,7 @@ interface TrainFlags {
   augmentStretch?: number;
   windowNorm?: 'zscore' | 'scale';
   patience: number;
+  keep: 'best' | 'last';
   features?: string[];
   validation?: 'beats' | 'records';
   validationFold?: number;
@@ -112,6 +113,7 @@ export function trainCommand(io: CliIo): Command {
     .option('--filters <n>', 'MSHAN: filters per convolution branch (default 16)', positiveInt)
     .option('--gru-units <n>', 'MSHAN: GRU units (default 32)', positiveInt)
     .option('--patience <n>', 'early stopping: epochs without a better validation macro F1', positiveInt, 8)
+    .option('--keep <epoch>', 'whose weights the model keeps: best (the best validation macro F1) | last (the last epoch run, for a training length chosen by cross-validation)', oneOf('--keep', ['best', 'last'] as const), 'best')
     .option('--max-minutes <min>', 'start no epoch that would end after this many minutes', positive, 28)
     .option('--refit', 'after early stopping, train a fresh model on training + validation beats for the epochs and learning rates the search run chose')
     .option('--teacher <dirs>', 'distillation: trained model directories (comma-separated) whose mean probabilities join the training target; each trained with this run\'s protocol, features and training beats', (v: string) => v.split(',').map((d) => d.trim()).filter(Boolean))
@@ -134,7 +136,7 @@ export function trainCommand(io: CliIo): Command {
       const result = await (flags.refit ? trainWithRefit : trainModel)({
         model: flags.model, protocol: flags.protocol, datasetDir: flags.dataset, outDir, epochs: flags.epochs, batchSize: flags.batchSize,
         seed: flags.seed, learningRate: flags.learningRate, balance: flags.balance, perClassPerEpoch: flags.perClass, maxOversample: flags.maxOversample, majorityFactor: flags.majorityFactor, classQuota: flags.classQuota,
-        augment: flags.augment ? { amplitude: 0.2, shiftSamples: 5, noise: 0.03, ...(flags.augmentStretch ? { stretch: flags.augmentStretch } : {}) } : undefined, windowNormalisation: flags.windowNorm, patience: flags.patience,
+        augment: flags.augment ? { amplitude: 0.2, shiftSamples: 5, noise: 0.03, ...(flags.augmentStretch ? { stretch: flags.augmentStretch } : {}) } : undefined, windowNormalisation: flags.windowNorm, patience: flags.patience, keep: flags.keep,
         features: flags.features, interValidation: flags.validation, validationFold: flags.validationFold,
         size: flags.filters || flags.gruUnits ? { filters: flags.filters, gruUnits: flags.gruUnits } : undefined,
         teachers: flags.teacher ? { dirs: flags.teacher, weight: flags.distillWeight } : undefined,
