@@ -33,7 +33,9 @@ for s in 1 2 3; do
   run teachers/mshan-inter-seed-$s --model mshan $INTER --filters 32 --gru-units 48 --epochs 2 --seed $s
 done
 TEACHERS=models/teachers/mshan-inter-seed-1,models/teachers/mshan-inter-seed-2,models/teachers/mshan-inter-seed-3
-run mshan-inter      --model mshan      $INTER --filters 32 --gru-units 48 --epochs 2 --teacher $TEACHERS --distill-weight 1
+# --keep last: the student keeps its weights after epoch 2, the count the patient-wise cross-validation chose, rather
+# than whichever of its two epochs scores better on DS1 beats (the teachers' runs kept epoch 2 that way already).
+run mshan-inter      --model mshan      $INTER --filters 32 --gru-units 48 --epochs 2 --teacher $TEACHERS --distill-weight 1 --keep last
 run mshan-norr-inter --model mshan-norr $INTER_NORR --filters 32 --gru-units 48 --epochs 2
 # The baselines' training length comes from the same patient-wise cross-validation (the epoch count chosen on the
 # other folds, most frequent over the five folds): 2 for the CNN, 1 for the MLP.
