@@ -578,11 +578,7 @@ export async function trainModel(options: TrainOptions): Promise<TrainResult> {
     const seconds = (performance.now() - epochStart) / 1000;
     const record: EpochRecord = { epoch, loss: lossSum / Math.max(1, lossCount), beats: lossCount, seconds, learningRate: epochLearningRate, validation };
     history.push(record);
-    if (refit) {
-      // Fixed schedule: every epoch is "best", so the last one is kept.
-      bestEpoch = epoch;
-      best = model.getWeights().map((w) => w.dataSync().slice() as Float32Array);
-    } else {
+    if (!refit) {
       if (validation.macroF1 > bestMetric) {
         bestMetric = validation.macroF1; stale = 0;
       } else {
@@ -592,10 +588,11 @@ export async function trainModel(options: TrainOptions): Promise<TrainResult> {
           progress?.write(`learning rate -> ${currentLr.toExponential(2)} (${stale} epochs without a better validation macro F1)\n`);
         }
       }
-      if (stale === 0 || keep === 'last') {
-        bestEpoch = epoch;
-        best = model.getWeights().map((w) => w.dataSync().slice() as Float32Array);
-      }
+    }
+    // The weights kept: a new best, or every epoch (so the last) for a refit's fixed schedule and for keep 'last'.
+    if (refit || keep === 'last' || stale === 0) {
+      bestEpoch = epoch;
+      best = model.getWeights().map((w) => w.dataSync().slice() as Float32Array);
     }
     const elapsed = elapsedBefore + (performance.now() - started) / 1000;
     const meanEpoch = history.reduce((a, h) => a + h.seconds, 0) / history.length;
