@@ -154,6 +154,11 @@ export function formatInterval(interval: Interval | undefined): string {
   return interval ? `${interval.low.toFixed(1)}–${interval.high.toFixed(1)}` : '-';
 }
 
+/** The four intervals of the inter-patient targets on one line: `VEB Se 77.8–95.9, +P 80.3–97.6; SVEB Se ..., +P ...`. */
+export function formatGrossIntervals(b: Pick<GrossBootstrap, 'veb' | 'sveb'>): string {
+  return `VEB Se ${formatInterval(b.veb.se)}, +P ${formatInterval(b.veb.pp)}; SVEB Se ${formatInterval(b.sveb.se)}, +P ${formatInterval(b.sveb.pp)}`;
+}
+
 /** The paired comparison as a table: both models' gross figures, their difference and its interval. */
 export function formatComparison(model: string, c: PairedBootstrap & { against: string }): string {
   const pct = (v: number | undefined): string => (v === undefined ? '-' : v.toFixed(2));

@@ -15,7 +15,7 @@ import { macroClassesFor, metricsFromConfusion } from '../model/train.js';
 import { RULE_NAMES, type MonitorRules, type RuleName } from '../pipeline/rulesAfterModel.js';
 import { BEAT_CLASSES } from '../types.js';
 import { evaluateBeats, type BeatsEvaluation } from './beatsEvaluation.js';
-import { bootstrapGross, formatInterval, type GrossBootstrap } from './bootstrap.js';
+import { bootstrapGross, formatGrossIntervals, type GrossBootstrap } from './bootstrap.js';
 import type { ConfusionMatrix } from './ec57.js';
 
 /** A fold's run: one model folder with its manifest. */
@@ -124,7 +124,7 @@ export function formatHeldOutPatients(scores: readonly HeldOutPatientsScore[]): 
   // The live monitor's row: how much its EC57 figures depend on which patients were held out.
   const b = scores[scores.length - 1]?.bootstrap;
   if (b) {
-    lines.push(`all rules, EC57 gross (literature map), ${Math.round(b.level * 100)} % intervals over the ${b.records} held-out patients (${b.iterations} draws): VEB Se ${formatInterval(b.veb.se)}, +P ${formatInterval(b.veb.pp)}; SVEB Se ${formatInterval(b.sveb.se)}, +P ${formatInterval(b.sveb.pp)}`);
+    lines.push(`all rules, EC57 gross (literature map), ${Math.round(b.level * 100)} % intervals over the ${b.records} held-out patients (${b.iterations} draws): ${formatGrossIntervals(b)}`);
   }
   return lines.join('\n') + '\n';
 }

@@ -7,7 +7,7 @@ import type { BeatPositions } from '../../dataset/extractBeats.js';
 import { PROTOCOLS, type Protocol } from '../../dataset/splits.js';
 import type { BeatsEvaluation } from '../../eval/beatsEvaluation.js';
 import type { ConfusionMatrix } from '../../eval/ec57.js';
-import { bootstrapGrossOverRuns, formatComparison, formatInterval, pairedBootstrapGross, type PairedBootstrap, type RetrainingBootstrap } from '../../eval/bootstrap.js';
+import { bootstrapGrossOverRuns, formatComparison, formatGrossIntervals, pairedBootstrapGross, type PairedBootstrap, type RetrainingBootstrap } from '../../eval/bootstrap.js';
 import { prepareEvaluationInputs, staleDatasetWarnings } from '../../eval/evaluationInputs.js';
 import { monitorRules, type MonitorRules } from '../../pipeline/rulesAfterModel.js';
 import { commaList, leadOption, newCommand, progressLine, type CliIo } from '../io.js';
@@ -158,7 +158,7 @@ function wholeRecordMatrices(option: string, first: BeatsEvaluation, run: BeatsE
 /** The intervals over patients and retraining, then each run's own gross figures. */
 export function formatRetraining(r: RetrainingBootstrap & { models: string[] }): string {
   const lines = ['', `literature map, ${Math.round(r.level * 100)} % intervals over patients and retraining (${r.runs} runs of the recipe; each draw takes one run and resamples the ${r.records} test records, ${r.iterations} draws):`];
-  lines.push(`  VEB Se ${formatInterval(r.veb.se)}, +P ${formatInterval(r.veb.pp)}; SVEB Se ${formatInterval(r.sveb.se)}, +P ${formatInterval(r.sveb.pp)}`);
+  lines.push(`  ${formatGrossIntervals(r)}`);
   lines.push('run                              VEB Se   VEB +P  SVEB Se  SVEB +P');
   r.perRun.forEach((f, i) => lines.push(`${r.models[i].slice(0, 30).padEnd(30)} ${[f.vebSe, f.vebPp, f.svebSe, f.svebPp].map((v) => ` ${pct(v)}  `).join('').trimEnd()}`));
   return lines.join('\n') + '\n';
@@ -190,7 +190,7 @@ export function formatEvaluation(e: BeatsEvaluation, positions: BeatPositions): 
     const b = e.ec57.bootstrap;
     if (b) {
       lines.push(`literature map, ${Math.round(b.level * 100)} % intervals over patients (the ${b.records} test records resampled, ${b.iterations} draws):`);
-      lines.push(`  VEB Se ${formatInterval(b.veb.se)}, +P ${formatInterval(b.veb.pp)}; SVEB Se ${formatInterval(b.sveb.se)}, +P ${formatInterval(b.sveb.pp)}`);
+      lines.push(`  ${formatGrossIntervals(b)}`);
     }
   }
   for (const note of e.notes) lines.push(note.startsWith('warning: ') ? note : `note: ${note}`);
