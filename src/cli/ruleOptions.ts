@@ -8,6 +8,7 @@ const RULE_FLAGS: Record<RuleName, { flag: string; calls: string }> = {
   timingGate: { flag: '--no-timing-gate', calls: 'V calls after a non-V beat that come on time with no pause after them' },
   pWaveGate: { flag: '--no-p-wave-gate', calls: "S calls whose P wave matches the stream's usual N beat" },
   qrsGate: { flag: '--no-qrs-gate', calls: "S calls whose QRS is unlike the stream's usual non-V beat" },
+  atrialRunGate: { flag: '--no-atrial-run-gate', calls: 'N calls that continue a run of S beats at its rate, faster than the sinus rhythm' },
 };
 
 /** Adds one `--no-...` flag per rule after the model (rulesAfterModel.ts), in the monitor's order; each is on by default. */

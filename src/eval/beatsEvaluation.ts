@@ -258,6 +258,7 @@ const RULE_NOTES: Record<RuleName, (changed: number) => string> = {
   timingGate: (n) => `timing gate (gateVebByTiming, as the live monitor): ${n} V calls on time and without a pause after them, after a non-V beat, took the most probable class no rule ruled out`,
   pWaveGate: (n) => `P-wave gate (gateSvebByPWave, as the live monitor): ${n} S calls whose P wave matched the stream's usual N beat took the most probable class no rule ruled out`,
   qrsGate: (n) => `QRS gate (gateSvebByQrs, as the live monitor): ${n} S calls whose QRS was unlike the stream's usual non-V beat took the most probable class no rule ruled out`,
+  atrialRunGate: (n) => `atrial run gate (gateNormalInAtrialRun, as the live monitor): ${n} N calls that continued a run of S beats at its rate, faster than the stream's sinus rhythm, became S`,
 };
 
 /**

@@ -109,17 +109,18 @@ export async function scoreHeldOutPatients(
   }));
 }
 
-const RULE_LABELS: Record<RuleName, string> = { afGate: 'AF', templateGate: 'template', timingGate: 'timing', pWaveGate: 'P wave', qrsGate: 'QRS' };
+const RULE_LABELS: Record<RuleName, string> = { afGate: 'AF', templateGate: 'template', timingGate: 'timing', pWaveGate: 'P wave', qrsGate: 'QRS', atrialRunGate: 'atrial run' };
 
 /** The pooled figures of each set of rules, one line each, as a text table. */
 export function formatHeldOutPatients(scores: readonly HeldOutPatientsScore[]): string {
   const pct = (v: number | undefined) => (v === undefined || Number.isNaN(v) ? '–' : (v * 100).toFixed(2));
+  const labelOf = (s: HeldOutPatientsScore) => RULE_NAMES.filter((rule) => s.rules[rule]).map((rule) => RULE_LABELS[rule]).join(' + ') || 'none';
+  const width = Math.max(40, ...scores.map((s) => labelOf(s).length + 2));
   const lines = ['', `held-out patients, each fold's model on its own held-out records (${scores[0]?.folds.map((f) => f.records.join(' ')).join('; ')}), pooled:`];
-  lines.push(`${'gates after the model'.padEnd(40)}${'beats'.padStart(8)}${'changed'.padStart(9)}${'accuracy'.padStart(10)}${'macro F1'.padStart(10)}   ${['N', 'S', 'V', 'F'].map((c) => `${c} Se / +P`.padEnd(16)).join('')}`);
+  lines.push(`${'gates after the model'.padEnd(width)}${'beats'.padStart(8)}${'changed'.padStart(9)}${'accuracy'.padStart(10)}${'macro F1'.padStart(10)}   ${['N', 'S', 'V', 'F'].map((c) => `${c} Se / +P`.padEnd(16)).join('')}`);
   for (const s of scores) {
     const p = s.pooled;
-    const rules = RULE_NAMES.filter((rule) => s.rules[rule]).map((rule) => RULE_LABELS[rule]).join(' + ') || 'none';
-    lines.push(`${rules.padEnd(40)}${String(p.count).padStart(8)}${String(s.folds.reduce((n, f) => n + f.changed, 0)).padStart(9)}${pct(p.accuracy).padStart(10)}${p.macroF1.toFixed(4).padStart(10)}   ${['N', 'S', 'V', 'F'].map((c) => `${pct(p.perClass[c]?.se)} / ${pct(p.perClass[c]?.ppv)}`.padEnd(16)).join('')}`);
+    lines.push(`${labelOf(s).padEnd(width)}${String(p.count).padStart(8)}${String(s.folds.reduce((n, f) => n + f.changed, 0)).padStart(9)}${pct(p.accuracy).padStart(10)}${p.macroF1.toFixed(4).padStart(10)}   ${['N', 'S', 'V', 'F'].map((c) => `${pct(p.perClass[c]?.se)} / ${pct(p.perClass[c]?.ppv)}`.padEnd(16)).join('')}`);
   }
   // The live monitor's row: how much its EC57 figures depend on which patients were held out.
   const b = scores[scores.length - 1]?.bootstrap;

@@ -1,6 +1,7 @@
 import { pipe, type OperatorFunction } from 'rxjs';
 import type { BeatClassification } from '../types.js';
 import { detectAtrialFibrillation } from './detectAtrialFibrillation.js';
+import { gateNormalInAtrialRun } from './gateNormalInAtrialRun.js';
 import { gateSvebByPWave } from './gateSvebByPWave.js';
 import { gateSvebByQrs } from './gateSvebByQrs.js';
 import { gateSvebInAtrialFibrillation } from './gateSvebInAtrialFibrillation.js';
@@ -11,9 +12,11 @@ type Stage = OperatorFunction<BeatClassification, BeatClassification>;
 
 /**
  * The rules that may overrule the model, in the order the monitor runs them, each one stage: the S gates (AF, with the
- * rhythm detection it needs first, P wave, QRS), then the V gates (template, timing). Each rules its class out
- * whatever the beat's class (ruleOutClass.ts), so which classes a beat is left with does not depend on this order;
- * the order matters only through the past beats' classes each gate keeps (its usual beat, the class before).
+ * rhythm detection it needs first, P wave, QRS), then the V gates (template, timing), then the atrial run gate. The
+ * first five each rule their class out whatever the beat's class (ruleOutClass.ts), so which classes a beat is left
+ * with does not depend on their order; it matters only through the past beats' classes each gate keeps (its usual
+ * beat, the class before). The atrial run gate comes last because it reads what they left: it turns N into S only
+ * where no rule ruled S out.
  */
 const STAGES = {
   afGate: () => pipe(detectAtrialFibrillation(), gateSvebInAtrialFibrillation()),
@@ -21,6 +24,7 @@ const STAGES = {
   qrsGate: () => gateSvebByQrs(),
   templateGate: () => gateVebByTemplate(),
   timingGate: () => gateVebByTiming(),
+  atrialRunGate: () => gateNormalInAtrialRun(),
 } satisfies Record<string, () => Stage>;
 
 export type RuleName = keyof typeof STAGES;

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { resolveModelDir } from '../../src/config.js';
 import { DS1_RECORDS, DS2_RECORDS } from '../../src/dataset/aamiClasses.js';
 import { buildDataset } from '../../src/dataset/buildDataset.js';
 import { scoreBeatClasses } from '../../src/eval/beats.js';
@@ -12,7 +13,7 @@ import { trySetBackend } from '../../src/model/backend.js';
 import { loadDataset, syntheticDataset, writeDataset, type BeatDataset } from '../../src/model/dataset.js';
 import { argmaxRows, classifyBatch, loadClassifier, type Classifier } from '../../src/model/predict.js';
 import { trainModel } from '../../src/model/train.js';
-import { BEAT_CLASSES } from '../../src/types.js';
+import { BEAT_CLASSES, type BeatClass } from '../../src/types.js';
 import { readAnnotations } from '../../src/wfdb/annotations.js';
 import { MITDB_DIR, skipWithoutMitdb } from '../helpers/mitdb.js';
 
@@ -27,7 +28,7 @@ describe.skipIf(skipWithoutMitdb())('evaluateBeats (MIT-BIH 100, 232 and a tiny 
   let classifier: Classifier;
   let dataset: BeatDataset;
   const records = ['100', '232'];
-  const noRules = { afGate: false, templateGate: false, timingGate: false, pWaveGate: false, qrsGate: false } as const;
+  const noRules = { afGate: false, templateGate: false, timingGate: false, pWaveGate: false, qrsGate: false, atrialRunGate: false } as const;
   const V = BEAT_CLASSES.indexOf('V');
   const columnOf = (e: BeatsEvaluation, c: number) => e.classification!.confusion.reduce((sum, row) => sum + row[c], 0);
   /** The tiny model again, its output for class `c` raised by `logit` (a bias on the last layer), to make it call c more. */
@@ -216,6 +217,25 @@ describe.skipIf(skipWithoutMitdb())('evaluateBeats (MIT-BIH 100, 232 and a tiny 
       });
     }
     expect(seen).toBe(changed);
+  });
+
+  it('runs the atrial run gate last: only N calls change, each to S, on the shipped model\'s calls in record 232', async () => {
+    // Record 232: runs of atrial premature beats amid sinus bradycardia. The tiny model does not call its sinus beats
+    // N, so there is no sinus rhythm to compare with; the shipped model does, and calls some beats inside the runs N.
+    const shipped = await loadClassifier(resolveModelDir('mshan-inter'));
+    const test = { kind: 'records', records: ['232'] } as const;
+    const gated = await evaluateBeats({ classifier: shipped, dataset, dir: join(work, 'db'), test, ...noRules, atrialRunGate: true });
+    const plain = await evaluateBeats({ classifier: shipped, dataset, dir: join(work, 'db'), test, ...noRules });
+    shipped.model.dispose();
+    const changed = gated.ruleChanges!.atrialRunGate!;
+    const [N, S] = ['N', 'S'].map((c) => BEAT_CLASSES.indexOf(c as BeatClass));
+    expect(changed).toBeGreaterThan(0);
+    expect(columnOf(plain, N) - columnOf(gated, N)).toBe(changed);
+    expect(columnOf(gated, S) - columnOf(plain, S)).toBe(changed);
+    // The beats it moves are APCs inside the runs: S gains more true S beats than it loses N beats.
+    const trueS = (e: BeatsEvaluation) => e.classification!.confusion[S][S];
+    expect(trueS(gated) - trueS(plain)).toBeGreaterThan(changed / 2);
+    expect(gated.notes.join('\n')).toContain(`atrial run gate (gateNormalInAtrialRun, as the live monitor): ${changed} N calls`);
   });
 
   it('runs the P-wave gate: only S calls change', async () => {
