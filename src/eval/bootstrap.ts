@@ -11,6 +11,7 @@ import { SeededRandom } from '../dataset/seededRandom.js';
 import { ConfigError } from '../errors.js';
 import { statsFromMatrix } from './beats.js';
 import { addConfusionMatrices, type ConfusionMatrix } from './ec57.js';
+import { quantile } from '../quantile.js';
 
 /** A percentile interval, in per cent. */
 export interface Interval {
@@ -37,13 +38,6 @@ export interface BootstrapOptions {
   level?: number;
   /** Default 1: the same records give the same intervals on every machine. */
   seed?: number;
-}
-
-/** The q-quantile (0..1) of sorted values, linear between order statistics (R's type 7). */
-function quantile(sorted: readonly number[], q: number): number {
-  const h = (sorted.length - 1) * q;
-  const lo = Math.floor(h);
-  return sorted[lo] + (h - lo) * ((sorted[Math.min(lo + 1, sorted.length - 1)] ?? sorted[lo]) - sorted[lo]);
 }
 
 /** The four gross figures the inter-patient targets are set on (literature map), in per cent. */

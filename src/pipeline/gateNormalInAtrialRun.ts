@@ -1,5 +1,6 @@
 import { map, type OperatorFunction } from 'rxjs';
 import { ConfigError } from '../errors.js';
+import { median } from '../quantile.js';
 import { BEAT_CLASSES, type BeatClass, type BeatClassification } from '../types.js';
 import { ruleOutClass } from './ruleOutClass.js';
 
@@ -78,10 +79,4 @@ export function gateNormalInAtrialRun(options: GateNormalInAtrialRunOptions = {}
       }),
     );
   };
-}
-
-function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
 }
