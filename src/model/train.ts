@@ -22,7 +22,10 @@
  * - **Early stopping** on the validation macro F1 (classes with validation beats, Q left out for AAMI: it keeps only a
  *   few dozen beats once paced records are out), `patience` epochs; the best epoch's weights are the ones saved, or
  *   with `keep: 'last'` the last epoch's (a training length chosen by cross-validation on other data, which the
- *   validation split here should not overrule). Early stopping and the learning-rate schedule are the same either way.
+ *   validation split here should not overrule), or with `keep: 'average'` the mean of the weights after every step of
+ *   the last epoch (Polyak-Ruppert tail averaging: Polyak and Juditsky 1992, "Acceleration of stochastic
+ *   approximation by averaging"), which damps the noise of the last steps at no cost at inference. Early stopping,
+ *   validation (on the weights as trained) and the learning-rate schedule are the same whichever is kept.
  */
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
@@ -77,9 +80,10 @@ export interface TrainOptions {
   patience?: number;
   /**
    * Whose weights are saved: the epoch with the best validation macro F1 (`best`, the default) or the last epoch run
-   * (`last`: the training length was chosen elsewhere, e.g. by a patient-wise cross-validation; see the module comment).
+   * (`last`: the training length was chosen elsewhere, e.g. by a patient-wise cross-validation), or the mean of the
+   * weights after every step of the last epoch run (`average`; see the module comment).
    */
-  keep?: 'best' | 'last';
+  keep?: 'best' | 'last' | 'average';
   /**
    * Reduce the learning rate on a plateau: after `patience` epochs without a better validation macro F1 the rate is
    * multiplied by `factor` (not below `min`), and again after each further `patience` stale epochs.
@@ -462,6 +466,15 @@ async function loadCheckpoint(dir: string, fingerprint: string, model: tf.Layers
   return { state, best };
 }
 
+/** Folds the model's current weights into `mean`, the running mean of `count - 1` earlier snapshots. */
+function addToMean(mean: Float32Array[], model: tf.LayersModel, count: number): void {
+  model.getWeights().forEach((w, i) => {
+    const values = w.dataSync();
+    const m = mean[i];
+    for (let j = 0; j < m.length; j++) m[j] += (values[j] - m[j]) / count;
+  });
+}
+
 function setWeights(model: tf.LayersModel, values: Float32Array[]): void {
   const current = model.getWeights();
   const tensors = values.map((v, k) => tf.tensor(v, current[k].shape));
@@ -519,7 +532,7 @@ export async function trainModel(options: TrainOptions): Promise<TrainResult> {
   const model = options.buildOverride ? options.buildOverride(withRr ? ds.featureCount : 0, seed) : buildModel(kind, ds.featureCount, seed, options.size);
   const optimizer = tf.train.adam(learningRate);
   const varList = model.trainableWeights.map((w) => w.read() as tf.Variable);
-  const fingerprint = JSON.stringify({ kind, protocol, seed, learningRate, batchSize, balance, perClassPerEpoch, maxOversample, majorityFactor, classQuota: classQuota ?? null, features: ds.featureNames, augment: augment ?? null, windowMode, lrDecay, splitSeed: splitSeed ?? null, interValidation: options.interValidation ?? null, validationFold: options.validationFold ?? null, refit: refit?.learningRates ?? null, teachers: distillation ?? null, hash: ds.hash, params: model.countParams(), ...(keep === 'last' ? { keep } : {}) });
+  const fingerprint = JSON.stringify({ kind, protocol, seed, learningRate, batchSize, balance, perClassPerEpoch, maxOversample, majorityFactor, classQuota: classQuota ?? null, features: ds.featureNames, augment: augment ?? null, windowMode, lrDecay, splitSeed: splitSeed ?? null, interValidation: options.interValidation ?? null, validationFold: options.validationFold ?? null, refit: refit?.learningRates ?? null, teachers: distillation ?? null, hash: ds.hash, params: model.countParams(), ...(keep !== 'best' ? { keep } : {}) });
   const ckptDir = join(outDir, 'checkpoint');
 
   const rng = new SeededRandom(seed * 0x9e3779b1);
@@ -550,6 +563,8 @@ export async function trainModel(options: TrainOptions): Promise<TrainResult> {
     const indices = epochIndices(split, balance, quotaOf, maxOversample, rng);
     let lossSum = 0, lossCount = 0;
     const steps = Math.ceil(indices.length / batchSize);
+    // keep 'average': the running mean of this epoch's weights after each step (it restarts every epoch).
+    const stepMean = keep === 'average' ? model.getWeights().map((w) => new Float32Array(w.size)) : undefined;
     for (let step = 0; step < steps; step++) {
       const from = step * batchSize, to = Math.min(indices.length, from + batchSize);
       const xs = batchTensors(inp, indices, from, to, withRr, augment ? { rng, ...augment } : undefined);
@@ -569,6 +584,7 @@ export async function trainModel(options: TrainOptions): Promise<TrainResult> {
       lossSum += loss.dataSync()[0] * (to - from);
       lossCount += to - from;
       tf.dispose([loss, oneHot, target, ...xs]);
+      if (stepMean) addToMean(stepMean, model, step + 1);
       if (progress?.isTTY && (step % 10 === 0 || step === steps - 1)) {
         const done = Math.round(((step + 1) / steps) * 20);
         progress.write(`\repoch ${epoch}/${epochs} [${'='.repeat(done)}${' '.repeat(20 - done)}] ${Math.round(((step + 1) / steps) * 100)}% loss ${(lossSum / lossCount).toFixed(4)}`);
@@ -589,10 +605,11 @@ export async function trainModel(options: TrainOptions): Promise<TrainResult> {
         }
       }
     }
-    // The weights kept: a new best, or every epoch (so the last) for a refit's fixed schedule and for keep 'last'.
-    if (refit || keep === 'last' || stale === 0) {
+    // The weights kept: a new best, or every epoch (so the last) for a refit's fixed schedule and for keep 'last' or
+    // 'average' (this epoch's step mean).
+    if (refit || keep !== 'best' || stale === 0) {
       bestEpoch = epoch;
-      best = model.getWeights().map((w) => w.dataSync().slice() as Float32Array);
+      best = stepMean ?? model.getWeights().map((w) => w.dataSync().slice() as Float32Array);
     }
     const elapsed = elapsedBefore + (performance.now() - started) / 1000;
     const meanEpoch = history.reduce((a, h) => a + h.seconds, 0) / history.length;
@@ -614,7 +631,10 @@ export async function trainModel(options: TrainOptions): Promise<TrainResult> {
     return { outDir, manifest: undefined as unknown as ModelManifest, history, bestEpoch, stoppedBy, model };
   }
   const metrics: ModelManifest['metrics'] = {
-    validation: refit ? refit.search.validation : history.find((h) => h.epoch === bestEpoch)?.validation,
+    // The saved weights' validation figures: the kept epoch's, or for keep 'average' the averaged weights' own.
+    validation: refit ? refit.search.validation
+      : keep === 'average' && split.validation.length > 0 ? evaluateIndices(model, inp, split, split.validation, withRr)
+      : history.find((h) => h.epoch === bestEpoch)?.validation,
     test: split.test.length > 0 ? evaluateIndices(model, inp, split, split.test, withRr) : undefined,
   };
   if (split.testLeakFree) metrics.testLeakFree = evaluateIndices(model, inp, split, split.testLeakFree, withRr);

@@ -104,6 +104,29 @@ describe('trainModel', () => {
     expect((await weightsOf(join(root, 'keep-best'))).flat()).not.toEqual(lastEpoch);
   });
 
+  it('keep average: the same run, the mean of the last epoch\'s step weights saved, and a resume gives the same mean', async () => {
+    const opts = (out: string): TrainOptions => ({ ...base(out), model: 'cnn', epochs: 4, seed: KEEP_SEED });
+    const last = await trainModel({ ...opts('avg-last'), keep: 'last' });
+    await trainModel({ ...opts('avg-third'), epochs: 3, keep: 'last' }); // the same run's first three epochs
+    const averaged = await trainModel({ ...opts('avg'), keep: 'average' });
+    expect(averaged.history.map((h) => [h.loss, h.learningRate, h.validation.macroF1])).toEqual(last.history.map((h) => [h.loss, h.learningRate, h.validation.macroF1]));
+    expect(averaged.manifest.training).toMatchObject({ keep: 'average', bestEpoch: 4 });
+    // The manifest's validation figures are the averaged weights' own, not the last epoch's.
+    expect(averaged.manifest.metrics.validation?.count).toBe(last.manifest.metrics.validation?.count);
+    expect(averaged.manifest.metrics.validation?.macroF1).not.toBe(last.manifest.metrics.validation?.macroF1);
+    const [third, fourth] = [(await weightsOf(join(root, 'avg-third'))).flat(), (await weightsOf(join(root, 'avg-last'))).flat()];
+    const mean = (await weightsOf(join(root, 'avg'))).flat();
+    expect(mean).not.toEqual(fourth);
+    // The mean of epoch 4's steps lies nearer the weights at its end than the weights at its start do.
+    const distance = (a: number[], b: number[]) => Math.sqrt(a.reduce((sum, v, i) => sum + (v - b[i]) ** 2, 0));
+    expect(distance(mean, fourth)).toBeGreaterThan(0);
+    expect(distance(mean, fourth)).toBeLessThan(distance(third, fourth));
+    // Checkpoints fall between epochs, where the mean restarts: an interrupted run resumes to the same weights.
+    await trainModel({ ...opts('avg-resumed'), keep: 'average', stopAfterEpoch: 2 });
+    await trainModel({ ...opts('avg-resumed'), keep: 'average', resume: true });
+    expect(await weightsOf(join(root, 'avg-resumed'))).toEqual(await weightsOf(join(root, 'avg')));
+  });
+
   it('is reproducible from the seed and changes with it (cnn, class weights)', async () => {
     const opts = (out: string, seed: number): TrainOptions => ({ ...base(out), model: 'cnn', epochs: 1, balance: 'weights', seed });
     await trainModel(opts('a', 5));

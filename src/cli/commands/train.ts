@@ -30,7 +30,7 @@ interface TrainFlags {
   augmentStretch?: number;
   windowNorm?: 'zscore' | 'scale';
   patience: number;
-  keep: 'best' | 'last';
+  keep: 'best' | 'last' | 'average';
   features?: string[];
   validation?: 'beats' | 'records';
   validationFold?: number;
@@ -113,7 +113,7 @@ export function trainCommand(io: CliIo): Command {
     .option('--filters <n>', 'MSHAN: filters per convolution branch (default 16)', positiveInt)
     .option('--gru-units <n>', 'MSHAN: GRU units (default 32)', positiveInt)
     .option('--patience <n>', 'early stopping: epochs without a better validation macro F1', positiveInt, 8)
-    .option('--keep <epoch>', 'whose weights the model keeps: best (the best validation macro F1) | last (the last epoch run, for a training length chosen by cross-validation)', oneOf('--keep', ['best', 'last'] as const), 'best')
+    .option('--keep <epoch>', 'whose weights the model keeps: best (the best validation macro F1) | last (the last epoch run, for a training length chosen by cross-validation) | average (the mean of the weights after every step of the last epoch run)', oneOf('--keep', ['best', 'last', 'average'] as const), 'best')
     .option('--max-minutes <min>', 'start no epoch that would end after this many minutes', positive, 28)
     .option('--refit', 'after early stopping, train a fresh model on training + validation beats for the epochs and learning rates the search run chose')
     .option('--teacher <dirs>', 'distillation: trained model directories (comma-separated) whose mean probabilities join the training target; each trained with this run\'s protocol, features and training beats', (v: string) => v.split(',').map((d) => d.trim()).filter(Boolean))
