@@ -9,9 +9,9 @@
  */
 import { SeededRandom } from '../dataset/seededRandom.js';
 import { ConfigError } from '../errors.js';
+import { quantile } from '../quantile.js';
 import { statsFromMatrix } from './beats.js';
 import { addConfusionMatrices, type ConfusionMatrix } from './ec57.js';
-import { quantile } from '../quantile.js';
 
 /** A percentile interval, in per cent. */
 export interface Interval {
