@@ -41,7 +41,7 @@ interface StreamState {
  * class stays in `modelClass`, the classes ruled out in `ruledOut` (ruleOutClass.ts).
  *
  * The bounds were chosen on MIT-BIH DS1 patients the models had not trained on, before DS2 was scored (see
- * models/README.md, "The atrial run gate"): with the other five rules on, S Se rose from 54.2 to 56.8 % and S +P from
+ * models/EXPERIMENTS.md, "The atrial run gate"): with the other five rules on, S Se rose from 54.2 to 56.8 % and S +P from
  * 50.3 to 50.7 %, V unchanged.
  */
 export function gateNormalInAtrialRun(options: GateNormalInAtrialRunOptions = {}): OperatorFunction<BeatClassification, BeatClassification> {

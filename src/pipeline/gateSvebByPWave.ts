@@ -21,7 +21,7 @@ export type GateSvebByPWaveOptions = UsualBeatGateOptions;
  * `usualBeatPCorrelation`, the classes ruled out in `ruledOut` (ruleOutClass.ts).
  *
  * The threshold was chosen on MIT-BIH DS1 patients the models had not trained on, before DS2 was scored (see
- * models/README.md): after the AF, template and timing gates, S +P rose from 33.7 to 35.2 % and S Se fell from 49.5 to
+ * models/EXPERIMENTS.md): after the AF, template and timing gates, S +P rose from 33.7 to 35.2 % and S Se fell from 49.5 to
  * 48.8 %.
  */
 export function gateSvebByPWave(options: GateSvebByPWaveOptions = {}): OperatorFunction<BeatClassification, BeatClassification> {

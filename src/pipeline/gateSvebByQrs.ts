@@ -18,7 +18,7 @@ export type GateSvebByQrsOptions = UsualBeatGateOptions;
  * Beats without a window pass unchanged; the classes ruled out are in `ruledOut` (ruleOutClass.ts).
  *
  * The threshold was chosen on MIT-BIH DS1 patients the models had not trained on, before DS2 was scored (see
- * models/README.md).
+ * models/EXPERIMENTS.md).
  */
 export function gateSvebByQrs(options: GateSvebByQrsOptions = {}): OperatorFunction<BeatClassification, BeatClassification> {
   return gateByUsualBeat({

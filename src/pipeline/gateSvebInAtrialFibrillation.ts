@@ -8,7 +8,7 @@ import { ruleOutClass } from './ruleOutClass.js';
  * rhythm is full of short RR intervals that look like one: inter-patient, most false S calls fall in AF. The model's
  * own class stays in `modelClass`, its probabilities are untouched.
  *
- * Measured on MIT-BIH DS1 patients the models had not trained on (5 patient folds, see models/README.md): SVEB +P
+ * Measured on MIT-BIH DS1 patients the models had not trained on (5 patient folds, see models/EXPERIMENTS.md): SVEB +P
  * 23.9 -> 38.3 %, SVEB Se 46.7 -> 46.0 %.
  */
 export function gateSvebInAtrialFibrillation(): OperatorFunction<BeatClassification, BeatClassification> {

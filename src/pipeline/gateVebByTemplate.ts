@@ -25,7 +25,7 @@ export type GateVebByTemplateOptions = UsualBeatGateOptions;
  * less closely than in sinus rhythm.
  *
  * Both thresholds were chosen on MIT-BIH DS1 patients the models had not trained on, before DS2 was scored (see
- * models/README.md): the gate took V +P from 63.9 to 82.3 % and V Se from 90.6 to 89.3 %; the AF threshold, with all
+ * models/EXPERIMENTS.md): the gate took V +P from 63.9 to 82.3 % and V Se from 90.6 to 89.3 %; the AF threshold, with all
  * the other rules on, V +P from 83.9 to 86.4 % and V Se from 90.7 to 90.3 %.
  */
 export function gateVebByTemplate(options: GateVebByTemplateOptions = {}): OperatorFunction<BeatClassification, BeatClassification> {

@@ -24,7 +24,7 @@ export interface GateVebByTimingOptions {
  * `modelClass`, the classes ruled out in `ruledOut` (ruleOutClass.ts).
  *
  * The tolerance was chosen on MIT-BIH DS1 patients the models had not trained on, before DS2 was scored (see
- * models/README.md): after the AF and template gates, V +P rose from 82.3 to 83.8 % and V Se fell from 89.2 to 88.5 %.
+ * models/EXPERIMENTS.md): after the AF and template gates, V +P rose from 82.3 to 83.8 % and V Se fell from 89.2 to 88.5 %.
  */
 export function gateVebByTiming(options: GateVebByTimingOptions = {}): OperatorFunction<BeatClassification, BeatClassification> {
   const { maxRrDeviation = 0.05 } = options;
