@@ -23,12 +23,12 @@ run() {
 
 ONLY=${1:-}
 # The MSHAN pair is the wider network (32 filters, GRU 48): it won a patient-wise cross-validation on DS1 against the
-# 16-filter one (`--validation records --validation-fold 1..3`, pooled with `ecg-monitor eval folds`; see the card).
+# 16-filter one (`--validation records --validation-fold 1..3`, pooled with `ecg-monitor eval folds`; see models/EXPERIMENTS.md).
 # Two epochs: in that cross-validation, held-out patients scored best after epoch 2 on every fold, and worse the
-# longer the network trained on the other patients (the card has the figures).
+# longer the network trained on the other patients (models/EXPERIMENTS.md has the figures).
 # mshan-inter is distilled from three seeds of that recipe (its teachers, committed under models/teachers/): it trains
 # against their mean probabilities (`--teacher ... --distill-weight 1`), which beat both the seeds alone and a mix with
-# the labels in a patient-wise cross-validation on DS1 (the card has the figures). One model at inference.
+# the labels in a patient-wise cross-validation on DS1 (models/EXPERIMENTS.md has the figures). One model at inference.
 for s in 1 2 3; do
   run teachers/mshan-inter-seed-$s --model mshan $INTER --filters 32 --gru-units 48 --epochs 2 --seed $s
 done

@@ -9,7 +9,7 @@ import { allPaths, helpOf, section } from '../helpers/commandTree.js';
 
 const documents = ['README.md', 'models/README.md', 'models/EXPERIMENTS.md', 'models/train.sh'];
 
-/** Shell variables of the docs that hold `train` flags (the card's FLAGS=..., train.sh's INTER=...). */
+/** Shell variables of the docs that hold `train` flags (the experiment log's FLAGS=..., train.sh's INTER=...). */
 const trainFlagVariable = /^(?:FLAGS|INTER|INTER_NORR|INTRA_QUOTA)="([^"]*)"/;
 
 interface CommandTree {
