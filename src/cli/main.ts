@@ -26,8 +26,7 @@ export async function main(argv: readonly string[], io: CliIo = processIo): Prom
     .addCommand(serveCommand(io))
     .addCommand(mitdbCommand(io))
     .addCommand(evalCommand(io))
-    // The group's examples (they could move into dataset.ts, beside its build command's).
-    .addCommand(datasetCommand(io).addHelpText('after', '\nExamples:\n  ecg-monitor dataset build                          # MIT-BIH at reference positions\n  ecg-monitor dataset build --positions detector     # at the detector\'s R-peaks (end to end)\n'))
+    .addCommand(datasetCommand(io))
     .addCommand(benchCommand(io, [...DEFAULT_BENCH_SUITES, classifyBenchSuite, decodeBenchSuite]))
     .addCommand(trainCommand(io));
   try {

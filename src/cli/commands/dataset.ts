@@ -8,7 +8,9 @@ import { listRecords } from '../../eval/qrsDatabase.js';
 
 /** `ecg-monitor dataset build`: beat windows for training, cut by replaying records through the live operators. */
 export function datasetCommand(io: CliIo): Command {
-  const dataset = newCommand('dataset', io).description('build the beat dataset the classifier trains on');
+  const dataset = newCommand('dataset', io)
+    .description('build the beat dataset the classifier trains on')
+    .addHelpText('after', '\nExamples:\n  ecg-monitor dataset build                          # MIT-BIH at reference positions\n  ecg-monitor dataset build --positions detector     # at the detector\'s R-peaks (end to end)\n');
   dataset
     .addCommand(
       newCommand('build', io)
