@@ -18,20 +18,28 @@ export interface Classifier {
 export async function loadClassifier(dir: string): Promise<Classifier> {
   const manifest = await loadManifest(dir);
   const model = await loadModel(dir);
-  // The manifest decides how inputs are prepared and what the outputs mean: a network from another folder (copied
-  // over, or half-written) must not be run under it, even when it happens to accept the inputs.
-  const wantInputs = manifest.input.usesRr ? 2 : 1;
-  const mismatch =
-    model.inputs.length !== wantInputs || model.inputs[0].shape[1] !== manifest.input.windowLength ? `inputs ${model.inputs.map((i) => JSON.stringify(i.shape)).join(', ')}, the manifest's window of ${manifest.input.windowLength} samples${manifest.input.usesRr ? ` and ${manifest.input.featureNames.length} features` : ''}`
-      : manifest.input.usesRr && model.inputs[1].shape[1] !== manifest.input.featureNames.length ? `${String(model.inputs[1].shape[1])} features in, the manifest's ${manifest.input.featureNames.length}`
-        : model.outputs[0].shape[1] !== manifest.classes.length ? `${String(model.outputs[0].shape[1])} classes out, the manifest's ${manifest.classes.length} (${manifest.classes.join(' ')})`
-          : typeof manifest.parameters === 'number' && model.countParams() !== manifest.parameters ? `${model.countParams()} parameters, the manifest's ${manifest.parameters} (${manifest.model})`
-            : undefined;
+  const mismatch = networkMismatch(model, manifest);
   if (mismatch) {
     model.dispose();
     throw new ModelError('ECG_ERR_MODEL', `${dir}: model.json does not match manifest.json (${mismatch}): the network is not the one the manifest describes`);
   }
   return { model, manifest, dir };
+}
+
+/**
+ * How `model` differs from the network `manifest` describes (inputs, features, classes, parameter count), or
+ * undefined when it is that network. The manifest decides how inputs are prepared and what the outputs mean: a network
+ * from another folder (copied over, or half-written) must not be run under it, even when it happens to accept the inputs.
+ */
+function networkMismatch(model: tf.LayersModel, manifest: ModelManifest): string | undefined {
+  const { usesRr, windowLength, featureNames } = manifest.input;
+  if (model.inputs.length !== (usesRr ? 2 : 1) || model.inputs[0].shape[1] !== windowLength) {
+    return `inputs ${model.inputs.map((i) => JSON.stringify(i.shape)).join(', ')}, the manifest's window of ${windowLength} samples${usesRr ? ` and ${featureNames.length} features` : ''}`;
+  }
+  if (usesRr && model.inputs[1].shape[1] !== featureNames.length) return `${String(model.inputs[1].shape[1])} features in, the manifest's ${featureNames.length}`;
+  if (model.outputs[0].shape[1] !== manifest.classes.length) return `${String(model.outputs[0].shape[1])} classes out, the manifest's ${manifest.classes.length} (${manifest.classes.join(' ')})`;
+  if (typeof manifest.parameters === 'number' && model.countParams() !== manifest.parameters) return `${model.countParams()} parameters, the manifest's ${manifest.parameters} (${manifest.model})`;
+  return undefined;
 }
 
 /** Windows normalised as `norm` says (a new array; NaN samples become 0). */
