@@ -3,11 +3,9 @@ import type * as tf from '@tensorflow/tfjs';
 import { ConfigError } from '../errors.js';
 import { buildCnn, buildMlp } from './baselines.js';
 import { buildMshan } from './mshan.js';
-
 import { MODEL_KINDS, usesRr, type ModelKind } from './names.js';
 
 export { MODEL_KINDS, usesRr, type ModelKind };
-
 
 /** Layer sizes of MSHAN that `train` may change (the defaults are the cost-sized network of src/model/mshan.ts). */
 export interface ModelSize {
