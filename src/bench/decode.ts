@@ -151,7 +151,7 @@ export const decodeBenchSuite: BenchSuite<{ dir?: string; records: string; repet
     cmd
       .option('--dir <path>', 'WFDB records folder (default: MITDB_DIR)')
       .option('--records <list>', 'records read whole, comma-separated, or "all" (the 48 MIT-BIH records)', 'all')
-      .option('--repetitions <n>', 'timed runs of each part; the median is reported', positiveInteger('--repetitions'), 5),
+      .option('--repetitions <n>', 'timed runs of each part; the median is reported', positiveInteger, 5),
   run: (flags, io) =>
     benchDecode(flags.dir ?? mitdbDir(io.env), {
       repetitions: flags.repetitions,

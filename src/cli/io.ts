@@ -67,31 +67,21 @@ export function commaList(value: string): string[] {
   return value.split(',').map((item) => item.trim()).filter((item) => item !== '');
 }
 
-/** Parses a positive number option, for commander's `argParser` (a bad value is a usage error, exit 2). */
-export function positiveNumber(name: string): (value: string) => number {
-  return (value) => {
-    const n = Number(value);
-    if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError(`${name} must be a positive number, got "${value}"`);
-    return n;
-  };
+// Option parsers for commander's `argParser`: a bad value is a usage error (exit 2), and commander's message already
+// names the option ("option '--epochs <n>' argument '0' is invalid."), so these say only what was wrong.
+
+/** Parses a positive integer option (a count: epochs, repetitions, workers). */
+export function positiveInteger(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`must be a positive integer, got "${value}"`);
+  return n;
 }
 
-/** Parses a positive integer option (a count: repetitions, workers). */
-export function positiveInteger(name: string): (value: string) => number {
-  return (value) => {
-    const n = Number(value);
-    if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`${name} must be a positive integer, got "${value}"`);
-    return n;
-  };
-}
-
-/** Parses a non-negative integer option. */
-export function nonNegativeInteger(name: string): (value: string) => number {
-  return (value) => {
-    const n = Number(value);
-    if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError(`${name} must be a non-negative integer, got "${value}"`);
-    return n;
-  };
+/** Parses a non-negative integer option (a seed, an offset). */
+export function nonNegativeInteger(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError(`must be a non-negative integer, got "${value}"`);
+  return n;
 }
 
 /** A `--lead` value: a signal index when it is all digits (`1`), else a lead name (`MLII`, `V5`). */

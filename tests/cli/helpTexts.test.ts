@@ -49,6 +49,6 @@ describe('bench decode --repetitions', () => {
   it('a count that is not a positive integer is a usage error', async () => {
     const io = fakeIo();
     expect(await main(['bench', 'decode', '--repetitions', '0'], io)).toBe(2);
-    expect(io.err()).toMatch(/--repetitions must be a positive integer, got "0" \[ECG_ERR_USAGE\]/);
+    expect(io.err()).toMatch(/option '--repetitions <n>' argument '0' is invalid\. must be a positive integer, got "0" \[ECG_ERR_USAGE\]/);
   });
 });

@@ -1,8 +1,8 @@
-import { InvalidArgumentError, type Command } from 'commander';
+import type { Command } from 'commander';
 import { runSignalBench, type SignalBenchResult } from '../../bench/signal.js';
 import { MITDB_RECORDS, mitdbDir } from '../../config.js';
 import { log } from '../../log.js';
-import { commaList, helpFile, newCommand, type CliIo } from '../io.js';
+import { commaList, helpFile, newCommand, positiveInteger, type CliIo } from '../io.js';
 import type { BenchSuite } from './bench.js';
 
 export interface SignalBenchFlags {
@@ -11,12 +11,6 @@ export interface SignalBenchFlags {
   chunkSamples?: number;
   leadFallback?: boolean;
 }
-
-const positiveInteger = (value: string): number => {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`must be an integer >= 1, got "${value}"`);
-  return n;
-};
 
 /** Parses `all` or a comma-separated record list. */
 export function parseRecords(value: string): readonly string[] {

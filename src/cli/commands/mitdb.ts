@@ -3,7 +3,7 @@ import { InvalidArgumentError, Option, type Command } from 'commander';
 import { mitdbDir } from '../../config.js';
 import { EcgMonitorError } from '../../errors.js';
 import { fetchDatabase, MITDB_BASE_URL, verifyDatabase, type RecordCheck } from '../../wfdb/mitdb.js';
-import { commaList, helpFile, newCommand, type CliIo } from '../io.js';
+import { commaList, helpFile, newCommand, positiveInteger, type CliIo } from '../io.js';
 
 const recordList = (value: string): string[] | undefined => {
   if (value === 'all') return undefined;
@@ -12,11 +12,6 @@ const recordList = (value: string): string[] | undefined => {
     throw new InvalidArgumentError(`must be 'all' or comma-separated record names, got "${value}"`);
   }
   return names;
-};
-const positiveInt = (value: string): number => {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`must be an integer >= 1, got "${value}"`);
-  return n;
 };
 
 /** One line per record: verdict, SHA-256 of its files, then first value / checksum of each signal. */
@@ -62,7 +57,7 @@ function fetchCommand(io: CliIo): Command {
     .addOption(new Option('--dir <path>', 'target folder').default(mitdbDir(io.env), `MITDB_DIR, else $XDG_CACHE_HOME/ecg-monitor/mitdb; here "${mitdbDir(io.env)}"`))
     .option('--base-url <url>', 'file area to download from', MITDB_BASE_URL)
     .option('--records <list>', "'all' (the RECORDS file) or comma-separated record names", recordList)
-    .option('--concurrency <n>', 'files downloaded at once', positiveInt, 4)
+    .option('--concurrency <n>', 'files downloaded at once', positiveInteger, 4)
     .addHelpText('after', helpFile('mitdb-fetch'))
     .action(async (flags: { dir: string; baseUrl: string; records?: string[]; concurrency: number }) => {
       const result = await fetchDatabase({

@@ -36,8 +36,8 @@ export function serveCommand(io: CliIo): Command {
     .option('--record <name>', 'record to replay', '100')
     .option('--lead <name|index>', 'lead to monitor (default: MLII if present, else the first signal)')
     .addOption(new Option('--speed <factor>', 'replay speed: 1 = real time, 10 = ten times, 0 = as fast as possible').default(1).argParser(speedFactor))
-    .option('--from-s <seconds>', 'start this far into the record', nonNegativeInteger('--from-s'), 0)
-    .option('--to-s <seconds>', 'stop this far into the record (default: its end)', nonNegativeInteger('--to-s'))
+    .option('--from-s <seconds>', 'start this far into the record', nonNegativeInteger, 0)
+    .option('--to-s <seconds>', 'stop this far into the record (default: its end)', nonNegativeInteger)
     .option('--model <name|dir>', 'classifier model folder, or a name under models/ (default: models/mshan-inter)')
     .option('--no-classify', 'detect and window beats without classifying them');
   return addRuleOptions(command)
