@@ -4,6 +4,7 @@ import type { BenchSuite } from '../cli/commands/bench.js';
 import { parseRecords } from '../cli/commands/benchSignal.js';
 import { positiveInteger } from '../cli/io.js';
 import { MITDB_RECORDS, mitdbDir } from '../config.js';
+import { median } from '../quantile.js';
 import { readHeader } from '../wfdb/header.js';
 import { readRecord } from '../wfdb/record.js';
 import { decodeFrames } from '../wfdb/signalFormats.js';
@@ -58,11 +59,6 @@ export interface DecodeBenchResult {
   node: string;
 }
 
-const median = (values: readonly number[]): number => {
-  const s = [...values].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 === 1 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-};
 
 const seconds = (t0: bigint): number => Number(process.hrtime.bigint() - t0) / 1e9;
 

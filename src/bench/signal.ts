@@ -106,6 +106,8 @@ export function runSignalBench(options: SignalBenchOptions): SignalBenchResult {
   const cpu = process.cpuUsage(cpu0);
   const cpuSeconds = (cpu.user + cpu.system) / 1e6;
   const sorted = latencies.slice(0, peaks).sort();
+  // Nearest rank, not src/quantile.ts's interpolation: a latency is a whole number of samples, and each percentile
+  // reported is one that a beat had.
   const pct = (p: number): number => (peaks === 0 ? 0 : sorted[Math.min(peaks - 1, Math.floor(p * peaks))]!);
   const ms = (s: number): number => (fsHz > 0 ? Math.round((s / fsHz) * 1e4) / 10 : 0);
   const [p50, p90, p99, max] = [pct(0.5), pct(0.9), pct(0.99), peaks === 0 ? 0 : sorted[peaks - 1]!];

@@ -77,6 +77,13 @@ export function positiveInteger(value: string): number {
   return n;
 }
 
+/** Parses a positive number option (a duration, a rate). */
+export function positiveNumber(value: string): number {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError(`must be a positive number, got "${value}"`);
+  return n;
+}
+
 /** Parses a non-negative integer option (a seed, an offset). */
 export function nonNegativeInteger(value: string): number {
   const n = Number(value);

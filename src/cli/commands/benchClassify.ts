@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
-import { InvalidArgumentError, type Command } from 'commander';
+import type { Command } from 'commander';
 import type { Observable } from 'rxjs';
 import { defaultModelDir } from '../../config.js';
 import { ConfigError, ModelError } from '../../errors.js';
@@ -10,7 +10,8 @@ import { log } from '../../log.js';
 import type { BeatDataset } from '../../model/dataset.js';
 import type { BeatClassification } from '../../types.js';
 import { BACKEND_NAMES, type BackendName } from '../../model/names.js';
-import { commaList, newCommand, type CliIo } from '../io.js';
+import { commaList, newCommand, positiveNumber, type CliIo } from '../io.js';
+import { quantile } from '../../quantile.js';
 import type { BenchSuite } from './bench.js';
 
 export interface BenchClassifyFlags {
@@ -33,16 +34,6 @@ export interface BackendBench {
   tensorBytes: number;
   rssMb: number;
   heapUsedMb: number;
-}
-
-const positive = (value: string): number => {
-  const n = Number(value);
-  if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError(`must be a positive number, got "${value}"`);
-  return n;
-};
-
-function quantile(sorted: number[], q: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
 }
 
 
@@ -328,7 +319,7 @@ export const classifyBenchSuite: BenchSuite<BenchClassifyFlags, BenchClassifyRes
     cmd
       .option('--model <dir>', 'model directory (default: models/mshan-inter if present, else an untrained MSHAN)')
       .option('--backends <list>', `comma-separated backends to measure, of ${BACKEND_NAMES.join(', ')} (default: all that run here); the JSON's top-level figures are the default backend's, absent if it is left out`)
-      .option('--seconds <s>', 'measuring time per figure and backend, s (cpu gets a fifth of it)', positive, 3)
+      .option('--seconds <s>', 'measuring time per figure and backend, s (cpu gets a fifth of it)', positiveNumber, 3)
       .option('--no-train', 'skip the training-speed figure')
       .addHelpText('after', '\nExample:\n  ecg-monitor bench classify --json bench-classify.json\n'),
   run: benchClassify,

@@ -5,7 +5,7 @@ import { ConfigError } from '../../errors.js';
 import { BACKEND_NAMES, MODEL_KINDS, usesRr, type BackendName, type ModelKind } from '../../model/names.js';
 import type { Balance } from '../../model/train.js';
 import { FEATURE_GROUPS } from '../../pipeline/beatFeatures.js';
-import { commaList, helpFile, newCommand, nonNegativeInteger, positiveInteger, type CliIo } from '../io.js';
+import { commaList, helpFile, newCommand, nonNegativeInteger, positiveInteger, positiveNumber, type CliIo } from '../io.js';
 
 /** Where `train` reads the dataset when --dataset is not given: env ECG_DATASET_DIR, else `dataset build`'s default output. */
 export function trainDatasetDir(env: NodeJS.ProcessEnv): string {
@@ -66,11 +66,6 @@ const quotaArg = (value: string): Record<string, number> => {
 };
 const featureList = (value: string): string[] =>
   [...new Set(commaList(value).flatMap((name) => FEATURE_GROUPS[name] ?? [name]))];
-const positive = (value: string): number => {
-  const n = Number(value);
-  if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError(`must be a positive number, got "${value}"`);
-  return n;
-};
 
 /**
  * `ecg-monitor train`: trains a beat classifier on a dataset directory and writes `models/<name>/` (model.json,
@@ -88,14 +83,14 @@ export function trainCommand(io: CliIo): Command {
     .option('--epochs <n>', 'maximum epochs', positiveInteger, 40)
     .option('--batch-size <n>', 'beats per gradient step', positiveInteger, 64)
     .option('--seed <n>', 'seed of weights and sampling', nonNegativeInteger, 1)
-    .option('--learning-rate <x>', 'Adam learning rate', positive, 1e-3)
+    .option('--learning-rate <x>', 'Adam learning rate', positiveNumber, 1e-3)
     .option('--balance <how>', 'class imbalance: sampling | weights | none (default: sampling; none for --protocol seed)', oneOf('--balance', ['sampling', 'weights', 'none'] as const))
     .option('--per-class <n>', 'balanced sampling: training beats drawn per class per epoch', positiveInteger, 4000)
     .option('--max-oversample <n>', 'balanced sampling: a class is repeated at most this many times per epoch', positiveInteger, 20)
-    .option('--majority-factor <x>', 'balanced sampling: N beats per epoch as a multiple of --per-class', positive, 1)
+    .option('--majority-factor <x>', 'balanced sampling: N beats per epoch as a multiple of --per-class', positiveNumber, 1)
     .option('--class-quota <list>', 'balanced sampling: beats per epoch per class, e.g. N=9000,S=3000,V=3000,F=400,Q=50 (overrides --per-class)', quotaArg)
     .option('--augment', 'augment training windows: amplitude x[0.8, 1.2], shift up to 5 samples, noise 0.03 (seeded)')
-    .option('--augment-stretch <fraction>', 'with --augment: also stretch each window in time about its R-peak by a factor in [1 - f, 1 + f], e.g. 0.1', positive)
+    .option('--augment-stretch <fraction>', 'with --augment: also stretch each window in time about its R-peak by a factor in [1 - f, 1 + f], e.g. 0.1', positiveNumber)
     .option('--window-norm <how>', 'window normalisation: zscore (per beat) | scale (one global factor) (default: zscore for seed, scale otherwise)', oneOf('--window-norm', ['zscore', 'scale'] as const))
     .option('--validation <from>', 'inter-patient validation: beats (a share of DS1 beats) | records (DS1 records 118, 220, 223 held out) (default: beats)', oneOf('--validation', ['beats', 'records'] as const))
     .option('--validation-fold <k>', 'cross-validation: validate on the k-th tenth of the training beats (default 1), or with --validation records on the k-th of 5 groups of DS1 records (patient-wise)', positiveInteger)
@@ -104,7 +99,7 @@ export function trainCommand(io: CliIo): Command {
     .option('--gru-units <n>', 'MSHAN: GRU units (default 32)', positiveInteger)
     .option('--patience <n>', 'early stopping: epochs without a better validation macro F1', positiveInteger, 8)
     .option('--keep <epoch>', 'whose weights the model keeps: best (the best validation macro F1) | last (the last epoch run, for a training length chosen by cross-validation) | average (the mean of the weights after every step of the last epoch run)', oneOf('--keep', ['best', 'last', 'average'] as const), 'best')
-    .option('--max-minutes <min>', 'start no epoch that would end after this many minutes', positive, 28)
+    .option('--max-minutes <min>', 'start no epoch that would end after this many minutes', positiveNumber, 28)
     .option('--refit', 'after early stopping, train a fresh model on training + validation beats for the epochs and learning rates the search run chose')
     .option('--teacher <dirs>', 'distillation: trained model directories (comma-separated) whose mean probabilities join the training target; each trained with this run\'s protocol, features and training beats', (v: string) => v.split(',').map((d) => d.trim()).filter(Boolean))
     .option('--distill-weight <x>', 'with --teacher: weight of the teachers\' mean probabilities in the target, the label getting 1 - x', unitInterval, 0.5)
