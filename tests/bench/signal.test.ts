@@ -20,6 +20,10 @@ describe.skipIf(skipWithoutMitdb())('bench signal', () => {
     expect(r.peaks).toBeGreaterThan(2273 + 1865 - 50); // 100 and 101 hold 2273 and 1865 beats
     expect(r.samplesPerSecond).toBeGreaterThan(0);
     expect(r.peakRssBytes).toBeGreaterThan(r.rssAfterFirstRecordBytes / 2);
+    // The live path keeps no state that grows with the samples it has run: a record later, the heap after a full
+    // collection is where it was (RSS is not: it holds garbage V8 has not collected yet).
+    expect(r.heapAfterGcFirstRecordBytes).toBeGreaterThan(0);
+    expect(Math.abs(r.heapAfterGcLastRecordBytes - r.heapAfterGcFirstRecordBytes)).toBeLessThan(2 * 2 ** 20);
     const l = r.latency;
     expect(l.p50Samples).toBeLessThanOrEqual(l.p90Samples);
     expect(l.p90Samples).toBeLessThanOrEqual(l.p99Samples);

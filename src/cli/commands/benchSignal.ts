@@ -50,6 +50,7 @@ export const signalBenchSuite: BenchSuite<SignalBenchFlags, SignalBenchResult> =
       ['samples/CPU-s', `${(r.samplesPerCpuSecond / 1e6).toFixed(2)} M (per core)`],
       ['peak RSS', mb(r.peakRssBytes)],
       ['RSS at start / after first / after last record', `${mb(r.rssAtStartBytes)} / ${mb(r.rssAfterFirstRecordBytes)} / ${mb(r.rssAfterLastRecordBytes)}`],
+      ['heap + buffers after GC, after first / last record', `${mb(r.heapAfterGcFirstRecordBytes)} / ${mb(r.heapAfterGcLastRecordBytes)}`],
       ['latency p50', `${r.latency.p50Samples} samples (${r.latency.p50Ms} ms)`],
       ['latency p90', `${r.latency.p90Samples} samples (${r.latency.p90Ms} ms)`],
       ['latency p99', `${r.latency.p99Samples} samples (${r.latency.p99Ms} ms)`],
