@@ -59,7 +59,6 @@ export interface DecodeBenchResult {
   node: string;
 }
 
-
 const seconds = (t0: bigint): number => Number(process.hrtime.bigint() - t0) / 1e9;
 
 /**

@@ -49,8 +49,9 @@ export interface SignalBenchResult {
   /** Resident set size when the run starts (the process with its modules loaded), bytes. */
   rssAtStartBytes: number;
   /**
-   * Resident set size after the first and after the last record, bytes. The rise over the first records is V8 sizing
-   * its young generation; it does not grow with record length or count (records are read in blocks, never whole).
+   * Resident set size after the first and after the last record, bytes. Records are read in blocks, never whole; what
+   * RSS gains later is garbage V8 has not collected yet, so it moves with V8's timing (87 to 112 MiB after the 48
+   * records over runs of the same code). Whether anything is kept: heapAfterGc* below.
    */
   rssAfterFirstRecordBytes: number;
   rssAfterLastRecordBytes: number;

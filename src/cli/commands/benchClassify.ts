@@ -7,11 +7,11 @@ import type { Observable } from 'rxjs';
 import { defaultModelDir } from '../../config.js';
 import { ConfigError, ModelError } from '../../errors.js';
 import { log } from '../../log.js';
+import { quantile } from '../../quantile.js';
 import type { BeatDataset } from '../../model/dataset.js';
 import type { BeatClassification } from '../../types.js';
 import { BACKEND_NAMES, type BackendName } from '../../model/names.js';
 import { commaList, newCommand, positiveNumber, type CliIo } from '../io.js';
-import { quantile } from '../../quantile.js';
 import type { BenchSuite } from './bench.js';
 
 export interface BenchClassifyFlags {
@@ -35,7 +35,6 @@ export interface BackendBench {
   rssMb: number;
   heapUsedMb: number;
 }
-
 
 /** A backend that was asked for (or, without --backends, tried) but cannot run here, and why. */
 export interface SkippedBackend {
