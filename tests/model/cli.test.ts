@@ -111,7 +111,7 @@ describe('ecg-monitor train', () => {
   it('exits 2 on a bad --model, 1 with ECG_ERR_MODEL on a missing dataset', async () => {
     const bad = fakeIo();
     expect(await main(['train', '--model', 'resnet'], bad)).toBe(2);
-    expect(bad.err()).toMatch(/--model must be one of mshan, mshan-norr, cnn, mlp/);
+    expect(bad.err()).toMatch(/option '--model <name>' argument 'resnet' is invalid\. Allowed choices are mshan, mshan-norr, cnn, mlp\./);
     const stretchAlone = fakeIo();
     expect(await main(['train', '--augment-stretch', '0.1'], stretchAlone)).toBe(2);
     expect(stretchAlone.err()).toMatch(/--augment-stretch needs --augment/);

@@ -1,4 +1,4 @@
-import { InvalidArgumentError, type Command } from 'commander';
+import { InvalidArgumentError, Option, type Command } from 'commander';
 import { defaultDatasetDir } from '../../config.js';
 import { PROTOCOLS, type Protocol } from '../../dataset/splits.js';
 import { ConfigError } from '../../errors.js';
@@ -45,10 +45,6 @@ interface TrainFlags {
   backend?: BackendName;
 }
 
-const oneOf = <T extends string>(name: string, values: readonly T[]) => (value: string): T => {
-  if (!values.includes(value as T)) throw new InvalidArgumentError(`${name} must be one of ${values.join(', ')}, got "${value}"`);
-  return value as T;
-};
 const unitInterval = (value: string): number => {
   const x = Number(value);
   if (!(x > 0 && x <= 1)) throw new InvalidArgumentError(`must be a number in (0, 1], got "${value}"`);
@@ -76,36 +72,36 @@ export function trainCommand(io: CliIo): Command {
   const command = newCommand('train', io);
   return command
     .description('train a beat classifier (MSHAN or a baseline) on a dataset directory; writes models/<name>/')
-    .requiredOption('--model <name>', `model: ${MODEL_KINDS.join(' | ')}`, oneOf('--model', MODEL_KINDS), 'mshan')
-    .requiredOption('--protocol <name>', `protocol: ${PROTOCOLS.join(' | ')}`, oneOf('--protocol', PROTOCOLS), 'inter')
+    .addOption(new Option('--model <name>', 'the network').choices(MODEL_KINDS).default('mshan'))
+    .addOption(new Option('--protocol <name>', 'the split of the beats').choices(PROTOCOLS).default('inter'))
     .option('--dataset <dir>', 'dataset directory (env ECG_DATASET_DIR overrides the `dataset build` output default)', trainDatasetDir(io.env))
     .option('--out <dir>', 'model directory to write (default: models/<model>-<protocol>)')
     .option('--epochs <n>', 'maximum epochs', positiveInteger, 40)
     .option('--batch-size <n>', 'beats per gradient step', positiveInteger, 64)
     .option('--seed <n>', 'seed of weights and sampling', nonNegativeInteger, 1)
     .option('--learning-rate <x>', 'Adam learning rate', positiveNumber, 1e-3)
-    .option('--balance <how>', 'class imbalance: sampling | weights | none (default: sampling; none for --protocol seed)', oneOf('--balance', ['sampling', 'weights', 'none'] as const))
+    .addOption(new Option('--balance <how>', 'class imbalance (default: sampling; none for --protocol seed)').choices(['sampling', 'weights', 'none']))
     .option('--per-class <n>', 'balanced sampling: training beats drawn per class per epoch', positiveInteger, 4000)
     .option('--max-oversample <n>', 'balanced sampling: a class is repeated at most this many times per epoch', positiveInteger, 20)
     .option('--majority-factor <x>', 'balanced sampling: N beats per epoch as a multiple of --per-class', positiveNumber, 1)
     .option('--class-quota <list>', 'balanced sampling: beats per epoch per class, e.g. N=9000,S=3000,V=3000,F=400,Q=50 (overrides --per-class)', quotaArg)
     .option('--augment', 'augment training windows: amplitude x[0.8, 1.2], shift up to 5 samples, noise 0.03 (seeded)')
     .option('--augment-stretch <fraction>', 'with --augment: also stretch each window in time about its R-peak by a factor in [1 - f, 1 + f], e.g. 0.1', positiveNumber)
-    .option('--window-norm <how>', 'window normalisation: zscore (per beat) | scale (one global factor) (default: zscore for seed, scale otherwise)', oneOf('--window-norm', ['zscore', 'scale'] as const))
-    .option('--validation <from>', 'inter-patient validation: beats (a share of DS1 beats) | records (DS1 records 118, 220, 223 held out) (default: beats)', oneOf('--validation', ['beats', 'records'] as const))
+    .addOption(new Option('--window-norm <how>', 'window normalisation: zscore (per beat) or scale (one global factor) (default: zscore for seed, scale otherwise)').choices(['zscore', 'scale']))
+    .addOption(new Option('--validation <from>', 'inter-patient validation: beats (a share of DS1 beats) or records (DS1 records 118, 220, 223 held out) (default: beats)').choices(['beats', 'records']))
     .option('--validation-fold <k>', 'cross-validation: validate on the k-th tenth of the training beats (default 1), or with --validation records on the k-th of 5 groups of DS1 records (patient-wise)', positiveInteger)
     .option('--features <list>', `features joined before the head: groups (${Object.keys(FEATURE_GROUPS).join(', ')}) or names, comma-separated (default: all the dataset has)`, featureList)
     .option('--filters <n>', 'MSHAN: filters per convolution branch (default 16)', positiveInteger)
     .option('--gru-units <n>', 'MSHAN: GRU units (default 32)', positiveInteger)
     .option('--patience <n>', 'early stopping: epochs without a better validation macro F1', positiveInteger, 8)
-    .option('--keep <epoch>', 'whose weights the model keeps: best (the best validation macro F1) | last (the last epoch run, for a training length chosen by cross-validation) | average (the mean of the weights after every step of the last epoch run)', oneOf('--keep', ['best', 'last', 'average'] as const), 'best')
+    .addOption(new Option('--keep <epoch>', 'whose weights the model keeps: best (the best validation macro F1), last (the last epoch run, for a training length chosen by cross-validation) or average (the mean of the weights after every step of the last epoch run)').choices(['best', 'last', 'average']).default('best'))
     .option('--max-minutes <min>', 'start no epoch that would end after this many minutes', positiveNumber, 28)
     .option('--refit', 'after early stopping, train a fresh model on training + validation beats for the epochs and learning rates the search run chose')
     .option('--teacher <dirs>', 'distillation: trained model directories (comma-separated) whose mean probabilities join the training target; each trained with this run\'s protocol, features and training beats', (v: string) => v.split(',').map((d) => d.trim()).filter(Boolean))
     .option('--distill-weight <x>', 'with --teacher: weight of the teachers\' mean probabilities in the target, the label getting 1 - x', unitInterval, 0.5)
     .option('--resume', 'continue from OUT/checkpoint after an interruption')
     .option('--keep-checkpoints', 'keep OUT/checkpoint after the run')
-    .option('--backend <name>', `force a TensorFlow.js backend: ${BACKEND_NAMES.join(' | ')} (default: env ECG_TF_BACKEND, else the best available)`, oneOf('--backend', BACKEND_NAMES))
+    .addOption(new Option('--backend <name>', 'force a TensorFlow.js backend (default: env ECG_TF_BACKEND, else the best available)').choices(BACKEND_NAMES))
     .addHelpText('after', helpFile('train'))
     .action(async (flags: TrainFlags) => {
       if (flags.augmentStretch !== undefined && !flags.augment) throw new ConfigError('ECG_ERR_USAGE', 'train: --augment-stretch needs --augment');
