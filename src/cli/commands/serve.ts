@@ -82,6 +82,6 @@ export function serveCommand(io: CliIo): Command {
 
 function speedFactor(value: string): number {
   const n = Number(value);
-  if (!Number.isFinite(n) || n < 0) throw new InvalidArgumentError(`--speed must be a number >= 0, got "${value}"`);
+  if (!Number.isFinite(n) || n < 0) throw new InvalidArgumentError(`must be a number >= 0, got "${value}"`);
   return n;
 }
