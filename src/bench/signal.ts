@@ -157,7 +157,8 @@ export function runSignalBench(options: SignalBenchOptions): SignalBenchResult {
 /**
  * Heap and external memory (typed arrays' buffers live there) in use after full collections. `gc` is exposed at run
  * time, so the bench needs no `--expose-gc` flag. Three collections, because a buffer freed by one leaves the external
- * count only at a later one: after one, that count still varied by 6 MiB between identical runs; after three, by 0.4.
+ * count only at a later one: after one, the figure still varied by up to 9 MiB between identical runs; after three,
+ * by 0.4.
  */
 function heapAfterGc(): number {
   setFlagsFromString('--expose-gc');
