@@ -17,8 +17,11 @@
  *   bit, as an uninterrupted run (tests/model/train.test.ts).
  * - **Distillation** (optional, `teachers`): the training target of each beat is (1 - weight) x its one-hot label +
  *   weight x the mean class probabilities of trained teacher models (Hinton et al. 2015, "Distilling the knowledge in
- *   a neural network", at temperature 1), the teachers run on the same augmented batch. A seed ensemble's average is
- *   steadier than any one seed on new patients; a student learns it at the cost of one model at inference.
+ *   a neural network"), the teachers run on the same augmented batch. A seed ensemble's average is steadier than any
+ *   one seed on new patients; a student learns it at the cost of one model at inference. At a temperature T other
+ *   than 1, the teachers' part compares temperature-softened distributions, softmax(log p / T), of the teachers (their
+ *   mean) and of the student, scaled by T² so that its gradients keep their size (Hinton et al.); the label's part
+ *   stays at T = 1.
  * - **Early stopping** on the validation macro F1 (classes with validation beats, Q left out for AAMI: it keeps only a
  *   few dozen beats once paced records are out), `patience` epochs; the best epoch's weights are the ones saved, or
  *   with `keep: 'last'` the last epoch's (a training length chosen by cross-validation on other data, which the
@@ -120,8 +123,11 @@ export interface TrainOptions {
    * weights are kept. The search run's validation metrics are the model's (nothing is left to validate on).
    */
   refit?: RefitPlan;
-  /** Distillation: teacher model directories and the weight of their mean probabilities in the target (see above). */
-  teachers?: { dirs: readonly string[]; weight: number };
+  /**
+   * Distillation: teacher model directories, the weight of their mean probabilities in the target, and the
+   * temperature (default 1) at which the student matches them (see above).
+   */
+  teachers?: { dirs: readonly string[]; weight: number; temperature?: number };
 }
 
 export interface RefitPlan {
@@ -252,6 +258,25 @@ async function loadTeachers(dirs: readonly string[], classes: readonly string[],
     }
   }
   return teachers;
+}
+
+/** Per-row cross-entropy of the probabilities `of` against the target distribution `target` (rows sum to 1). */
+export function crossEntropy(target: tf.Tensor, of: tf.Tensor): tf.Tensor {
+  return tf.neg(tf.sum(tf.mul(target, tf.log(tf.clipByValue(of, 1e-7, 1))), -1));
+}
+
+/** Probabilities softened at `temperature`: softmax(log p / T), what softmax(logits / T) gives for softmax outputs. */
+export function soften(p: tf.Tensor, temperature: number): tf.Tensor {
+  return tf.softmax(tf.div(tf.log(tf.clipByValue(p, 1e-7, 1)), temperature));
+}
+
+/**
+ * The distillation loss per beat at a temperature T (Hinton et al. 2015): (1 - weight) x the cross-entropy of the
+ * student's probabilities `p` against the label, plus weight x T² x the cross-entropy of the student softened at T
+ * against `taughtSoftened` (the teachers' mean of their probabilities softened at T).
+ */
+export function distillationLoss(p: tf.Tensor, oneHot: tf.Tensor, taughtSoftened: tf.Tensor, weight: number, temperature: number): tf.Tensor {
+  return tf.add(tf.mul(crossEntropy(oneHot, p), 1 - weight), tf.mul(crossEntropy(taughtSoftened, soften(p, temperature)), weight * temperature ** 2));
 }
 
 /** Training-time augmentation of a window (see TrainOptions.augment). */
@@ -509,6 +534,8 @@ export async function trainModel(options: TrainOptions): Promise<TrainResult> {
   if (distillation && (distillation.dirs.length === 0 || !(distillation.weight > 0 && distillation.weight <= 1))) {
     throw new ConfigError('ECG_ERR_BAD_OPTION', `train: distillation needs at least one teacher and a weight in (0, 1], not ${distillation.dirs.length} teachers and ${distillation.weight}`);
   }
+  const temperature = distillation?.temperature ?? 1;
+  if (!(Number.isFinite(temperature) && temperature > 0)) throw new ConfigError('ECG_ERR_BAD_OPTION', `train: distillation temperature ${temperature} must be a positive number`);
   const balance: Balance = options.balance ?? (protocol === 'seed' ? 'none' : 'sampling');
   if (options.size && !kind.startsWith('mshan')) throw new ConfigError('ECG_ERR_BAD_OPTION', `train: --filters and --gru-units size MSHAN only, not ${kind}`);
 
@@ -571,19 +598,23 @@ export async function trainModel(options: TrainOptions): Promise<TrainResult> {
       const labels = new Int32Array(to - from);
       for (let j = from; j < to; j++) labels[j - from] = split.labels[indices[j]];
       const oneHot = tf.tidy(() => tf.oneHot(tf.tensor1d(labels, 'int32'), k).toFloat());
-      const target = distillation ? tf.tidy(() => {
-        const taught = tf.div(tf.addN(teachers.map((t) => t.model.predict(xs, { batchSize: to - from }) as tf.Tensor)), teachers.length);
-        return tf.add(tf.mul(oneHot, 1 - distillation.weight), tf.mul(taught, distillation.weight));
-      }) : oneHot;
+      const taught = distillation ? tf.tidy(() => {
+        const predictions = teachers.map((t) => t.model.predict(xs, { batchSize: to - from }) as tf.Tensor);
+        return tf.div(tf.addN(temperature === 1 ? predictions : predictions.map((q) => soften(q, temperature))), teachers.length);
+      }) : undefined;
+      // At temperature 1 the two parts share the student's output, so they are one cross-entropy against a mixed target.
+      const target = distillation && temperature === 1 ? tf.tidy(() => tf.add(tf.mul(oneHot, 1 - distillation.weight), tf.mul(taught!, distillation.weight))) : oneHot;
       const loss = optimizer.minimize(() => tf.tidy(() => {
         const p = model.apply(xs, { training: true }) as tf.Tensor;
-        const perBeat = tf.neg(tf.sum(tf.mul(target, tf.log(tf.clipByValue(p, 1e-7, 1))), -1));
+        const perBeat = distillation && temperature !== 1
+          ? distillationLoss(p, oneHot, taught!, distillation.weight, temperature)
+          : crossEntropy(target, p);
         const w = tf.sum(tf.mul(oneHot, classWeightTensor), -1);
         return tf.div(tf.sum(tf.mul(perBeat, w)), to - from) as tf.Scalar;
       }), true, varList)!;
       lossSum += loss.dataSync()[0] * (to - from);
       lossCount += to - from;
-      tf.dispose([loss, oneHot, target, ...xs]);
+      tf.dispose([loss, oneHot, target, ...(taught ? [taught] : []), ...xs]);
       if (stepMean) addToMean(stepMean, model, step + 1);
       if (progress?.isTTY && (step % 10 === 0 || step === steps - 1)) {
         const done = Math.round(((step + 1) / steps) * 20);
@@ -650,8 +681,10 @@ export async function trainModel(options: TrainOptions): Promise<TrainResult> {
       size: options.size ?? null,
       epochsRun: history.length ? history[history.length - 1].epoch : 0, bestEpoch, stoppedBy, maxEpochs: epochs, batchSize, seed, learningRate,
       optimizer: 'adam', lrDecay, finalLearningRate: currentLr, balance,
-      loss: distillation ? `categorical cross-entropy against ${1 - distillation.weight} x the label + ${distillation.weight} x the teachers' mean probabilities` : 'categorical cross-entropy',
-      distillation: distillation ? { teachers: teachers.map((t) => ({ dir: t.dir, name: t.manifest.name, seed: t.manifest.training.seed ?? null, datasetHash: t.manifest.dataset.hash })), weight: distillation.weight } : null,
+      loss: !distillation ? 'categorical cross-entropy'
+        : temperature === 1 ? `categorical cross-entropy against ${1 - distillation.weight} x the label + ${distillation.weight} x the teachers' mean probabilities`
+        : `${1 - distillation.weight} x categorical cross-entropy against the label + ${distillation.weight} x ${temperature}² x cross-entropy between the teachers' mean and the student's probabilities, both softened at temperature ${temperature}`,
+      distillation: distillation ? { teachers: teachers.map((t) => ({ dir: t.dir, name: t.manifest.name, seed: t.manifest.training.seed ?? null, datasetHash: t.manifest.dataset.hash })), weight: distillation.weight, ...(temperature !== 1 ? { temperature } : {}) } : null,
       balanceDescription: balance === 'sampling'
         ? `class-balanced sampling: per epoch up to ${split.classes.map((c, i) => `${quotaOf(i)} ${c}`).join(', ')} training beats (each class repeated at most ${maxOversample}x), no class weights`
         : balance === 'weights' ? 'every training beat once per epoch, inverse-frequency class weights in the loss'

@@ -17,6 +17,7 @@ describe('train: options that would be silently ignored are refused', () => {
   it('refuses each ignored option with a usage error naming it', () => {
     const cases: [Parameters<typeof checkTrainOptions>[0], string[], RegExp][] = [
       [inter, ['distillWeight'], /--distill-weight .* needs --teacher/],
+      [inter, ['distillTemperature'], /--distill-temperature .* needs --teacher/],
       [{ model: 'mshan', protocol: 'intra' }, ['validation'], /--validation chooses how DS1 validates/],
       [{ ...inter, balance: 'weights' }, ['balance', 'classQuota'], /--class-quota set class-balanced sampling, but --balance is weights$/],
       [{ model: 'cnn', protocol: 'seed' }, ['perClass', 'majorityFactor'], /--per-class, --majority-factor set .* --balance is none \(the seed protocol's default\)/],

@@ -14,7 +14,7 @@ import { loadDataset, syntheticDataset, writeDataset, type BeatDataset } from '.
 import { loadModel, saveModel } from '../../src/model/modelIo.js';
 import { classifyBatch, loadClassifier } from '../../src/model/predict.js';
 import { featureColumns, selectColumns } from '../../src/pipeline/beatFeatures.js';
-import { metricsFromConfusion, trainModel, trainWithRefit, type TrainOptions } from '../../src/model/train.js';
+import { distillationLoss, metricsFromConfusion, soften, trainModel, trainWithRefit, type TrainOptions } from '../../src/model/train.js';
 
 let root: string;
 let dataset: BeatDataset;
@@ -222,6 +222,21 @@ describe('trainModel', () => {
     await trainModel({ ...taughtOptions, stopAfterEpoch: 1 });
     (await trainModel({ ...taughtOptions, resume: true })).model.dispose();
     expect(await weightsOf(join(root, 'student-resumed'))).toEqual(await weightsOf(join(root, 'student-taught')));
+    // Temperature: 1 is the default bit for bit; another one trains other weights, is recorded, and resumes exactly.
+    const atOne = await trainModel({ ...cnn('student-t1'), teachers: { dirs: [join(root, 'teacher-v')], weight: 1, temperature: 1 } });
+    atOne.model.dispose();
+    expect(await weightsOf(join(root, 'student-t1'))).toEqual(await weightsOf(join(root, 'student-taught')));
+    const warmOptions = { ...cnn('student-t3'), teachers: { dirs: [join(root, 'teacher-v')], weight: 0.5, temperature: 3 } };
+    const warm = await trainModel(warmOptions);
+    warm.model.dispose();
+    expect(warm.manifest.training).toMatchObject({ distillation: { weight: 0.5, temperature: 3 }, loss: expect.stringMatching(/3² x cross-entropy .* softened at temperature 3/) });
+    expect(taught.manifest.training.distillation).not.toHaveProperty('temperature');
+    await trainModel({ ...cnn('student-t3-half'), teachers: { dirs: [join(root, 'teacher-v')], weight: 0.5 } }).then((r) => r.model.dispose());
+    expect(await weightsOf(join(root, 'student-t3'))).not.toEqual(await weightsOf(join(root, 'student-t3-half')));
+    await trainModel({ ...warmOptions, outDir: join(root, 'student-t3-resumed'), stopAfterEpoch: 1 });
+    (await trainModel({ ...warmOptions, outDir: join(root, 'student-t3-resumed'), resume: true })).model.dispose();
+    expect(await weightsOf(join(root, 'student-t3-resumed'))).toEqual(await weightsOf(join(root, 'student-t3')));
+    await expect(trainModel({ ...cnn('student-t0'), teachers: { dirs: [join(root, 'teacher-v')], weight: 1, temperature: 0 } })).rejects.toMatchObject({ code: 'ECG_ERR_BAD_OPTION' });
     // A checkpoint made with other teachers or another weight is not resumed.
     await trainModel({ ...cnn('distil-mismatch'), teachers: { dirs: [join(root, 'teacher-v')], weight: 0.5 }, stopAfterEpoch: 1 });
     await expect(trainModel({ ...cnn('distil-mismatch'), teachers: { dirs: [join(root, 'teacher-v')], weight: 0.3 }, resume: true })).rejects.toMatchObject({ code: 'ECG_ERR_MODEL' });
@@ -233,6 +248,37 @@ describe('trainModel', () => {
     });
     await expect(trainModel({ ...cnn('student-no-weight'), teachers: { dirs: [join(root, 'teacher-v')], weight: 0 } })).rejects.toMatchObject({ code: 'ECG_ERR_BAD_OPTION' });
     await expect(trainWithRefit({ ...cnn('student-refit'), teachers: { dirs: [join(root, 'teacher-v')], weight: 1 } })).rejects.toMatchObject({ code: 'ECG_ERR_BAD_OPTION' });
+  });
+});
+
+describe('distillationLoss', () => {
+  // Hand-computed in plain numbers: softmax(log p / T) is p^(1/T) renormalised.
+  const softenedByHand = (p: number[], t: number) => {
+    const powered = p.map((x) => x ** (1 / t));
+    const sum = powered.reduce((a, b) => a + b, 0);
+    return powered.map((x) => x / sum);
+  };
+  const crossEntropyByHand = (target: number[], of: number[]) => -target.reduce((sum, q, i) => sum + q * Math.log(of[i]), 0);
+
+  it('is (1 - w) x CE(label, p) + w x T² x CE(teachers softened, student softened), per beat', () => {
+    const student = [0.7, 0.1, 0.15, 0.04, 0.01];
+    const teacher = [0.5, 0.3, 0.1, 0.06, 0.04];
+    const label = [1, 0, 0, 0, 0];
+    for (const [weight, t] of [[1, 2], [0.5, 3], [0.3, 1]] as const) {
+      const got = tf.tidy(() => distillationLoss(tf.tensor2d([student]), tf.tensor2d([label]), soften(tf.tensor2d([teacher]), t), weight, t).dataSync()[0]);
+      const expected = (1 - weight) * crossEntropyByHand(label, student) + weight * t * t * crossEntropyByHand(softenedByHand(teacher, t), softenedByHand(student, t));
+      expect(got).toBeCloseTo(expected, 4);
+    }
+  });
+
+  it('softening flattens a distribution and keeps its order; T = 1 leaves it as it is', () => {
+    const p = [0.8, 0.15, 0.05];
+    const [one, four] = [1, 4].map((t) => Array.from(tf.tidy(() => soften(tf.tensor2d([p]), t).dataSync())));
+    one.forEach((x, i) => expect(x).toBeCloseTo(p[i], 6));
+    four.forEach((x, i) => expect(x).toBeCloseTo(softenedByHand(p, 4)[i], 6));
+    expect(four[0]).toBeLessThan(p[0]);
+    expect(four[0]).toBeGreaterThan(four[1]);
+    expect(four[1]).toBeGreaterThan(four[2]);
   });
 });
 

@@ -40,6 +40,7 @@ interface TrainFlags {
   refit?: boolean;
   teacher?: string[];
   distillWeight: number;
+  distillTemperature?: number;
   resume?: boolean;
   keepCheckpoints?: boolean;
   backend?: BackendName;
@@ -99,6 +100,7 @@ export function trainCommand(io: CliIo): Command {
     .option('--refit', 'after early stopping, train a fresh model on training + validation beats for the epochs and learning rates the search run chose')
     .option('--teacher <dirs>', 'distillation: trained model directories (comma-separated) whose mean probabilities join the training target; each trained with this run\'s protocol, features and training beats', (v: string) => v.split(',').map((d) => d.trim()).filter(Boolean))
     .option('--distill-weight <x>', 'with --teacher: weight of the teachers\' mean probabilities in the target, the label getting 1 - x', unitInterval, 0.5)
+    .option('--distill-temperature <t>', 'with --teacher: the student matches the teachers\' mean at this temperature, both softened as softmax(log p / t), that part of the loss scaled by t² (default 1)', positiveNumber)
     .option('--resume', 'continue from OUT/checkpoint after an interruption')
     .option('--keep-checkpoints', 'keep OUT/checkpoint after the run')
     .addOption(new Option('--backend <name>', 'force a TensorFlow.js backend (default: env ECG_TF_BACKEND, else the best available)').choices(BACKEND_NAMES))
@@ -120,7 +122,7 @@ export function trainCommand(io: CliIo): Command {
         augment: flags.augment ? { amplitude: 0.2, shiftSamples: 5, noise: 0.03, ...(flags.augmentStretch ? { stretch: flags.augmentStretch } : {}) } : undefined, windowNormalisation: flags.windowNorm, patience: flags.patience, keep: flags.keep,
         features: flags.features, interValidation: flags.validation, validationFold: flags.validationFold,
         size: flags.filters || flags.gruUnits ? { filters: flags.filters, gruUnits: flags.gruUnits } : undefined,
-        teachers: flags.teacher ? { dirs: flags.teacher, weight: flags.distillWeight } : undefined,
+        teachers: flags.teacher ? { dirs: flags.teacher, weight: flags.distillWeight, temperature: flags.distillTemperature } : undefined,
         maxMinutes: flags.maxMinutes, resume: flags.resume ?? false, keepCheckpoints: flags.keepCheckpoints ?? false, progress: stderr,
       });
       const m = result.manifest;
@@ -141,6 +143,7 @@ export function trainCommand(io: CliIo): Command {
 export function checkTrainOptions(flags: { model: ModelKind; protocol: Protocol; balance?: Balance; features?: string[] }, given: (option: string) => boolean): void {
   const refuse = (why: string): never => { throw new ConfigError('ECG_ERR_USAGE', `train: ${why}`); };
   if (given('distillWeight') && !given('teacher')) refuse('--distill-weight weighs the teachers\' probabilities: it needs --teacher');
+  if (given('distillTemperature') && !given('teacher')) refuse('--distill-temperature softens the teachers\' probabilities: it needs --teacher');
   if (given('validation') && flags.protocol !== 'inter') refuse(`--validation chooses how DS1 validates the inter-patient protocol; the ${flags.protocol} protocol validates on a share of its training beats`);
   const balance = flags.balance ?? (flags.protocol === 'seed' ? 'none' : 'sampling');
   const sampling = ['classQuota', 'perClass', 'maxOversample', 'majorityFactor'].filter(given);
