@@ -63,10 +63,11 @@ export function gateNormalInAtrialRun(options: GateNormalInAtrialRunOptions = {}
         let state = streams.get(beat.streamId);
         if (!state) streams.set(beat.streamId, (state = { normalIntervalsMs: [] }));
         const rr = beat.rr;
-        const usualRrMs = state.normalIntervalsMs.length >= minUsualIntervals ? median(state.normalIntervalsMs) : NaN;
+        // The usual interval (a sort of up to 32) only for the few beats that pass the cheap tests first.
         const continuesAtrialRun = beat.beatClass === 'N' && state.previousClass === 'S' && rr !== undefined && state.previousRrMs !== undefined
           && Math.abs(rr.previousRrMs / state.previousRrMs - 1) <= maxRateChange
-          && rr.previousRrMs <= maxShareOfUsualRr * usualRrMs
+          && state.normalIntervalsMs.length >= minUsualIntervals
+          && rr.previousRrMs <= maxShareOfUsualRr * median(state.normalIntervalsMs)
           && sIsNextChoice(beat);
         const out = continuesAtrialRun ? ruleOutClass(beat, 'N') : beat;
         if (out.beatClass === 'N' && state.previousClass === 'N' && rr !== undefined && rr.previousRrMs > 0) {
