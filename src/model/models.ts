@@ -13,6 +13,8 @@ export interface ModelSize {
   filters?: number;
   /** GRU units. */
   gruUnits?: number;
+  /** Kernel sizes of a second multi-scale stage (none by default). */
+  secondStageKernels?: readonly number[];
 }
 
 /** Builds a fresh, seeded model of `kind` for `featureCount` RR features; `size` applies to MSHAN only. */

@@ -51,6 +51,11 @@ export interface MshanOptions {
   poolSize?: number;
   /** GRU units. Default 32. */
   gruUnits?: number;
+  /**
+   * Kernel sizes, in pooled steps, of a second multi-scale stage between the pooling and the attention block (the
+   * reference design stacks two stages); empty (the default) for none. Each branch has `filters / 2` filters.
+   */
+  secondStageKernels?: readonly number[];
   /** Units of the dense layer before the softmax. Default 32. */
   denseUnits?: number;
   /**
@@ -71,9 +76,22 @@ export function quietly<T>(build: () => T): T {
   }
 }
 
+/**
+ * The second multi-scale stage: parallel 1-D convolutions over the pooled steps (stride 1), concatenated. Its kernels
+ * count pooled steps of 12 samples, so 3, 5 and 7 span 100 to 230 ms at the input: QRS to QRS-plus-ST scale.
+ */
+function secondStage(x: tf.SymbolicTensor, kernelSizes: readonly number[], filters: number, init: () => ReturnType<typeof tf.initializers.glorotUniform>): tf.SymbolicTensor {
+  const branches = kernelSizes.map((kernelSize, i) =>
+    tf.layers
+      .conv1d({ filters, kernelSize, padding: 'same', activation: 'relu', kernelInitializer: init(), name: `stage2_k${kernelSize}_${i}` })
+      .apply(x) as tf.SymbolicTensor,
+  );
+  return tf.layers.concatenate({ axis: -1, name: 'multiscale2' }).apply(branches) as tf.SymbolicTensor;
+}
+
 /** Builds MSHAN (see the module comment); inputs `window` [360, 1] and, unless featureCount is 0, `rr` [featureCount]. */
 export function buildMshan(options: MshanOptions): tf.LayersModel {
-  const { featureCount, seed = 1, filters = 16, kernelSizes = [3, 7, 15], stride = 3, poolSize = 4, gruUnits = 32, denseUnits = 32, gru = 'fast' } = options;
+  const { featureCount, seed = 1, filters = 16, kernelSizes = [3, 7, 15], stride = 3, poolSize = 4, gruUnits = 32, denseUnits = 32, gru = 'fast', secondStageKernels = [] } = options;
   let k = seed * 1000;
   const init = () => tf.initializers.glorotUniform({ seed: k++ });
   return quietly(() => {
@@ -84,7 +102,8 @@ export function buildMshan(options: MshanOptions): tf.LayersModel {
         .apply(window) as tf.SymbolicTensor,
     );
     const merged = tf.layers.concatenate({ axis: -1, name: 'multiscale' }).apply(branches) as tf.SymbolicTensor;
-    const x = tf.layers.maxPooling1d({ poolSize, name: 'pool' }).apply(merged) as tf.SymbolicTensor;
+    const pooled = tf.layers.maxPooling1d({ poolSize, name: 'pool' }).apply(merged) as tf.SymbolicTensor;
+    const x = secondStageKernels.length === 0 ? pooled : secondStage(pooled, secondStageKernels, Math.max(1, Math.floor(filters / 2)), init);
     const temporal = new TemporalAttention({ units: 8, seed: k++ * 2, name: 'temporal_attention' }).apply(x) as tf.SymbolicTensor;
     const channel = new ChannelAttention({ ratio: 4, seed: k++ * 2, name: 'channel_attention' }).apply(temporal) as tf.SymbolicTensor;
     const residual = tf.layers.add({ name: 'residual' }).apply([x, channel]) as tf.SymbolicTensor;

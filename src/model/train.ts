@@ -537,7 +537,7 @@ export async function trainModel(options: TrainOptions): Promise<TrainResult> {
   const temperature = distillation?.temperature ?? 1;
   if (!(Number.isFinite(temperature) && temperature > 0)) throw new ConfigError('ECG_ERR_BAD_OPTION', `train: distillation temperature ${temperature} must be a positive number`);
   const balance: Balance = options.balance ?? (protocol === 'seed' ? 'none' : 'sampling');
-  if (options.size && !kind.startsWith('mshan')) throw new ConfigError('ECG_ERR_BAD_OPTION', `train: --filters and --gru-units size MSHAN only, not ${kind}`);
+  if (options.size && !kind.startsWith('mshan')) throw new ConfigError('ECG_ERR_BAD_OPTION', `train: --filters, --gru-units and --second-stage size MSHAN only, not ${kind}`);
 
   const ds = withFeatures(options.dataset ?? (await loadDataset(datasetDir)), options.features);
   checkProtocolRecords(ds.record, protocol);
@@ -559,7 +559,7 @@ export async function trainModel(options: TrainOptions): Promise<TrainResult> {
   const model = options.buildOverride ? options.buildOverride(withRr ? ds.featureCount : 0, seed) : buildModel(kind, ds.featureCount, seed, options.size);
   const optimizer = tf.train.adam(learningRate);
   const varList = model.trainableWeights.map((w) => w.read() as tf.Variable);
-  const fingerprint = JSON.stringify({ kind, protocol, seed, learningRate, batchSize, balance, perClassPerEpoch, maxOversample, majorityFactor, classQuota: classQuota ?? null, features: ds.featureNames, augment: augment ?? null, windowMode, lrDecay, splitSeed: splitSeed ?? null, interValidation: options.interValidation ?? null, validationFold: options.validationFold ?? null, refit: refit?.learningRates ?? null, teachers: distillation ?? null, hash: ds.hash, params: model.countParams(), ...(keep !== 'best' ? { keep } : {}) });
+  const fingerprint = JSON.stringify({ kind, protocol, seed, learningRate, batchSize, balance, perClassPerEpoch, maxOversample, majorityFactor, classQuota: classQuota ?? null, features: ds.featureNames, augment: augment ?? null, windowMode, lrDecay, splitSeed: splitSeed ?? null, interValidation: options.interValidation ?? null, validationFold: options.validationFold ?? null, refit: refit?.learningRates ?? null, teachers: distillation ?? null, hash: ds.hash, params: model.countParams(), ...(keep !== 'best' ? { keep } : {}), ...(options.size?.secondStageKernels ? { secondStage: options.size.secondStageKernels } : {}) });
   const ckptDir = join(outDir, 'checkpoint');
 
   const rng = new SeededRandom(seed * 0x9e3779b1);

@@ -26,6 +26,7 @@ describe('commander usage errors carry ECG_ERR_USAGE', () => {
     // One set of integer parsers (src/cli/io.ts) for every command's counts, with one wording.
     [['train', '--epochs', '2.5'], /^error: option '--epochs <n>' argument '2.5' is invalid\. must be a positive integer, got "2.5" \[ECG_ERR_USAGE\]$/],
     [['train', '--seed', '-1'], /^error: option '--seed <n>' argument '-1' is invalid\. must be a non-negative integer, got "-1" \[ECG_ERR_USAGE\]$/],
+    [['train', '--second-stage', '3,0'], /^error: option '--second-stage <kernels>' argument '3,0' is invalid\. must be a positive integer, got "0" \[ECG_ERR_USAGE\]$/],
     [['mitdb', 'fetch', '--concurrency', '0'], /^error: option '--concurrency <n>' argument '0' is invalid\. must be a positive integer, got "0" \[ECG_ERR_USAGE\]$/],
     [['serve', '--speed', '-1'], /^error: option '--speed <factor>' argument '-1' is invalid\. must be a number >= 0, got "-1" \[ECG_ERR_USAGE\]$/],
     [['serve', '--from-s', 'x'], /^error: option '--from-s <seconds>' argument 'x' is invalid\. must be a non-negative integer, got "x" \[ECG_ERR_USAGE\]$/],

@@ -61,6 +61,23 @@ describe('custom layers', () => {
     expect(reloaded.layers.map((l) => l.getClassName())).toEqual(expect.arrayContaining(['FastGru', 'FastLayerNormalization', 'TemporalAttention', 'ChannelAttention']));
   });
 
+  it('MSHAN builds a second multi-scale stage only when asked: by default none, with the same weights as before', () => {
+    const weights = (model: tf.LayersModel) => model.getWeights().map((t) => Array.from(t.dataSync()));
+    const plain = buildMshan({ featureCount: 8, seed: 3, filters: 8 });
+    expect(plain.layers.some((l) => l.name.startsWith('stage2'))).toBe(false);
+    expect(weights(buildMshan({ featureCount: 8, seed: 3, filters: 8, secondStageKernels: [] }))).toEqual(weights(plain));
+
+    const staged = buildMshan({ featureCount: 8, seed: 3, filters: 8, secondStageKernels: [3, 5, 7] });
+    // One branch per kernel, filters / 2 each, over the pooled steps (30 steps of the 3 x 8 first-stage channels).
+    const kernelShapes = staged.layers.filter((l) => l.name.startsWith('stage2')).map((l) => l.getWeights()[0]!.shape);
+    expect(kernelShapes).toEqual([[3, 24, 4], [5, 24, 4], [7, 24, 4]]);
+    expect(staged.getLayer('multiscale2').outputShape).toEqual([null, 30, 12]);
+    expect(staged.getLayer('residual').outputShape).toEqual([null, 30, 12]);
+    const probabilities = staged.predict([tf.randomNormal([2, 360, 1], 0, 1, 'float32', 41), tf.randomNormal([2, 8], 0, 1, 'float32', 42)]) as tf.Tensor;
+    expect(probabilities.shape).toEqual([2, 5]);
+    expect(Array.from(probabilities.sum(1).dataSync()).every((s) => Math.abs(s - 1) < 1e-5)).toBe(true);
+  });
+
   it('MSHAN is seeded: the same seed builds the same weights, another seed others', () => {
     const w = (seed: number) => buildMshan({ featureCount: 8, seed }).getWeights().map((t) => Array.from(t.dataSync()));
     expect(w(4)).toEqual(w(4));

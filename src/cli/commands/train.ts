@@ -36,6 +36,7 @@ interface TrainFlags {
   validationFold?: number;
   filters?: number;
   gruUnits?: number;
+  secondStage?: number[];
   maxMinutes: number;
   refit?: boolean;
   teacher?: string[];
@@ -94,6 +95,7 @@ export function trainCommand(io: CliIo): Command {
     .option('--features <list>', `features joined before the head: groups (${Object.keys(FEATURE_GROUPS).join(', ')}) or names, comma-separated (default: all the dataset has)`, featureList)
     .option('--filters <n>', 'MSHAN: filters per convolution branch (default 16)', positiveInteger)
     .option('--gru-units <n>', 'MSHAN: GRU units (default 32)', positiveInteger)
+    .option('--second-stage <kernels>', 'MSHAN: a second multi-scale stage after the pooling, its kernel sizes in pooled steps (12 samples), comma-separated, e.g. 3,5,7; filters / 2 per branch (default: none)', (v: string) => v.split(',').map((k) => positiveInteger(k.trim())))
     .option('--patience <n>', 'early stopping: epochs without a better validation macro F1', positiveInteger, 8)
     .addOption(new Option('--keep <epoch>', 'whose weights the model keeps: best (the best validation macro F1), last (the last epoch run, for a training length chosen by cross-validation) or average (the mean of the weights after every step of the last epoch run)').choices(['best', 'last', 'average']).default('best'))
     .option('--max-minutes <min>', 'start no epoch that would end after this many minutes', positiveNumber, 28)
@@ -121,7 +123,7 @@ export function trainCommand(io: CliIo): Command {
         seed: flags.seed, learningRate: flags.learningRate, balance: flags.balance, perClassPerEpoch: flags.perClass, maxOversample: flags.maxOversample, majorityFactor: flags.majorityFactor, classQuota: flags.classQuota,
         augment: flags.augment ? { amplitude: 0.2, shiftSamples: 5, noise: 0.03, ...(flags.augmentStretch ? { stretch: flags.augmentStretch } : {}) } : undefined, windowNormalisation: flags.windowNorm, patience: flags.patience, keep: flags.keep,
         features: flags.features, interValidation: flags.validation, validationFold: flags.validationFold,
-        size: flags.filters || flags.gruUnits ? { filters: flags.filters, gruUnits: flags.gruUnits } : undefined,
+        size: flags.filters || flags.gruUnits || flags.secondStage ? { filters: flags.filters, gruUnits: flags.gruUnits, ...(flags.secondStage ? { secondStageKernels: flags.secondStage } : {}) } : undefined,
         teachers: flags.teacher ? { dirs: flags.teacher, weight: flags.distillWeight, temperature: flags.distillTemperature } : undefined,
         maxMinutes: flags.maxMinutes, resume: flags.resume ?? false, keepCheckpoints: flags.keepCheckpoints ?? false, progress: stderr,
       });
