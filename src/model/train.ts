@@ -43,6 +43,7 @@ import { featureColumns, selectColumns } from '../pipeline/beatFeatures.js';
 import { buildModel, MODEL_KINDS, usesRr, type ModelKind, type ModelSize } from './models.js';
 import { saveModel, type ClassMetrics, type InputNormalisation, type ModelManifest, type SplitMetrics } from './modelIo.js';
 import { loadClassifier, normaliseFeatures, normaliseWindows, type Classifier } from './predict.js';
+import { mixRows, mixupPlan } from './mixup.js';
 
 export type Balance = 'sampling' | 'weights' | 'none';
 
@@ -128,6 +129,8 @@ export interface TrainOptions {
    * temperature (default 1) at which the student matches them (see above).
    */
   teachers?: { dirs: readonly string[]; weight: number; temperature?: number };
+  /** Mixup (src/model/mixup.ts): each batch blended with a shuffled copy of itself, λ ~ Beta(alpha, alpha). Default off. */
+  mixup?: { alpha: number };
 }
 
 export interface RefitPlan {
@@ -536,6 +539,8 @@ export async function trainModel(options: TrainOptions): Promise<TrainResult> {
   }
   const temperature = distillation?.temperature ?? 1;
   if (!(Number.isFinite(temperature) && temperature > 0)) throw new ConfigError('ECG_ERR_BAD_OPTION', `train: distillation temperature ${temperature} must be a positive number`);
+  const mixup = options.mixup;
+  if (mixup && !(Number.isFinite(mixup.alpha) && mixup.alpha > 0)) throw new ConfigError('ECG_ERR_BAD_OPTION', `train: mixup alpha ${mixup.alpha} must be a positive number`);
   const balance: Balance = options.balance ?? (protocol === 'seed' ? 'none' : 'sampling');
   if (options.size && !kind.startsWith('mshan')) throw new ConfigError('ECG_ERR_BAD_OPTION', `train: --filters, --gru-units and --second-stage size MSHAN only, not ${kind}`);
 
@@ -559,7 +564,7 @@ export async function trainModel(options: TrainOptions): Promise<TrainResult> {
   const model = options.buildOverride ? options.buildOverride(withRr ? ds.featureCount : 0, seed) : buildModel(kind, ds.featureCount, seed, options.size);
   const optimizer = tf.train.adam(learningRate);
   const varList = model.trainableWeights.map((w) => w.read() as tf.Variable);
-  const fingerprint = JSON.stringify({ kind, protocol, seed, learningRate, batchSize, balance, perClassPerEpoch, maxOversample, majorityFactor, classQuota: classQuota ?? null, features: ds.featureNames, augment: augment ?? null, windowMode, lrDecay, splitSeed: splitSeed ?? null, interValidation: options.interValidation ?? null, validationFold: options.validationFold ?? null, refit: refit?.learningRates ?? null, teachers: distillation ?? null, hash: ds.hash, params: model.countParams(), ...(keep !== 'best' ? { keep } : {}), ...(options.size?.secondStageKernels ? { secondStage: options.size.secondStageKernels } : {}) });
+  const fingerprint = JSON.stringify({ kind, protocol, seed, learningRate, batchSize, balance, perClassPerEpoch, maxOversample, majorityFactor, classQuota: classQuota ?? null, features: ds.featureNames, augment: augment ?? null, windowMode, lrDecay, splitSeed: splitSeed ?? null, interValidation: options.interValidation ?? null, validationFold: options.validationFold ?? null, refit: refit?.learningRates ?? null, teachers: distillation ?? null, hash: ds.hash, params: model.countParams(), ...(keep !== 'best' ? { keep } : {}), ...(options.size?.secondStageKernels ? { secondStage: options.size.secondStageKernels } : {}), ...(mixup ? { mixup } : {}) });
   const ckptDir = join(outDir, 'checkpoint');
 
   const rng = new SeededRandom(seed * 0x9e3779b1);
@@ -594,14 +599,20 @@ export async function trainModel(options: TrainOptions): Promise<TrainResult> {
     const stepMean = keep === 'average' ? model.getWeights().map((w) => new Float32Array(w.size)) : undefined;
     for (let step = 0; step < steps; step++) {
       const from = step * batchSize, to = Math.min(indices.length, from + batchSize);
-      const xs = batchTensors(inp, indices, from, to, withRr, augment ? { rng, ...augment } : undefined);
+      const beats = batchTensors(inp, indices, from, to, withRr, augment ? { rng, ...augment } : undefined);
       const labels = new Int32Array(to - from);
       for (let j = from; j < to; j++) labels[j - from] = split.labels[indices[j]];
-      const oneHot = tf.tidy(() => tf.oneHot(tf.tensor1d(labels, 'int32'), k).toFloat());
-      const taught = distillation ? tf.tidy(() => {
-        const predictions = teachers.map((t) => t.model.predict(xs, { batchSize: to - from }) as tf.Tensor);
+      const labelsOneHot = tf.tidy(() => tf.oneHot(tf.tensor1d(labels, 'int32'), k).toFloat());
+      // The teachers see the beats themselves; with mixup their targets are blended like the labels.
+      const teachersMean = distillation ? tf.tidy(() => {
+        const predictions = teachers.map((t) => t.model.predict(beats, { batchSize: to - from }) as tf.Tensor);
         return tf.div(tf.addN(temperature === 1 ? predictions : predictions.map((q) => soften(q, temperature))), teachers.length);
       }) : undefined;
+      const plan = mixup ? mixupPlan(rng, to - from, mixup.alpha) : undefined;
+      const blend = (t: tf.Tensor) => (plan ? mixRows(t, plan) : t);
+      const xs = beats.map(blend);
+      const oneHot = blend(labelsOneHot);
+      const taught = teachersMean && blend(teachersMean);
       // At temperature 1 the two parts share the student's output, so they are one cross-entropy against a mixed target.
       const target = distillation && temperature === 1 ? tf.tidy(() => tf.add(tf.mul(oneHot, 1 - distillation.weight), tf.mul(taught!, distillation.weight))) : oneHot;
       const loss = optimizer.minimize(() => tf.tidy(() => {
@@ -614,7 +625,7 @@ export async function trainModel(options: TrainOptions): Promise<TrainResult> {
       }), true, varList)!;
       lossSum += loss.dataSync()[0] * (to - from);
       lossCount += to - from;
-      tf.dispose([loss, oneHot, target, ...(taught ? [taught] : []), ...xs]);
+      tf.dispose([loss, oneHot, target, ...(taught ? [taught] : []), ...xs, labelsOneHot, ...(teachersMean ? [teachersMean] : []), ...beats]);
       if (stepMean) addToMean(stepMean, model, step + 1);
       if (progress?.isTTY && (step % 10 === 0 || step === steps - 1)) {
         const done = Math.round(((step + 1) / steps) * 20);
@@ -684,6 +695,7 @@ export async function trainModel(options: TrainOptions): Promise<TrainResult> {
       loss: !distillation ? 'categorical cross-entropy'
         : temperature === 1 ? `categorical cross-entropy against ${1 - distillation.weight} x the label + ${distillation.weight} x the teachers' mean probabilities`
         : `${1 - distillation.weight} x categorical cross-entropy against the label + ${distillation.weight} x ${temperature}² x cross-entropy between the teachers' mean and the student's probabilities, both softened at temperature ${temperature}`,
+      ...(mixup ? { mixup: { alpha: mixup.alpha, description: `each batch blended with a shuffled copy of itself (inputs and targets), lambda ~ Beta(${mixup.alpha}, ${mixup.alpha}), one per batch (Zhang et al. 2018)` } } : {}),
       distillation: distillation ? { teachers: teachers.map((t) => ({ dir: t.dir, name: t.manifest.name, seed: t.manifest.training.seed ?? null, datasetHash: t.manifest.dataset.hash })), weight: distillation.weight, ...(temperature !== 1 ? { temperature } : {}) } : null,
       balanceDescription: balance === 'sampling'
         ? `class-balanced sampling: per epoch up to ${split.classes.map((c, i) => `${quotaOf(i)} ${c}`).join(', ')} training beats (each class repeated at most ${maxOversample}x), no class weights`

@@ -127,6 +127,20 @@ describe('trainModel', () => {
     expect(await weightsOf(join(root, 'avg-resumed'))).toEqual(await weightsOf(join(root, 'avg')));
   });
 
+  it('mixup: the blends come from the checkpointed generator (a resumed run ends the same), recorded in the manifest', async () => {
+    const opts = (out: string): TrainOptions => ({ ...base(out), model: 'cnn', epochs: 2, mixup: { alpha: 0.4 } });
+    const mixed = await trainModel(opts('mix'));
+    expect(mixed.manifest.training).toMatchObject({ mixup: { alpha: 0.4 } });
+    expect(await weightsOf(join(root, 'mix'))).not.toEqual(await weightsOf((await trainModel({ ...opts('mix-off'), mixup: undefined })).outDir));
+    await trainModel({ ...opts('mix-resumed'), stopAfterEpoch: 1 });
+    await trainModel({ ...opts('mix-resumed'), resume: true });
+    expect(await weightsOf(join(root, 'mix-resumed'))).toEqual(await weightsOf(join(root, 'mix')));
+    // Resuming a run without mixup as one with it is refused: the options are part of the checkpoint's fingerprint.
+    await trainModel({ ...opts('mix-other'), mixup: undefined, stopAfterEpoch: 1 });
+    await expect(trainModel({ ...opts('mix-other'), resume: true })).rejects.toMatchObject({ code: 'ECG_ERR_MODEL' });
+    await expect(trainModel({ ...opts('mix-bad'), mixup: { alpha: 0 } })).rejects.toMatchObject({ code: 'ECG_ERR_BAD_OPTION' });
+  });
+
   it('is reproducible from the seed and changes with it (cnn, class weights)', async () => {
     const opts = (out: string, seed: number): TrainOptions => ({ ...base(out), model: 'cnn', epochs: 1, balance: 'weights', seed });
     await trainModel(opts('a', 5));
