@@ -84,6 +84,13 @@ export function positiveNumber(value: string): number {
   return n;
 }
 
+/** Parses a non-negative number option (a replay speed, a start time in seconds); an empty value is refused. */
+export function nonNegativeNumber(value: string): number {
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isFinite(n) || n < 0) throw new InvalidArgumentError(`must be a number >= 0, got "${value}"`);
+  return n;
+}
+
 /** Parses a non-negative integer option (a seed, an offset). */
 export function nonNegativeInteger(value: string): number {
   const n = Number(value);

@@ -1,10 +1,10 @@
 import { writeFile } from 'node:fs/promises';
-import { InvalidArgumentError, type Command } from 'commander';
+import type { Command } from 'commander';
 import { mitdbDir } from '../../config.js';
 import { evaluateQrs, type DetectRecord, type QrsEvaluation } from '../../eval/qrsDatabase.js';
 import type { QrsRecordScore } from '../../eval/qrs.js';
 import { log } from '../../log.js';
-import { commaList, helpFile, newCommand, type CliIo } from '../io.js';
+import { commaList, helpFile, leadOption, newCommand, nonNegativeNumber, positiveNumber, type CliIo } from '../io.js';
 
 /** What `eval qrs` needs besides its flags; tests may inject a detector. */
 export interface EvalQrsDeps {
@@ -25,18 +25,6 @@ interface EvalQrsFlags {
   lead?: number | string;
   leadFallback: boolean;
 }
-
-const nonNegativeSeconds = (value: string): number => {
-  const n = Number(value);
-  if (value.trim() === '' || !Number.isFinite(n) || n < 0) throw new InvalidArgumentError(`must be a number of seconds >= 0, got "${value}"`);
-  return n;
-};
-const positiveMs = (value: string): number => {
-  const n = Number(value);
-  if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError(`must be a positive number of ms, got "${value}"`);
-  return n;
-};
-const leadArg = (value: string): number | string => (/^\d+$/.test(value) ? Number(value) : value);
 
 /** Loads the project's detector only when a run needs it, so scoring files does not load the pipeline. */
 const defaultDetect: DetectRecord = async (request) => {
@@ -76,12 +64,12 @@ export function evalQrsCommand(io: CliIo, deps: EvalQrsDeps = {}): Command {
     .description('EC57 QRS detection Se/+P against reference beat annotations (bxb-compatible matching)')
     .option('--dir <path>', 'WFDB database folder (MITDB_DIR, else where `mitdb fetch` puts it)', mitdbDir(io.env))
     .option('--records <list>', "'all' (the RECORDS file) or comma-separated record names", 'all')
-    .option('--from <seconds>', 'start of the comparison, s (300 = EC57 5-minute start)', nonNegativeSeconds, 0)
+    .option('--from <seconds>', 'start of the comparison, s (300 = EC57 5-minute start)', nonNegativeNumber, 0)
     .option('--detections <dir>', 'score existing annotation files DIR/<record>.<annotator> instead of running the detector')
     .option('--annotator <name>', 'test annotator: read with --detections, written with --out', 'qrs')
     .option('--reference-annotator <name>', 'reference annotator', 'atr')
-    .option('--match-window-ms <ms>', 'match window, ms (EC57: 150)', positiveMs, 150)
-    .option('--lead <n|name>', 'lead the detector uses: signal number (0-based) or name (default: first signal)', leadArg)
+    .option('--match-window-ms <ms>', 'match window, ms (EC57: 150)', positiveNumber, 150)
+    .option('--lead <n|name>', 'lead the detector uses: signal number (0-based) or name (default: first signal)', leadOption)
     .option('--lead-fallback', "detector falls back to the record's other signal while the lead is flat or missing", false)
     .option('--out <dir>', 'write detections as DIR/<record>.<annotator> (WFDB, readable by rdann and bxb) and DIR/summary.json')
     .option('--json <file>', 'write the summary as JSON')

@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { InvalidArgumentError, Option, type Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { lastValueFrom, map, type Observable } from 'rxjs';
 import { defaultModelDir, mitdbDir, resolveModelDir } from '../../config.js';
 import { log } from '../../log.js';
@@ -10,7 +10,7 @@ import { recordSource } from '../../sources/recordSource.js';
 import { RecordFormatError } from '../../errors.js';
 import { chooseLeadIndex, readHeader } from '../../wfdb/header.js';
 import { classifiedBeatMessage, detectedBeatMessage, encodeBeatMessage } from '../../wire/beatMessage.js';
-import { leadOption, newCommand, nonNegativeInteger, type CliIo } from '../io.js';
+import { leadOption, newCommand, nonNegativeInteger, nonNegativeNumber, type CliIo } from '../io.js';
 import { addRuleOptions } from '../ruleOptions.js';
 
 interface ServeFlags extends MonitorRules {
@@ -35,7 +35,7 @@ export function serveCommand(io: CliIo): Command {
     .option('--dir <path>', 'WFDB database folder (default: MITDB_DIR)')
     .option('--record <name>', 'record to replay', '100')
     .option('--lead <name|index>', 'lead to monitor (default: MLII if present, else the first signal)')
-    .addOption(new Option('--speed <factor>', 'replay speed: 1 = real time, 10 = ten times, 0 = as fast as possible').default(1).argParser(speedFactor))
+    .addOption(new Option('--speed <factor>', 'replay speed: 1 = real time, 10 = ten times, 0 = as fast as possible').default(1).argParser(nonNegativeNumber))
     .option('--from-s <seconds>', 'start this far into the record', nonNegativeInteger, 0)
     .option('--to-s <seconds>', 'stop this far into the record (default: its end)', nonNegativeInteger)
     .option('--model <name|dir>', 'classifier model folder, or a name under models/ (default: models/mshan-inter)')
@@ -78,10 +78,4 @@ export function serveCommand(io: CliIo): Command {
       }
       await lastValueFrom(lines$.pipe(map((line) => io.stdout.write(`${line}\n`))), { defaultValue: undefined });
     });
-}
-
-function speedFactor(value: string): number {
-  const n = Number(value);
-  if (!Number.isFinite(n) || n < 0) throw new InvalidArgumentError(`must be a number >= 0, got "${value}"`);
-  return n;
 }

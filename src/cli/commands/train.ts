@@ -63,6 +63,12 @@ const quotaArg = (value: string): Record<string, number> => {
   }
   return out;
 };
+/** `--second-stage 3,5,7`: at least one kernel size, each a positive integer. */
+const kernelList = (value: string): number[] => {
+  const kernels = commaList(value).map(positiveInteger);
+  if (kernels.length === 0) throw new InvalidArgumentError(`expected kernel sizes such as 3,5,7, got "${value}"`);
+  return kernels;
+};
 const featureList = (value: string): string[] =>
   [...new Set(commaList(value).flatMap((name) => FEATURE_GROUPS[name] ?? [name]))];
 
@@ -96,12 +102,12 @@ export function trainCommand(io: CliIo): Command {
     .option('--features <list>', `features joined before the head: groups (${Object.keys(FEATURE_GROUPS).join(', ')}) or names, comma-separated (default: all the dataset has)`, featureList)
     .option('--filters <n>', 'MSHAN: filters per convolution branch (default 16)', positiveInteger)
     .option('--gru-units <n>', 'MSHAN: GRU units (default 32)', positiveInteger)
-    .option('--second-stage <kernels>', 'MSHAN: a second multi-scale stage after the pooling, its kernel sizes in pooled steps (12 samples), comma-separated, e.g. 3,5,7; filters / 2 per branch (default: none)', (v: string) => v.split(',').map((k) => positiveInteger(k.trim())))
+    .option('--second-stage <kernels>', 'MSHAN: a second multi-scale stage after the pooling, its kernel sizes in pooled steps (12 samples), comma-separated, e.g. 3,5,7; filters / 2 per branch (default: none)', (v: string) => kernelList(v))
     .option('--patience <n>', 'early stopping: epochs without a better validation macro F1', positiveInteger, 8)
     .addOption(new Option('--keep <epoch>', 'whose weights the model keeps: best (the best validation macro F1), last (the last epoch run, for a training length chosen by cross-validation) or average (the mean of the weights after every step of the last epoch run)').choices(['best', 'last', 'average']).default('best'))
     .option('--max-minutes <min>', 'start no epoch that would end after this many minutes', positiveNumber, 28)
     .option('--refit', 'after early stopping, train a fresh model on training + validation beats for the epochs and learning rates the search run chose')
-    .option('--teacher <dirs>', 'distillation: trained model directories (comma-separated) whose mean probabilities join the training target; each trained with this run\'s protocol, features and training beats', (v: string) => v.split(',').map((d) => d.trim()).filter(Boolean))
+    .option('--teacher <dirs>', 'distillation: trained model directories (comma-separated) whose mean probabilities join the training target; each trained with this run\'s protocol, features and training beats', commaList)
     .option('--distill-weight <x>', 'with --teacher: weight of the teachers\' mean probabilities in the target, the label getting 1 - x', unitInterval, 0.5)
     .option('--distill-temperature <t>', 'with --teacher: the student matches the teachers\' mean at this temperature, both softened as softmax(log p / t), that part of the loss scaled by t² (default 1)', positiveNumber)
     .option('--mixup <alpha>', 'blend each training batch with a shuffled copy of itself, inputs and targets alike, by a weight drawn from Beta(alpha, alpha), e.g. 0.2 (Zhang et al. 2018; default: off)', positiveNumber)
