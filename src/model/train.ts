@@ -22,6 +22,9 @@
  *   than 1, the teachers' part compares temperature-softened distributions, softmax(log p / T), of the teachers (their
  *   mean) and of the student, scaled by T² so that its gradients keep their size (Hinton et al.); the label's part
  *   stays at T = 1.
+ * - **Mixup** (optional, `mixup`; src/model/mixup.ts): each batch, after augmentation, blended with a shuffled copy
+ *   of itself, inputs and targets alike (the teachers' included; they run on the unblended beats), its draws from the
+ *   checkpointed generator.
  * - **Early stopping** on the validation macro F1 (classes with validation beats, Q left out for AAMI: it keeps only a
  *   few dozen beats once paced records are out), `patience` epochs; the best epoch's weights are the ones saved, or
  *   with `keep: 'last'` the last epoch's (a training length chosen by cross-validation on other data, which the
@@ -114,7 +117,7 @@ export interface TrainOptions {
   validationFold?: number;
   /** Names of the dataset's features the model gets (default all of them); see src/pipeline/beatFeatures.ts. */
   features?: readonly string[];
-  /** MSHAN layer sizes (filters per branch, GRU units); default the cost-sized network of src/model/mshan.ts. */
+  /** MSHAN layer sizes (filters per branch, GRU units, a second stage); default the cost-sized network of src/model/mshan.ts. */
   size?: ModelSize;
   /** Model-builder override (tests use tiny models). */
   buildOverride?: (featureCount: number, seed: number) => tf.LayersModel;

@@ -102,7 +102,7 @@ export function trainCommand(io: CliIo): Command {
     .option('--features <list>', `features joined before the head: groups (${Object.keys(FEATURE_GROUPS).join(', ')}) or names, comma-separated (default: all the dataset has)`, featureList)
     .option('--filters <n>', 'MSHAN: filters per convolution branch (default 16)', positiveInteger)
     .option('--gru-units <n>', 'MSHAN: GRU units (default 32)', positiveInteger)
-    .option('--second-stage <kernels>', 'MSHAN: a second multi-scale stage after the pooling, its kernel sizes in pooled steps (12 samples), comma-separated, e.g. 3,5,7; filters / 2 per branch (default: none)', (v: string) => kernelList(v))
+    .option('--second-stage <kernels>', 'MSHAN: a second multi-scale stage after the pooling, its kernel sizes in pooled steps (12 samples), comma-separated, e.g. 3,5,7; filters / 2 per branch (default: none)', kernelList)
     .option('--patience <n>', 'early stopping: epochs without a better validation macro F1', positiveInteger, 8)
     .addOption(new Option('--keep <epoch>', 'whose weights the model keeps: best (the best validation macro F1), last (the last epoch run, for a training length chosen by cross-validation) or average (the mean of the weights after every step of the last epoch run)').choices(['best', 'last', 'average']).default('best'))
     .option('--max-minutes <min>', 'start no epoch that would end after this many minutes', positiveNumber, 28)
