@@ -36,7 +36,7 @@ import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { seededRandom } from '../dataset/seededRandom.js';
+import { SeededRandom } from '../dataset/seededRandom.js';
 import { ModelError } from '../errors.js';
 import { BEAT_CLASSES } from '../types.js';
 
@@ -243,8 +243,9 @@ export interface SyntheticOptions {
 export function syntheticDataset(options: SyntheticOptions = {}): DatasetContent {
   const { beatsPerRecord = 200, seed = 1, windowLength = 360 } = options;
   const records = options.records ?? ['101', '106', '108', '109', '112', '114', '100', '103', '105', '111', '113', '117'];
-  const random = seededRandom(seed);
-  const gauss = () => Math.sqrt(-2 * Math.log(1 - random())) * Math.cos(2 * Math.PI * random());
+  const rng = new SeededRandom(seed);
+  const random = () => rng.next();
+  const gauss = () => rng.normal();
   const count = beatsPerRecord * records.length;
   const windows = new Float32Array(count * windowLength);
   const featureNames = ['previousRrS', 'nextRrS', 'localMeanRrS', 'recordMeanRrS', 'previousOverLocal', 'nextOverLocal', 'previousOverNext', 'localOverRecord'];

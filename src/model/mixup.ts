@@ -19,17 +19,13 @@ export interface MixupPlan {
   partner: Int32Array;
 }
 
-function standardNormal(rng: SeededRandom): number {
-  return Math.sqrt(-2 * Math.log(1 - rng.next())) * Math.cos(2 * Math.PI * rng.next()); // Box-Muller
-}
-
 /** A Gamma(shape, 1) draw by Marsaglia and Tsang's method; shapes below 1 by their boost, Gamma(a + 1) x U^(1/a). */
 export function gammaSample(rng: SeededRandom, shape: number): number {
   if (shape < 1) return gammaSample(rng, shape + 1) * (1 - rng.next()) ** (1 / shape);
   const d = shape - 1 / 3;
   const c = 1 / Math.sqrt(9 * d);
   for (;;) {
-    const z = standardNormal(rng);
+    const z = rng.normal();
     const v = (1 + c * z) ** 3;
     if (v <= 0) continue;
     const u = 1 - rng.next();

@@ -307,7 +307,7 @@ export function augmentWindow(src: Float32Array, out: Float32Array, samplesBefor
   const shift = Math.round(a.shiftSamples * (2 * rng.next() - 1));
   const scale = a.stretch ? 1 + a.stretch * (2 * rng.next() - 1) : 1;
   for (let j = 0; j < L; j++) {
-    const g = Math.sqrt(-2 * Math.log(1 - rng.next())) * Math.cos(2 * Math.PI * rng.next()); // Box-Muller
+    const g = rng.normal();
     let value: number;
     if (scale === 1) value = src[Math.min(L - 1, Math.max(0, j - shift))];
     else {

@@ -22,6 +22,18 @@ describe('seeded random numbers (mulberry32)', () => {
     expect([resumed.next(), resumed.int(10)]).toEqual([b.next(), b.int(10)]);
   });
 
+  it('normal() is Box-Muller on the next two uniform draws, with mean 0 and variance 1', () => {
+    const [a, b] = [new SeededRandom(3), new SeededRandom(3)];
+    const [u1, u2] = [b.next(), b.next()];
+    expect(a.normal()).toBe(Math.sqrt(-2 * Math.log(1 - u1)) * Math.cos(2 * Math.PI * u2));
+    expect(a.state).toBe(b.state);
+    const draws = Array.from({ length: 40_000 }, () => a.normal());
+    const mean = draws.reduce((s, x) => s + x, 0) / draws.length;
+    const variance = draws.reduce((s, x) => s + (x - mean) ** 2, 0) / (draws.length - 1);
+    expect(Math.abs(mean)).toBeLessThan(0.02);
+    expect(Math.abs(variance - 1)).toBeLessThan(0.03);
+  });
+
   it('shuffles as shuffleInPlace does with the same seed', () => {
     const items = Array.from({ length: 50 }, (_, i) => i);
     expect(new SeededRandom(9).shuffle([...items])).toEqual(shuffleInPlace([...items], seededRandom(9)));
