@@ -628,7 +628,8 @@ export async function trainModel(options: TrainOptions): Promise<TrainResult> {
       }), true, varList)!;
       lossSum += loss.dataSync()[0] * (to - from);
       lossCount += to - from;
-      tf.dispose([loss, oneHot, target, ...(taught ? [taught] : []), ...xs, labelsOneHot, ...(teachersMean ? [teachersMean] : []), ...beats]);
+      // Without mixup the blended tensors are the batch's own (disposing one twice is a no-op); absent ones are skipped.
+      tf.dispose([loss, target, oneHot, taught, labelsOneHot, teachersMean, ...xs, ...beats]);
       if (stepMean) addToMean(stepMean, model, step + 1);
       if (progress?.isTTY && (step % 10 === 0 || step === steps - 1)) {
         const done = Math.round(((step + 1) / steps) * 20);
