@@ -444,7 +444,10 @@ async function saveCheckpoint(dir: string, model: tf.LayersModel, optimizer: tf.
   await rm(target, { recursive: true, force: true });
   await mkdir(target, { recursive: true });
   const weights = model.getWeights().map((w) => w.dataSync() as Float32Array);
-  const optWeights = (await optimizer.getWeights()).slice(1).map((w) => w.tensor.dataSync() as Float32Array);
+  // getWeights() makes a fresh scalar of the iteration count first (stored exactly below, not from it): dispose it.
+  const [iterationCount, ...moments] = await optimizer.getWeights();
+  iterationCount.tensor.dispose();
+  const optWeights = moments.map((w) => w.tensor.dataSync() as Float32Array);
   const adam = optimizer as unknown as AdamInternals;
   const full: CheckpointState = {
     ...state, iterations: adam.iterations, accBeta1: adam.accBeta1.dataSync()[0], accBeta2: adam.accBeta2.dataSync()[0],

@@ -141,6 +141,17 @@ describe('trainModel', () => {
     await expect(trainModel({ ...opts('mix-bad'), mixup: { alpha: 0 } })).rejects.toMatchObject({ code: 'ECG_ERR_BAD_OPTION' });
   });
 
+  it('leaves no tensors behind per epoch or per step (with mixup, whose blends are extra tensors)', async () => {
+    const left = async (out: string, epochs: number) => {
+      const before = tf.memory().numTensors;
+      const run = await trainModel({ ...base(out), model: 'cnn', epochs, mixup: { alpha: 0.4 } });
+      run.model.dispose();
+      return tf.memory().numTensors - before;
+    };
+    // What one run keeps (its class-weight tensor, the optimizer's state) does not grow with the epochs it ran.
+    expect(await left('tensors-3', 3)).toBe(await left('tensors-1', 1));
+  });
+
   it('is reproducible from the seed and changes with it (cnn, class weights)', async () => {
     const opts = (out: string, seed: number): TrainOptions => ({ ...base(out), model: 'cnn', epochs: 1, balance: 'weights', seed });
     await trainModel(opts('a', 5));
