@@ -95,6 +95,11 @@ export interface BeatWindow {
   rr: RrFeatures;
   /** Comparison with the stream's usual beat, once compareToTemplate has run (monitorPipeline runs it). */
   template?: TemplateFeatures;
+  /**
+   * The stream's usual beat before this one (compareToTemplate's template, `samples.length` long; the beat's own samples
+   * until the template holds enough beats), for models that take it as a second input channel.
+   */
+  usualBeat?: Float32Array;
   /** How many of `samples` were padded (window past the stream's start or end, or over a gap), 0 for a clean window. */
   paddedSamples: number;
   /** Copied from the RPeak: the reference label when the beat comes from an annotated record, else undefined. */

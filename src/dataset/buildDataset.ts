@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { log } from '../log.js';
-import { datasetContentHash, loadDataset, writeDataset } from '../model/dataset.js';
+import { datasetContentHash, loadDataset, loadUsualBeats, writeDataset, type BeatDataset } from '../model/dataset.js';
 import { BEAT_FEATURE_COUNT, BEAT_FEATURE_NAMES, beatFeatureVector } from '../pipeline/beatFeatures.js';
 import { BEAT_CLASSES } from '../types.js';
 import { aamiClassOf } from './aamiClasses.js';
@@ -11,7 +11,8 @@ import { extractBeats, type BeatPositions } from './extractBeats.js';
 import { missingProtocolRecords, PROTOCOLS, splitBeats } from './splits.js';
 
 /** Bumped whenever the builder's output for the same input changes, so old caches are rebuilt. */
-export const DATASET_BUILDER_VERSION = 2;
+// 3: usual-beats.f32 (each beat's usual beat) beside the windows; the content hash is unchanged.
+export const DATASET_BUILDER_VERSION = 3;
 
 export interface BuildDatasetOptions {
   /** WFDB database folder (MITDB_DIR). */
@@ -64,7 +65,7 @@ export async function buildDataset(options: BuildDatasetOptions): Promise<BuildD
   if (!force && existsSync(join(out, 'manifest.json'))) {
     try {
       const existing = await loadDataset(out);
-      if (existing.manifest.inputHash === inputHash && (await contentHashMatches(out, existing.hash))) {
+      if (existing.manifest.inputHash === inputHash && (await contentHashMatches(out, existing))) {
         log.info({ out, count: existing.count }, 'dataset up to date, reused');
         if (!existsSync(join(out, SPLITS_FILE))) await writeProtocolSplits(out, existing.record, existing.symbol);
         return { out, count: existing.count, hash: existing.hash, inputHash, reused: true, records: existing.manifest.recordSummaries as RecordSummary[] };
@@ -76,6 +77,7 @@ export async function buildDataset(options: BuildDatasetOptions): Promise<BuildD
   }
 
   const windowsParts: Float32Array[] = [];
+  const usualParts: Float32Array[] = [];
   const featureParts: Float32Array[] = [];
   const recordOfBeat: string[] = [];
   const sampleOfBeat: number[] = [];
@@ -88,6 +90,7 @@ export async function buildDataset(options: BuildDatasetOptions): Promise<BuildD
     extracted.beats.forEach((beat, i) => {
       windowLength ||= beat.samples.length;
       windowsParts.push(beat.samples);
+      usualParts.push(beat.usualBeat!); // monitorPipeline runs compareToTemplate
       beatFeatureVector(beat, features, i * BEAT_FEATURE_COUNT);
       recordOfBeat.push(record);
       sampleOfBeat.push(extracted.recordSamples[i]);
@@ -109,6 +112,7 @@ export async function buildDataset(options: BuildDatasetOptions): Promise<BuildD
     windowLength,
     featureNames: [...BEAT_FEATURE_NAMES],
     windows: concat(windowsParts),
+    usualBeats: concat(usualParts),
     features: concat(featureParts),
     record: recordOfBeat,
     sample: sampleOfBeat,
@@ -170,10 +174,16 @@ async function hashInputs(dir: string, records: readonly string[], settings: obj
   return `sha256:${hash.digest('hex')}`;
 }
 
-/** Recomputes the content hash from the files and compares it with the manifest's. */
-async function contentHashMatches(out: string, expected: string): Promise<boolean> {
+/** Recomputes the content hash and the usual beats' hash from the files and compares them with the manifest's. */
+async function contentHashMatches(out: string, dataset: BeatDataset): Promise<boolean> {
   const [windows, features, labels, beatsJson] = await Promise.all([
     readFile(join(out, 'windows.f32')), readFile(join(out, 'features.f32')), readFile(join(out, 'labels.u8')), readFile(join(out, 'beats.json'), 'utf8'),
   ]);
-  return datasetContentHash(windows, features, labels, beatsJson) === expected;
+  if (datasetContentHash(windows, features, labels, beatsJson) !== dataset.hash) return false;
+  try {
+    await loadUsualBeats(dataset);
+    return true;
+  } catch {
+    return false;
+  }
 }

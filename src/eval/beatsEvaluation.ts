@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { from, lastValueFrom, toArray } from 'rxjs';
 import { splitBeats, type Protocol, type ProtocolSplit } from '../dataset/splits.js';
 import { ConfigError } from '../errors.js';
-import type { BeatDataset } from '../model/dataset.js';
+import { loadUsualBeats, type BeatDataset } from '../model/dataset.js';
 import { argmaxRows, classifyBatch, type Classifier } from '../model/predict.js';
 import type { ModelManifest, SplitMetrics } from '../model/modelIo.js';
 import { macroClassesFor, metricsFromConfusion } from '../model/train.js';
@@ -138,10 +138,17 @@ export async function evaluateBeats(options: EvaluateBeatsOptions): Promise<Beat
     windows.set(dataset.windows.subarray(i * L, (i + 1) * L), k * L);
     rows.set(dataset.features.subarray(i * F, (i + 1) * F), k * F);
   });
+  // Models trained with --usual-beat also get each beat's usual beat, as the dataset builder's stream made it.
+  let usualBeats: Float32Array | undefined;
+  if (members.some((member) => member.manifest.input.usualBeat)) {
+    const all = dataset.usualBeats ?? (await loadUsualBeats(dataset));
+    usualBeats = new Float32Array(unique.length * L);
+    unique.forEach((i, k) => usualBeats!.set(all.subarray(i * L, (i + 1) * L), k * L));
+  }
   // Each model gets its own features, by name; an ensemble averages the probabilities.
   const probabilities = new Float32Array(unique.length * classes.length);
   members.forEach((member, m) => {
-    const p = classifyBatch(member, windows, selectColumns(rows, F, memberColumns[m]), { batchSize: 256 });
+    const p = classifyBatch(member, windows, selectColumns(rows, F, memberColumns[m]), { batchSize: 256, usualBeats });
     for (let j = 0; j < p.length; j++) probabilities[j] += p[j] / members.length;
   });
   const predictedRows = argmaxRows(probabilities, classes.length);

@@ -13,6 +13,8 @@ import { CLASS_COUNT, WINDOW_LENGTH } from './mshan.js';
 export interface BaselineOptions {
   featureCount: number;
   seed?: number;
+  /** Input channels: 1 (the window), or 2 (the window and the stream's usual beat). Default 1. */
+  channels?: number;
 }
 
 function head(inputs: tf.SymbolicTensor[], features: tf.SymbolicTensor, featureCount: number, init: () => ReturnType<typeof tf.initializers.glorotUniform>, name: string): tf.LayersModel {
@@ -28,10 +30,10 @@ function head(inputs: tf.SymbolicTensor[], features: tf.SymbolicTensor, featureC
 }
 
 /** 1-D CNN: three conv + pool stages (16, 32, 32 filters), global average pooling, dense 32, softmax. */
-export function buildCnn({ featureCount, seed = 1 }: BaselineOptions): tf.LayersModel {
+export function buildCnn({ featureCount, seed = 1, channels = 1 }: BaselineOptions): tf.LayersModel {
   let k = seed * 1000 + 500;
   const init = () => tf.initializers.glorotUniform({ seed: k++ });
-  const window = tf.input({ shape: [WINDOW_LENGTH, 1], name: 'window' });
+  const window = tf.input({ shape: [WINDOW_LENGTH, channels], name: 'window' });
   let x = window;
   const stages: [number, number, number][] = [[16, 7, 2], [32, 5, 1], [32, 3, 1]]; // filters, kernel, stride
   stages.forEach(([filters, kernelSize, strides], i) => {
@@ -43,10 +45,10 @@ export function buildCnn({ featureCount, seed = 1 }: BaselineOptions): tf.Layers
 }
 
 /** MLP: the flattened window through dense 64 and dense 32 (relu), then the shared head. */
-export function buildMlp({ featureCount, seed = 1 }: BaselineOptions): tf.LayersModel {
+export function buildMlp({ featureCount, seed = 1, channels = 1 }: BaselineOptions): tf.LayersModel {
   let k = seed * 1000 + 700;
   const init = () => tf.initializers.glorotUniform({ seed: k++ });
-  const window = tf.input({ shape: [WINDOW_LENGTH, 1], name: 'window' });
+  const window = tf.input({ shape: [WINDOW_LENGTH, channels], name: 'window' });
   const flat = tf.layers.flatten({ name: 'flatten' }).apply(window) as tf.SymbolicTensor;
   const h1 = tf.layers.dense({ units: 64, activation: 'relu', kernelInitializer: init(), name: 'hidden1' }).apply(flat) as tf.SymbolicTensor;
   const h2 = tf.layers.dense({ units: 32, activation: 'relu', kernelInitializer: init(), name: 'hidden2' }).apply(h1) as tf.SymbolicTensor;

@@ -22,6 +22,9 @@
  *                       "sample": [370, ...],                             // N entries, R-peak sample in the record
  *                       "symbol": ["N", ...] }                            // N entries, MIT-BIH beat code ('' if none)
  *                     or [{ "record": "100", "sample": 370, "symbol": "N" }, ...]
+ * DIR/usual-beats.f32 (optional) N x L float32: each beat's usual beat (compareToTemplate's template before it), for
+ *                     models with `--usual-beat`; outside the content hash (models trained before it existed keep their
+ *                     dataset hash), checked against its own hash, manifest "usualBeats": { "file", "hash" }
  * DIR/splits.json     (dataset build, all MIT-BIH records) each protocol's default split as beat indices, for readers;
  *                     not read here: train and eval recompute it from record and symbol (src/dataset/buildDataset.ts)
  * ```
@@ -38,7 +41,9 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { SeededRandom } from '../dataset/seededRandom.js';
 import { ModelError } from '../errors.js';
-import { BEAT_CLASSES } from '../types.js';
+import { from } from 'rxjs';
+import { compareToTemplate } from '../pipeline/compareToTemplate.js';
+import { BEAT_CLASSES, type BeatWindow } from '../types.js';
 
 export interface BeatDataset {
   dir: string;
@@ -64,6 +69,8 @@ export interface BeatDataset {
   /** Content hash ("sha256:<hex>"), from the manifest or computed. */
   hash: string;
   manifest: Record<string, unknown>;
+  /** N x windowLength usual beats, when held in memory (tests); a loaded dataset reads them on demand (loadUsualBeats). */
+  usualBeats?: Float32Array;
 }
 
 function fail(file: string, message: string, cause?: unknown): never {
@@ -178,6 +185,25 @@ export async function loadDataset(dir: string): Promise<BeatDataset> {
   return { dir, count, windowLength, samplesBefore, fsHz, featureNames, featureCount, classes, windows, features, labels, record, sample, symbol, hasSymbols, hash, manifest };
 }
 
+export const USUAL_BEATS_FILE = 'usual-beats.f32';
+
+/**
+ * Loads DIR/usual-beats.f32 (N x L, beside the windows) and checks it against the manifest's own hash for it; a dataset
+ * built before usual beats were stored is an error saying how to rebuild it.
+ */
+export async function loadUsualBeats(ds: Pick<BeatDataset, 'dir' | 'count' | 'windowLength' | 'manifest'>): Promise<Float32Array> {
+  const file = join(ds.dir, USUAL_BEATS_FILE);
+  const entry = ds.manifest.usualBeats as { hash?: unknown } | undefined;
+  if (!entry || !existsSync(file)) fail(file, 'this dataset holds no usual beats (built before they were stored): rebuild it with `ecg-monitor dataset build --force`');
+  const buf = await readBinary(file);
+  if (sha256(buf) !== entry.hash) fail(file, 'does not match its hash in manifest.json: the dataset changed after it was built; rebuild it with `ecg-monitor dataset build --force`');
+  return float32s(file, buf, ds.count * ds.windowLength);
+}
+
+function sha256(data: Uint8Array): string {
+  return `sha256:${createHash('sha256').update(data).digest('hex')}`;
+}
+
 /**
  * The content hash of a dataset: sha256 over windows.f32, features.f32, labels.u8 and the beats.json text, in that
  * order, as `sha256:<hex>`. One definition for the writer, the loader and the builder's staleness check.
@@ -196,6 +222,8 @@ export interface DatasetContent {
   sample: ArrayLike<number>;
   symbol: string[];
   labels?: Uint8Array;
+  /** N x windowLength: each beat's usual beat (compareToTemplate), written to usual-beats.f32 when given. */
+  usualBeats?: Float32Array;
   extra?: Record<string, unknown>;
 }
 
@@ -217,9 +245,16 @@ export async function writeDataset(dir: string, content: DatasetContent): Promis
   await writeFile(join(dir, 'features.f32'), featuresBuf);
   await writeFile(join(dir, 'labels.u8'), labels);
   await writeFile(join(dir, 'beats.json'), JSON.stringify(beats));
+  let usualBeats: { file: string; hash: string } | undefined;
+  if (content.usualBeats) {
+    if (content.usualBeats.length !== content.windows.length) throw new ModelError('ECG_ERR_MODEL', `writeDataset: ${content.usualBeats.length} usual-beat samples for ${content.windows.length} window samples`);
+    const usualBuf = le(content.usualBeats);
+    await writeFile(join(dir, USUAL_BEATS_FILE), usualBuf);
+    usualBeats = { file: USUAL_BEATS_FILE, hash: sha256(usualBuf) };
+  }
   const manifest = {
     count, windowLength: content.windowLength, samplesBefore: content.windowLength / 2, fsHz: 360, featureNames: content.featureNames,
-    classes: [...BEAT_CLASSES], hash, ...content.extra,
+    classes: [...BEAT_CLASSES], hash, ...(usualBeats ? { usualBeats } : {}), ...content.extra,
   };
   await writeFile(join(dir, 'manifest.json'), JSON.stringify(manifest, null, 2) + '\n');
   return hash;
@@ -280,5 +315,19 @@ export function syntheticDataset(options: SyntheticOptions = {}): DatasetContent
       symbol.push(sym);
     }
   }
-  return { windowLength, featureNames, windows, features, record, sample, symbol };
+  return { windowLength, featureNames, windows, features, record, sample, symbol, usualBeats: usualBeatsOfWindows(windows, windowLength, record) };
+}
+
+/**
+ * The usual beat of each of `windows` (N x windowLength, clean, in stream order; `streamIds` per window), computed by
+ * the live stream's own operator (compareToTemplate), for data that was not cut by the pipeline.
+ */
+export function usualBeatsOfWindows(windows: Float32Array, windowLength: number, streamIds: readonly string[]): Float32Array {
+  const out = new Float32Array(windows.length);
+  const beats = streamIds.map((streamId, i) => ({
+    streamId, sampleIndex: i, fsHz: 360, samples: windows.subarray(i * windowLength, (i + 1) * windowLength), samplesBefore: windowLength / 2, paddedSamples: 0,
+  }) as BeatWindow);
+  let i = 0;
+  from(beats).pipe(compareToTemplate()).subscribe((beat) => out.set(beat.usualBeat!, windowLength * i++));
+  return out;
 }

@@ -54,7 +54,8 @@ export interface ModelManifest {
   protocol: string;
   /** Class names in softmax order. */
   classes: string[];
-  input: { windowLength: number; samplesBefore: number; fsHz: number; featureNames: string[]; usesRr: boolean };
+  /** `usualBeat`: the network takes the stream's usual beat as a second window channel (absent: false). */
+  input: { windowLength: number; samplesBefore: number; fsHz: number; featureNames: string[]; usesRr: boolean; usualBeat?: boolean };
   normalisation: InputNormalisation;
   dataset: { dir: string; hash: string; counts: { train: number; validation: number; test: number } };
   training: Record<string, unknown>;

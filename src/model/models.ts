@@ -17,17 +17,20 @@ export interface ModelSize {
   secondStageKernels?: readonly number[];
 }
 
-/** Builds a fresh, seeded model of `kind` for `featureCount` RR features; `size` applies to MSHAN only. */
-export function buildModel(kind: ModelKind, featureCount: number, seed = 1, size: ModelSize = {}): tf.LayersModel {
+/**
+ * Builds a fresh, seeded model of `kind` for `featureCount` RR features; `size` applies to MSHAN only. `channels` is 2
+ * for models that take the stream's usual beat beside the window (`train --usual-beat`), else 1.
+ */
+export function buildModel(kind: ModelKind, featureCount: number, seed = 1, size: ModelSize = {}, channels = 1): tf.LayersModel {
   const f = usesRr(kind) ? featureCount : 0;
   switch (kind) {
     case 'mshan':
     case 'mshan-norr':
-      return buildMshan({ featureCount: f, seed, ...size });
+      return buildMshan({ featureCount: f, seed, ...size, channels });
     case 'cnn':
-      return buildCnn({ featureCount: f, seed });
+      return buildCnn({ featureCount: f, seed, channels });
     case 'mlp':
-      return buildMlp({ featureCount: f, seed });
+      return buildMlp({ featureCount: f, seed, channels });
     default:
       throw new ConfigError('ECG_ERR_BAD_OPTION', `unknown model "${String(kind)}" (expected ${MODEL_KINDS.join(', ')})`);
   }

@@ -56,6 +56,11 @@ export interface MshanOptions {
    * reference design stacks two stages); empty (the default) for none. Each branch has `filters / 2` filters.
    */
   secondStageKernels?: readonly number[];
+  /**
+   * Input channels: 1 (the window), or 2 (the window and the stream's usual beat, normalised alike: `train
+   * --usual-beat`), so that the first convolutions see the beat beside the patient's own usual one. Default 1.
+   */
+  channels?: number;
   /** Units of the dense layer before the softmax. Default 32. */
   denseUnits?: number;
   /**
@@ -89,13 +94,13 @@ function secondStage(x: tf.SymbolicTensor, kernelSizes: readonly number[], filte
   return tf.layers.concatenate({ axis: -1, name: 'multiscale2' }).apply(branches) as tf.SymbolicTensor;
 }
 
-/** Builds MSHAN (see the module comment); inputs `window` [360, 1] and, unless featureCount is 0, `rr` [featureCount]. */
+/** Builds MSHAN (see the module comment); inputs `window` [360, channels] and, unless featureCount is 0, `rr` [featureCount]. */
 export function buildMshan(options: MshanOptions): tf.LayersModel {
-  const { featureCount, seed = 1, filters = 16, kernelSizes = [3, 7, 15], stride = 3, poolSize = 4, gruUnits = 32, denseUnits = 32, gru = 'fast', secondStageKernels = [] } = options;
+  const { featureCount, seed = 1, filters = 16, kernelSizes = [3, 7, 15], stride = 3, poolSize = 4, gruUnits = 32, denseUnits = 32, gru = 'fast', secondStageKernels = [], channels = 1 } = options;
   let k = seed * 1000;
   const init = () => tf.initializers.glorotUniform({ seed: k++ });
   return quietly(() => {
-    const window = tf.input({ shape: [WINDOW_LENGTH, 1], name: 'window' });
+    const window = tf.input({ shape: [WINDOW_LENGTH, channels], name: 'window' });
     const branches = kernelSizes.map((kernelSize, i) =>
       tf.layers
         .conv1d({ filters, kernelSize, strides: stride, padding: 'same', activation: 'relu', kernelInitializer: init(), name: `branch_k${kernelSize}_${i}` })

@@ -33,8 +33,9 @@ export async function loadClassifier(dir: string): Promise<Classifier> {
  */
 function networkMismatch(model: tf.LayersModel, manifest: ModelManifest): string | undefined {
   const { usesRr, windowLength, featureNames } = manifest.input;
-  if (model.inputs.length !== (usesRr ? 2 : 1) || model.inputs[0].shape[1] !== windowLength) {
-    return `inputs ${model.inputs.map((i) => JSON.stringify(i.shape)).join(', ')}, the manifest's window of ${windowLength} samples${usesRr ? ` and ${featureNames.length} features` : ''}`;
+  const channels = windowChannels(manifest);
+  if (model.inputs.length !== (usesRr ? 2 : 1) || model.inputs[0].shape[1] !== windowLength || model.inputs[0].shape[2] !== channels) {
+    return `inputs ${model.inputs.map((i) => JSON.stringify(i.shape)).join(', ')}, the manifest's window of ${windowLength} samples${channels === 2 ? ' beside the usual beat' : ''}${usesRr ? ` and ${featureNames.length} features` : ''}`;
   }
   if (usesRr && model.inputs[1].shape[1] !== featureNames.length) return `${String(model.inputs[1].shape[1])} features in, the manifest's ${featureNames.length}`;
   if (model.outputs[0].shape[1] !== manifest.classes.length) return `${String(model.outputs[0].shape[1])} classes out, the manifest's ${manifest.classes.length} (${manifest.classes.join(' ')})`;
@@ -42,23 +43,39 @@ function networkMismatch(model: tf.LayersModel, manifest: ModelManifest): string
   return undefined;
 }
 
-/** Windows normalised as `norm` says (a new array; NaN samples become 0). */
-export function normaliseWindows(windows: Float32Array, windowLength: number, norm: InputNormalisation): Float32Array {
-  const out = new Float32Array(windows.length);
+/** Window channels a model takes: 2 when it sees the stream's usual beat beside the window, else 1. */
+export function windowChannels(manifest: Pick<ModelManifest, 'input'>): number {
+  return manifest.input.usualBeat ? 2 : 1;
+}
+
+/**
+ * Windows normalised as `norm` says (a new array; NaN samples become 0). `alongside` (the beats' usual beats, same
+ * shape) is normalised with each beat's own parameters, not its own, so that a beat twice its usual beat's size still
+ * looks so: the result is then `alongside`'s, normalised.
+ */
+export function normaliseWindows(windows: Float32Array, windowLength: number, norm: InputNormalisation, alongside?: Float32Array): Float32Array {
+  const source = alongside ?? windows;
+  const out = new Float32Array(source.length);
   const n = windows.length / windowLength;
   for (let b = 0; b < n; b++) {
     const o = b * windowLength;
+    let offset = 0, scale = norm.windowScale;
     if (norm.window === 'zscore') {
       let s = 0, s2 = 0, m = 0;
       for (let j = 0; j < windowLength; j++) { const v = windows[o + j]; if (Number.isFinite(v)) { s += v; s2 += v * v; m++; } }
-      const mean = m > 0 ? s / m : 0;
-      const sd = Math.sqrt(Math.max(0, m > 0 ? s2 / m - mean * mean : 0));
-      const inv = sd > 1e-6 ? 1 / sd : 1;
-      for (let j = 0; j < windowLength; j++) { const v = windows[o + j]; out[o + j] = Number.isFinite(v) ? (v - mean) * inv : 0; }
-    } else {
-      for (let j = 0; j < windowLength; j++) { const v = windows[o + j]; out[o + j] = Number.isFinite(v) ? v * norm.windowScale : 0; }
+      offset = m > 0 ? s / m : 0;
+      const sd = Math.sqrt(Math.max(0, m > 0 ? s2 / m - offset * offset : 0));
+      scale = sd > 1e-6 ? 1 / sd : 1;
     }
+    for (let j = 0; j < windowLength; j++) { const v = source[o + j]; out[o + j] = Number.isFinite(v) ? (v - offset) * scale : 0; }
   }
+  return out;
+}
+
+/** Interleaves window rows and usual-beat rows (each N x L) into N x L x 2, the layout of a two-channel input. */
+export function interleaveChannels(windows: Float32Array, usual: Float32Array): Float32Array {
+  const out = new Float32Array(windows.length * 2);
+  for (let j = 0; j < windows.length; j++) { out[2 * j] = windows[j]; out[2 * j + 1] = usual[j]; }
   return out;
 }
 
@@ -78,6 +95,8 @@ export function normaliseFeatures(features: Float32Array, featureCount: number, 
 export interface ClassifyOptions {
   /** Beats per model call. Default 64 (tfjs's predict would use 32). */
   batchSize?: number;
+  /** N x windowLength raw usual beats (compareToTemplate), for a model whose manifest says `input.usualBeat`. */
+  usualBeats?: Float32Array;
 }
 
 /**
@@ -92,14 +111,20 @@ export function classifyBatch(classifier: Classifier, windows: Float32Array, fea
   if (windows.length % L !== 0) throw new ModelError('ECG_ERR_MODEL', `classifyBatch: ${windows.length} samples is not a whole number of ${L}-sample windows`);
   const n = windows.length / L;
   if (manifest.input.usesRr && features.length !== n * F) throw new ModelError('ECG_ERR_MODEL', `classifyBatch: ${features.length} feature values for ${n} beats, expected ${n * F} (${F} per beat)`);
-  const w = normaliseWindows(windows, L, manifest.normalisation);
+  const C = windowChannels(manifest);
+  const { usualBeats } = options;
+  if (C === 2 && usualBeats?.length !== windows.length) {
+    throw new ModelError('ECG_ERR_MODEL', `classifyBatch: ${classifier.dir || manifest.name} takes each beat's usual beat beside its window (train --usual-beat): ${usualBeats ? `${usualBeats.length} usual-beat samples for ${windows.length} window samples` : 'none given (monitorPipeline\'s compareToTemplate makes them)'}`);
+  }
+  let w = normaliseWindows(windows, L, manifest.normalisation);
+  if (C === 2) w = interleaveChannels(w, normaliseWindows(windows, L, manifest.normalisation, usualBeats));
   const f = manifest.input.usesRr ? normaliseFeatures(features, F, manifest.normalisation) : undefined;
   const out = new Float32Array(n * K);
   const batchSize = options.batchSize ?? 64;
   for (let from = 0; from < n; from += batchSize) {
     const to = Math.min(n, from + batchSize);
     const probs = tf.tidy(() => {
-      const xs: tf.Tensor[] = [tf.tensor3d(w.subarray(from * L, to * L), [to - from, L, 1])];
+      const xs: tf.Tensor[] = [tf.tensor3d(w.subarray(from * L * C, to * L * C), [to - from, L, C])];
       if (f) xs.push(tf.tensor2d(f.subarray(from * F, to * F), [to - from, F]));
       return model.apply(xs, { training: false }) as tf.Tensor;
     });
@@ -109,9 +134,9 @@ export function classifyBatch(classifier: Classifier, windows: Float32Array, fea
   return out;
 }
 
-/** The streaming path: one beat's probabilities (classCount values). */
-export function classifyBeat(classifier: Classifier, window: Float32Array, features: Float32Array): Float32Array {
-  return classifyBatch(classifier, window, features, { batchSize: 1 });
+/** The streaming path: one beat's probabilities (classCount values); `usualBeat` for a model that takes it. */
+export function classifyBeat(classifier: Classifier, window: Float32Array, features: Float32Array, usualBeat?: Float32Array): Float32Array {
+  return classifyBatch(classifier, window, features, { batchSize: 1, usualBeats: usualBeat });
 }
 
 /** Index of the largest value of each `classCount`-wide row. */

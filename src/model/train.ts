@@ -25,6 +25,10 @@
  * - **Mixup** (optional, `mixup`; src/model/mixup.ts): each batch, after augmentation, blended with a shuffled copy
  *   of itself, inputs and targets alike (the teachers' included; they run on the unblended beats), its draws from the
  *   checkpointed generator.
+ * - **The usual beat** (optional, `usualBeat`): each window goes in beside the stream's usual beat, the template
+ *   compareToTemplate kept before it (stored by the dataset builder; the live stream makes the same), as a second
+ *   channel: what a beat looks like next to the patient's own usual beat, which a network trained on other patients
+ *   cannot know from the window alone.
  * - **Early stopping** on the validation macro F1 (classes with validation beats, Q left out for AAMI: it keeps only a
  *   few dozen beats once paced records are out), `patience` epochs; the best epoch's weights are the ones saved, or
  *   with `keep: 'last'` the last epoch's (a training length chosen by cross-validation on other data, which the
@@ -41,11 +45,11 @@ import { SeededRandom } from '../dataset/seededRandom.js';
 import { checkProtocolRecords, splitBeats, validationFoldOf, type Protocol, type ProtocolSplit } from '../dataset/splits.js';
 import { ConfigError, ModelError } from '../errors.js';
 import { log } from '../log.js';
-import { loadDataset, type BeatDataset } from './dataset.js';
+import { loadDataset, loadUsualBeats, type BeatDataset } from './dataset.js';
 import { featureColumns, selectColumns } from '../pipeline/beatFeatures.js';
 import { buildModel, MODEL_KINDS, usesRr, type ModelKind, type ModelSize } from './models.js';
 import { saveModel, type ClassMetrics, type InputNormalisation, type ModelManifest, type SplitMetrics } from './modelIo.js';
-import { loadClassifier, normaliseFeatures, normaliseWindows, type Classifier } from './predict.js';
+import { interleaveChannels, loadClassifier, normaliseFeatures, normaliseWindows, type Classifier } from './predict.js';
 import { mixRows, mixupPlan } from './mixup.js';
 
 export type Balance = 'sampling' | 'weights' | 'none';
@@ -119,8 +123,8 @@ export interface TrainOptions {
   features?: readonly string[];
   /** MSHAN layer sizes (filters per branch, GRU units, a second stage); default the cost-sized network of src/model/mshan.ts. */
   size?: ModelSize;
-  /** Model-builder override (tests use tiny models). */
-  buildOverride?: (featureCount: number, seed: number) => tf.LayersModel;
+  /** Model-builder override (tests use tiny models); `channels` is 2 with `usualBeat`. */
+  buildOverride?: (featureCount: number, seed: number, channels: number) => tf.LayersModel;
   /**
    * Refit (set by {@link trainWithRefit}): train from scratch on the training *and* validation beats for a fixed
    * learning-rate schedule, one rate per epoch, taken from a finished search run; no early stopping, the last epoch's
@@ -134,6 +138,12 @@ export interface TrainOptions {
   teachers?: { dirs: readonly string[]; weight: number; temperature?: number };
   /** Mixup (src/model/mixup.ts): each batch blended with a shuffled copy of itself, λ ~ Beta(alpha, alpha). Default off. */
   mixup?: { alpha: number };
+  /**
+   * The stream's usual beat (compareToTemplate's, stored in the dataset's usual-beats.f32) as a second window channel,
+   * normalised with the beat's own parameters; not augmented, so a shifted or rescaled beat is seen beside its
+   * unchanged usual beat. Default off.
+   */
+  usualBeat?: boolean;
 }
 
 export interface RefitPlan {
@@ -197,6 +207,8 @@ export function macroClassesFor(classes: readonly string[]): string[] {
 
 interface PreparedInputs {
   windows: Float32Array; // N x L, normalised
+  /** N x L usual beats normalised with their beat's parameters, for two-channel models; else undefined. */
+  usualBeats?: Float32Array;
   features: Float32Array; // N x F, normalised
   windowLength: number;
   /** Index of the R-peak in a window (the centre of a time stretch). */
@@ -212,7 +224,7 @@ function withFeatures(ds: BeatDataset, names: readonly string[] | undefined): Be
   return { ...ds, featureNames: [...names], featureCount: names.length, features: selectColumns(ds.features, ds.featureCount, columns) };
 }
 
-function prepareInputs(ds: BeatDataset, split: ProtocolSplit, windowMode: 'zscore' | 'scale'): PreparedInputs {
+function prepareInputs(ds: BeatDataset, split: ProtocolSplit, windowMode: 'zscore' | 'scale', usualBeats?: Float32Array): PreparedInputs {
   const L = ds.windowLength, F = ds.featureCount;
   const train = [...new Set(split.train)];
   let windowScale = 1;
@@ -236,6 +248,7 @@ function prepareInputs(ds: BeatDataset, split: ProtocolSplit, windowMode: 'zscor
   };
   return {
     windows: normaliseWindows(ds.windows, L, normalisation),
+    usualBeats: usualBeats && normaliseWindows(ds.windows, L, normalisation, usualBeats),
     features: normaliseFeatures(ds.features, F, normalisation),
     windowLength: L, samplesBefore: ds.samplesBefore, featureCount: F, normalisation,
   };
@@ -255,6 +268,7 @@ async function loadTeachers(dirs: readonly string[], classes: readonly string[],
     const problem = m.classes.join() !== classes.join() ? `classes ${m.classes.join(' ')}, the student's ${classes.join(' ')}`
       : m.input.usesRr !== withRr || m.input.featureNames.join() !== (withRr ? featureNames.join() : '') ? `features [${m.input.featureNames.join(', ')}], the student's [${withRr ? featureNames.join(', ') : ''}]`
       : m.input.windowLength !== inp.windowLength ? `window length ${m.input.windowLength}, the student's ${inp.windowLength}`
+      : Boolean(m.input.usualBeat) !== Boolean(inp.usualBeats) ? `${m.input.usualBeat ? 'a' : 'no'} usual beat beside the window, the student ${inp.usualBeats ? 'has one' : 'none'}`
       : m.normalisation.window !== n.window || !same([m.normalisation.windowScale], [n.windowScale]) || (withRr && (!same(m.normalisation.featureMean, n.featureMean) || !same(m.normalisation.featureStd, n.featureStd)))
         ? 'an input normalisation other than the student\'s (trained on other beats or with another --window-norm)'
       : undefined;
@@ -328,12 +342,20 @@ function batchTensors(inp: PreparedInputs, indices: ArrayLike<number>, from: num
     if (!augment) w.set(src, k * L);
     else augmentWindow(src, w.subarray(k * L, (k + 1) * L), inp.samplesBefore, augment, augment.rng);
   }
-  const out: tf.Tensor[] = [tf.tensor3d(w, [n, L, 1])];
+  const usual = inp.usualBeats;
+  const out: tf.Tensor[] = [usual ? tf.tensor3d(interleaveChannels(w, gatherRows(usual, indices, from, to, L)), [n, L, 2]) : tf.tensor3d(w, [n, L, 1])];
   if (withRr) {
     const f = new Float32Array(n * F);
     for (let k = 0; k < n; k++) { const i = indices[from + k]; f.set(inp.features.subarray(i * F, (i + 1) * F), k * F); }
     out.push(tf.tensor2d(f, [n, F]));
   }
+  return out;
+}
+
+/** Rows `indices[from..to)` of `rows` (row length L), in that order. */
+function gatherRows(rows: Float32Array, indices: ArrayLike<number>, from: number, to: number, L: number): Float32Array {
+  const out = new Float32Array((to - from) * L);
+  for (let k = 0; k < to - from; k++) out.set(rows.subarray(indices[from + k] * L, (indices[from + k] + 1) * L), k * L);
   return out;
 }
 
@@ -561,16 +583,17 @@ export async function trainModel(options: TrainOptions): Promise<TrainResult> {
   const classQuota = options.classQuota;
   const quotaOf = (c: number): number => Math.round(classQuota?.[split.classes[c]] ?? perClassPerEpoch * (c === 0 ? majorityFactor : 1));
   const windowMode = options.windowNormalisation ?? (split.beatNormalisation === 'zscore' ? 'zscore' : 'scale');
-  const inp = prepareInputs(ds, split, windowMode);
+  const usualBeat = options.usualBeat ?? false;
+  const inp = prepareInputs(ds, split, windowMode, usualBeat ? ds.usualBeats ?? (await loadUsualBeats(ds)) : undefined);
   const withRr = usesRr(kind) && ds.featureCount > 0;
   const weights = classWeights(split, balance);
   const k = split.classes.length;
   const teachers = distillation ? await loadTeachers(distillation.dirs, split.classes, inp, ds.featureNames, withRr) : [];
 
-  const model = options.buildOverride ? options.buildOverride(withRr ? ds.featureCount : 0, seed) : buildModel(kind, ds.featureCount, seed, options.size);
+  const model = options.buildOverride ? options.buildOverride(withRr ? ds.featureCount : 0, seed, usualBeat ? 2 : 1) : buildModel(kind, ds.featureCount, seed, options.size, usualBeat ? 2 : 1);
   const optimizer = tf.train.adam(learningRate);
   const varList = model.trainableWeights.map((w) => w.read() as tf.Variable);
-  const fingerprint = JSON.stringify({ kind, protocol, seed, learningRate, batchSize, balance, perClassPerEpoch, maxOversample, majorityFactor, classQuota: classQuota ?? null, features: ds.featureNames, augment: augment ?? null, windowMode, lrDecay, splitSeed: splitSeed ?? null, interValidation: options.interValidation ?? null, validationFold: options.validationFold ?? null, refit: refit?.learningRates ?? null, teachers: distillation ?? null, hash: ds.hash, params: model.countParams(), ...(keep !== 'best' ? { keep } : {}), ...(options.size?.secondStageKernels ? { secondStage: options.size.secondStageKernels } : {}), ...(mixup ? { mixup } : {}) });
+  const fingerprint = JSON.stringify({ kind, protocol, seed, learningRate, batchSize, balance, perClassPerEpoch, maxOversample, majorityFactor, classQuota: classQuota ?? null, features: ds.featureNames, augment: augment ?? null, windowMode, lrDecay, splitSeed: splitSeed ?? null, interValidation: options.interValidation ?? null, validationFold: options.validationFold ?? null, refit: refit?.learningRates ?? null, teachers: distillation ?? null, hash: ds.hash, params: model.countParams(), ...(keep !== 'best' ? { keep } : {}), ...(options.size?.secondStageKernels ? { secondStage: options.size.secondStageKernels } : {}), ...(mixup ? { mixup } : {}), ...(usualBeat ? { usualBeat } : {}) });
   const ckptDir = join(outDir, 'checkpoint');
 
   const rng = new SeededRandom(seed * 0x9e3779b1);
@@ -692,7 +715,7 @@ export async function trainModel(options: TrainOptions): Promise<TrainResult> {
   const manifest: ModelManifest = {
     format: 'ecg-monitor-model', version: 1, name: outDir.split('/').filter(Boolean).pop() ?? kind, model: kind, protocol,
     classes: [...split.classes],
-    input: { windowLength: ds.windowLength, samplesBefore: ds.samplesBefore, fsHz: ds.fsHz, featureNames: withRr ? ds.featureNames : [], usesRr: withRr },
+    input: { windowLength: ds.windowLength, samplesBefore: ds.samplesBefore, fsHz: ds.fsHz, featureNames: withRr ? ds.featureNames : [], usesRr: withRr, ...(usualBeat ? { usualBeat } : {}) },
     normalisation: withRr ? inp.normalisation : { ...inp.normalisation, featureMean: [], featureStd: [] },
     dataset: { dir: ds.dir, hash: ds.hash, counts: { train: split.train.length, validation: split.validation.length, test: split.test.length } },
     training: {

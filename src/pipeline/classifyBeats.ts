@@ -8,7 +8,8 @@ import { BEAT_FEATURE_COUNT, BEAT_FEATURE_NAMES, beatFeatureVector, featureColum
  * Classifies each beat window into the AAMI classes with a loaded model (see src/model/predict.ts), one beat at a
  * time as beats arrive: on one wasm thread a beat costs about 2 ms, far below the ~800 ms between beats, so batching
  * would only add latency. The features (RR, and the comparison with the stream's usual beat) are built by the same
- * function the training set used (beatFeatures.ts), and the model gets the ones its manifest names.
+ * function the training set used (beatFeatures.ts), and the model gets the ones its manifest names; a model trained
+ * with `--usual-beat` also gets the stream's usual beat (compareToTemplate's, as in training).
  * Tensors are created and disposed inside the call: `tf.memory().numTensors` does not grow with the stream.
  *
  * ## Example
@@ -31,7 +32,7 @@ export function classifyBeats(classifier: Classifier): OperatorFunction<BeatWind
   const model = name;
   return map((beat) => {
     const features = selectColumns(beatFeatureVector(beat), BEAT_FEATURE_COUNT, columns);
-    const probabilities = Array.from(classifyBeat(classifier, beat.samples, features));
+    const probabilities = Array.from(classifyBeat(classifier, beat.samples, features, input.usualBeat ? beat.usualBeat : undefined));
     let best = 0;
     for (let c = 1; c < probabilities.length; c++) if (probabilities[c] > probabilities[best]) best = c;
     return {

@@ -32,6 +32,9 @@ const EMPTY: TemplateFeatures = { qrsCorrelation: NaN, pCorrelation: NaN, tCorre
  * the live stream computes them exactly as the dataset builder does. Windows with padded samples (record edges,
  * gaps) are compared but do not join the template. Streams are kept apart by `streamId`.
  *
+ * The template itself travels on as `usualBeat` (a copy; the beat's own samples until the template holds `minBeats`
+ * beats), for models that take the usual beat as a second input channel (`train --usual-beat`).
+ *
  * Features (see TemplateFeatures): Pearson correlations over the P, QRS and T regions, the QRS peak-to-peak ratio,
  * and the QRS residual RMS relative to the template's peak-to-peak. NaN until the template holds `minBeats` beats,
  * and for a flat region.
@@ -50,8 +53,9 @@ export function compareToTemplate(options: CompareToTemplateOptions = {}): Opera
         const state = templates.of(beat.streamId, beat.samples.length);
         const template = state.count >= minBeats ? state.median() : undefined;
         const features = template ? compareWindows(beat, template) : EMPTY;
+        const usualBeat = template ? template.slice() : beat.samples.slice();
         if (isCleanWindow(beat)) state.push(beat.samples);
-        return { ...beat, template: features };
+        return { ...beat, template: features, usualBeat };
       }),
     );
   };

@@ -8,9 +8,10 @@ import { splitBeats } from '../../src/dataset/splits.js';
 import { MITDB_RECORDS } from '../../src/config.js';
 import { existsSync } from 'node:fs';
 import { extractBeats } from '../../src/dataset/extractBeats.js';
-import { loadDataset } from '../../src/model/dataset.js';
+import { loadDataset, loadUsualBeats } from '../../src/model/dataset.js';
 import { bandpass } from '../../src/pipeline/bandpass.js';
 import { BEAT_FEATURE_NAMES } from '../../src/pipeline/beatFeatures.js';
+import { correlation } from '../../src/pipeline/compareToTemplate.js';
 import { recordSource } from '../../src/sources/recordSource.js';
 import { isBeatCode } from '../../src/wfdb/annotationCodes.js';
 import { readAnnotations } from '../../src/wfdb/annotations.js';
@@ -73,6 +74,12 @@ describe.skipIf(skipWithoutMitdb())('dataset from the stream (MIT-BIH)', () => {
     expect(qrsCorrelations.slice(8).every(Number.isFinite)).toBe(true);
     expect(qrsCorrelations.slice(8).sort((a, b) => a - b)[Math.floor((qrsCorrelations.length - 8) / 2)]).toBeGreaterThan(0.98);
     expect(dataset.hash).toBe(first.hash);
+    // The stored usual beats are the templates those features were computed against (stream and dataset agree).
+    const usual = await loadUsualBeats(dataset);
+    for (let i = 0; i < dataset.count; i++) {
+      const value = dataset.features[i * F + qrs];
+      if (Number.isFinite(value)) expect(correlation(dataset.windows.subarray(i * 360, (i + 1) * 360), usual.subarray(i * 360, (i + 1) * 360), 151, 210), `beat ${i}`).toBeCloseTo(value, 5);
+    }
     const counts = (r: string) => dataset.record.filter((x) => x === r).length;
     expect(counts('100')).toBe(2273);
     const aSymbols = dataset.symbol.filter((s, i) => s === 'A' && dataset.record[i] === '232').length;
@@ -91,6 +98,14 @@ describe.skipIf(skipWithoutMitdb())('dataset from the stream (MIT-BIH)', () => {
     const bytes = await readFile(windowsFile);
     bytes[1000] ^= 0xff;
     await writeFile(windowsFile, bytes);
+    expect((await buildDataset({ dir, records: ['100', '232'], out })).reused).toBe(false);
+
+    // So is one in the usual beats, which have a hash of their own.
+    expect((await buildDataset({ dir, records: ['100', '232'], out })).reused).toBe(true);
+    const usualFile = join(out, 'usual-beats.f32');
+    const usualBytes = await readFile(usualFile);
+    usualBytes[5000] ^= 0xff;
+    await writeFile(usualFile, usualBytes);
     expect((await buildDataset({ dir, records: ['100', '232'], out })).reused).toBe(false);
 
     // Stale inputs: any change to a record file changes the input hash.

@@ -3,7 +3,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadDataset, syntheticDataset, writeDataset } from '../../src/model/dataset.js';
+import { loadDataset, loadUsualBeats, syntheticDataset, writeDataset } from '../../src/model/dataset.js';
 
 let root: string;
 
@@ -55,6 +55,26 @@ describe('loadDataset', () => {
     const ds = await loadDataset(dir);
     expect(ds.symbol).toEqual(['V', 'A']);
     expect(Array.from(ds.sample)).toEqual([10, 20]);
+  });
+
+  it('keeps usual beats beside the windows, outside the content hash, checked against their own hash', async () => {
+    const content = syntheticDataset({ beatsPerRecord: 12, records: ['100', '101'] });
+    const dir = join(root, 'usual');
+    const hash = await writeDataset(dir, content);
+    expect(await writeDataset(join(root, 'without'), { ...content, usualBeats: undefined })).toBe(hash);
+    const ds = await loadDataset(dir);
+    expect(Array.from(await loadUsualBeats(ds))).toEqual(Array.from(content.usualBeats!));
+    // The synthetic usual beats are compareToTemplate's: each record's own beats (the first beat is itself).
+    expect(Array.from(content.usualBeats!.subarray(0, 360))).toEqual(Array.from(content.windows.subarray(0, 360)));
+    expect(Array.from(content.usualBeats!.subarray(12 * 360, 13 * 360))).toEqual(Array.from(content.windows.subarray(12 * 360, 13 * 360)));
+    expect(Array.from(content.usualBeats!.subarray(11 * 360, 12 * 360))).not.toEqual(Array.from(content.windows.subarray(11 * 360, 12 * 360)));
+
+    const changed = new Uint8Array(await readFile(join(dir, 'usual-beats.f32')));
+    changed[7] ^= 1;
+    await writeFile(join(dir, 'usual-beats.f32'), changed);
+    await expect(loadUsualBeats(ds)).rejects.toMatchObject({ code: 'ECG_ERR_MODEL', message: expect.stringMatching(/usual-beats\.f32: does not match its hash in manifest\.json.*--force/) });
+    await expect(loadUsualBeats(await loadDataset(join(root, 'without')))).rejects.toMatchObject({ code: 'ECG_ERR_MODEL', message: expect.stringMatching(/holds no usual beats.*dataset build --force/) });
+    await expect(writeDataset(join(root, 'bad'), { ...content, usualBeats: new Float32Array(5) })).rejects.toThrow(/5 usual-beat samples for 8640 window samples/);
   });
 
   it('names the file when sizes disagree with the manifest, or the manifest is missing', async () => {

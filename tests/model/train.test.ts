@@ -3,14 +3,14 @@
  * killed after an epoch then resumed ends with bit-identical weights to an uninterrupted run.
  */
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DS1_RECORDS, DS2_RECORDS } from '../../src/dataset/aamiClasses.js';
 import { trySetBackend } from '../../src/model/backend.js';
-import { loadDataset, syntheticDataset, writeDataset, type BeatDataset } from '../../src/model/dataset.js';
+import { loadDataset, loadUsualBeats, syntheticDataset, writeDataset, type BeatDataset } from '../../src/model/dataset.js';
 import { loadModel, saveModel } from '../../src/model/modelIo.js';
 import { classifyBatch, loadClassifier } from '../../src/model/predict.js';
 import { featureColumns, selectColumns } from '../../src/pipeline/beatFeatures.js';
@@ -213,6 +213,45 @@ describe('trainModel', () => {
     await trainModel({ ...base('refit-resumed'), refit: plan, stopAfterEpoch: 1 });
     await trainModel({ ...base('refit-resumed'), refit: plan, resume: true });
     expect(await weightsOf(join(root, 'refit-resumed'))).toEqual(await weightsOf(join(root, 'refit-straight')));
+  });
+
+  it('usual beat: a second window channel read from the dataset, used by the network, resumed exactly, checked on teachers', async () => {
+    const opts = (out: string): TrainOptions => ({ ...base(out), model: 'cnn', epochs: 2, usualBeat: true });
+    const run = await trainModel(opts('usual'));
+    expect(run.model.inputs[0].shape).toEqual([null, 360, 2]);
+    run.model.dispose();
+    expect(run.manifest.input.usualBeat).toBe(true);
+    const plain = await trainModel({ ...opts('usual-off'), usualBeat: undefined });
+    expect(plain.manifest.input).not.toHaveProperty('usualBeat');
+    expect(plain.model.inputs[0].shape).toEqual([null, 360, 1]);
+    plain.model.dispose();
+
+    // The network reads the second channel: other usual beats, other probabilities; none at all is an error.
+    const c = await loadClassifier(join(root, 'usual'));
+    const rows = selectColumns(dataset.features, dataset.featureCount, featureColumns(dataset.featureNames, c.manifest.input.featureNames));
+    const usualBeats = await loadUsualBeats(dataset);
+    const own = classifyBatch(c, dataset.windows, rows, { usualBeats });
+    const itself = classifyBatch(c, dataset.windows, rows, { usualBeats: dataset.windows });
+    expect(Math.max(...own.map((p, i) => Math.abs(p - itself[i])))).toBeGreaterThan(1e-3);
+    expect(() => classifyBatch(c, dataset.windows, rows)).toThrow(expect.objectContaining({ code: 'ECG_ERR_MODEL', message: expect.stringMatching(/usual beat beside its window .*none given/) }));
+    c.model.dispose();
+    // Its network under a manifest that says one channel is refused at load.
+    const { usualBeat: _, ...oneChannel } = run.manifest.input;
+    await cp(join(root, 'usual'), join(root, 'usual-mislabelled'), { recursive: true });
+    await writeFile(join(root, 'usual-mislabelled', 'manifest.json'), JSON.stringify({ ...run.manifest, input: oneChannel }));
+    await expect(loadClassifier(join(root, 'usual-mislabelled'))).rejects.toMatchObject({ code: 'ECG_ERR_MODEL', message: expect.stringMatching(/inputs \[null,360,2\].*window of 360 samples and 8 features/) });
+
+    // Killed and resumed, it ends the same; a checkpoint without the usual beat is not resumed as one with it.
+    await trainModel({ ...opts('usual-resumed'), stopAfterEpoch: 1 });
+    (await trainModel({ ...opts('usual-resumed'), resume: true })).model.dispose();
+    expect(await weightsOf(join(root, 'usual-resumed'))).toEqual(await weightsOf(join(root, 'usual')));
+    await trainModel({ ...opts('usual-other'), usualBeat: undefined, stopAfterEpoch: 1 });
+    await expect(trainModel({ ...opts('usual-other'), resume: true })).rejects.toMatchObject({ code: 'ECG_ERR_MODEL' });
+    // A teacher must see what the student sees.
+    await expect(trainModel({ ...opts('usual-student'), teachers: { dirs: [join(root, 'usual-off')], weight: 1 } })).rejects.toMatchObject({
+      code: 'ECG_ERR_BAD_OPTION', message: expect.stringMatching(/teacher .* has no usual beat beside the window, the student has one/),
+    });
+    (await trainModel({ ...opts('usual-student'), teachers: { dirs: [join(root, 'usual')], weight: 1 }, epochs: 1 })).model.dispose();
   });
 
   it('distillation: the teachers\' mean probabilities join the target; a teacher fed other inputs is refused', async () => {

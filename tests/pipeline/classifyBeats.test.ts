@@ -5,10 +5,11 @@ import { from, lastValueFrom, toArray } from 'rxjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DS1_RECORDS, DS2_RECORDS } from '../../src/dataset/aamiClasses.js';
 import { tf, trySetBackend } from '../../src/model/backend.js';
-import { loadDataset, syntheticDataset, writeDataset, type BeatDataset } from '../../src/model/dataset.js';
+import { loadDataset, loadUsualBeats, syntheticDataset, writeDataset, type BeatDataset } from '../../src/model/dataset.js';
 import { classifyBatch, loadClassifier, type Classifier } from '../../src/model/predict.js';
 import { trainModel } from '../../src/model/train.js';
 import { classifyBeats } from '../../src/pipeline/classifyBeats.js';
+import { compareToTemplate } from '../../src/pipeline/compareToTemplate.js';
 import type { BeatWindow } from '../../src/types.js';
 
 let root: string;
@@ -54,6 +55,19 @@ describe('classifyBeats', () => {
       expect(c.beatClass).toBe(['N', 'S', 'V', 'F', 'Q'][c.probabilities.indexOf(Math.max(...c.probabilities))]);
       expect(c.rr).toBe(beats[i].rr); // for the timing gate after it
     });
+  });
+
+  it('gives a model trained with the usual beat the stream\'s usual beat, as the dataset stored it for training', async () => {
+    await trainModel({ model: 'mshan', protocol: 'inter', datasetDir: dataset.dir, dataset, outDir: join(root, 'usual'), epochs: 1, batchSize: 16, perClassPerEpoch: 30, maxMinutes: 1e6, usualBeat: true });
+    const usual = await loadClassifier(join(root, 'usual'));
+    // Each synthetic record is a stream of its own, as in the dataset builder.
+    const beats = beatsFromDataset(20).map((b, i) => ({ ...b, streamId: dataset.record[i] }));
+    const classified = await lastValueFrom(from(beats).pipe(compareToTemplate(), classifyBeats(usual), toArray()));
+    const batch = classifyBatch(usual, dataset.windows.slice(0, 20 * 360), rrRows(beats), { usualBeats: (await loadUsualBeats(dataset)).slice(0, 20 * 360) });
+    classified.forEach((c, i) => c.probabilities.forEach((p, k) => expect(Math.abs(p - batch[i * 5 + k])).toBeLessThan(1e-5)));
+    // Without compareToTemplate before it there is no usual beat to give: an error, not a guess.
+    await expect(lastValueFrom(from(beats).pipe(classifyBeats(usual)))).rejects.toMatchObject({ code: 'ECG_ERR_MODEL' });
+    usual.model.dispose();
   });
 
   it('feeds a model the features it names (8 of the stream\'s), and refuses one that needs a feature the stream does not make', () => {

@@ -85,6 +85,25 @@ describe('compareToTemplate', () => {
     );
   });
 
+  it('attaches the usual beat: the beat itself until minBeats clean beats, then the template of the beats before', async () => {
+    const random = seededRandom(3);
+    const windows = Array.from({ length: 12 }, () => beatShape({ height: 0.5 + random(), noise: () => 0.1 * (random() - 0.5) }));
+    const padded = beat(3, beatShape({ height: 5 }), { paddedSamples: 10 });
+    const beats = windows.map((w, i) => beat(i, w));
+    beats.splice(3, 0, padded); // a padded window gets a usual beat but does not shape one
+    const out = await run(beats, { templateBeats: 4, minBeats: 2 });
+    out.forEach((b, i) => {
+      const before = beats.slice(0, i).filter((x) => x.paddedSamples === 0).slice(-4).map((x) => x.samples);
+      const expected = before.length < 2 ? beats[i].samples : Float32Array.from({ length: 360 }, (_, j) => {
+        const column = before.map((w) => w[j]).sort((a, c) => a - c);
+        const n = column.length;
+        return n % 2 ? column[(n - 1) / 2] : (column[n / 2 - 1] + column[n / 2]) / 2;
+      });
+      // Checked after the stream ended: each beat keeps its own copy, not the template buffer that moved on.
+      expect(Array.from(b.usualBeat!), `beat ${i}`).toEqual(Array.from(expected));
+    });
+  });
+
   it('rejects bad options', () => {
     expect(() => compareToTemplate({ templateBeats: 0 })).toThrow(ConfigError);
     expect(() => compareToTemplate({ templateBeats: 4, minBeats: 5 })).toThrow(ConfigError);

@@ -14,7 +14,7 @@ export function datasetCommand(io: CliIo): Command {
   dataset
     .addCommand(
       newCommand('build', io)
-        .description('replay records through source -> band-pass -> [R-peaks] -> beat windows and store windows, RR features and labels')
+        .description('replay records through source -> band-pass -> [R-peaks] -> beat windows and store windows, RR and usual-beat features, labels and each beat\'s usual beat')
         .option('--dir <path>', 'WFDB database folder (default: MITDB_DIR)')
         .option('--records <list>', 'all, or a comma-separated list of record names', 'all')
         .option('--positions <kind>', 'beat positions: reference (annotations) or detector (end to end)', 'reference')

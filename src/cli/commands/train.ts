@@ -43,6 +43,7 @@ interface TrainFlags {
   distillWeight: number;
   distillTemperature?: number;
   mixup?: number;
+  usualBeat?: boolean;
   resume?: boolean;
   keepCheckpoints?: boolean;
   backend?: BackendName;
@@ -110,6 +111,7 @@ export function trainCommand(io: CliIo): Command {
     .option('--teacher <dirs>', 'distillation: trained model directories (comma-separated) whose mean probabilities join the training target; each trained with this run\'s protocol, features and training beats', commaList)
     .option('--distill-weight <x>', 'with --teacher: weight of the teachers\' mean probabilities in the target, the label getting 1 - x', unitInterval, 0.5)
     .option('--distill-temperature <t>', 'with --teacher: the student matches the teachers\' mean at this temperature, both softened as softmax(log p / t), that part of the loss scaled by t² (default 1)', positiveNumber)
+    .option('--usual-beat', "give the network the stream's usual beat (the median of its last 32 clean beats, as the live monitor keeps it) beside each window, as a second input channel (default: off)")
     .option('--mixup <alpha>', 'blend each training batch with a shuffled copy of itself, inputs and targets alike, by a weight drawn from Beta(alpha, alpha), e.g. 0.2 (Zhang et al. 2018; default: off)', positiveNumber)
     .option('--resume', 'continue from OUT/checkpoint after an interruption')
     .option('--keep-checkpoints', 'keep OUT/checkpoint after the run')
@@ -134,6 +136,7 @@ export function trainCommand(io: CliIo): Command {
         size: flags.filters || flags.gruUnits || flags.secondStage ? { filters: flags.filters, gruUnits: flags.gruUnits, ...(flags.secondStage ? { secondStageKernels: flags.secondStage } : {}) } : undefined,
         teachers: flags.teacher ? { dirs: flags.teacher, weight: flags.distillWeight, temperature: flags.distillTemperature } : undefined,
         mixup: flags.mixup !== undefined ? { alpha: flags.mixup } : undefined,
+        usualBeat: flags.usualBeat,
         maxMinutes: flags.maxMinutes, resume: flags.resume ?? false, keepCheckpoints: flags.keepCheckpoints ?? false, progress: stderr,
       });
       const m = result.manifest;
