@@ -22,8 +22,8 @@ export interface UsualBeatGateOptions {
 export interface UsualBeatGate {
   /** Operator name, for errors. */
   operator: string;
-  /** The class the beat loses. */
-  gatedClass: BeatClass;
+  /** The classes the beat loses. */
+  gatedClasses: readonly BeatClass[];
   /** Whether the beat loses it where it is like the usual beat (correlation at or above the threshold) or unlike it (below). */
   when: 'alike' | 'unlike';
   /** Whether a clean window of this (current) class goes into the usual beat. */
@@ -38,15 +38,15 @@ export interface UsualBeatGate {
 }
 
 /**
- * Rules `gatedClass` out for a beat whose `regionMs` correlates at `minCorrelation` or more (`when: 'alike'`), or below
+ * Rules `gatedClasses` out for a beat whose `regionMs` correlates at `minCorrelation` or more (`when: 'alike'`), or below
  * `maxCorrelation` (`'unlike'`), with the same region of the stream's usual beat, whatever its class (ruleOutClass.ts:
- * a beat of that class takes the most probable class no rule ruled out). In detected atrial fibrillation the threshold
+ * a beat of one of those classes takes the most probable class no rule ruled out). In detected atrial fibrillation the threshold
  * is `correlationInAf`. The usual beat is the sample-wise median of the last `templateBeats` clean windows of the
  * classes that shape it, compared with the beats before it only (causal); NaN until it has `minBeats`. Beats without a
  * window pass unchanged.
  */
 export function gateByUsualBeat(gate: UsualBeatGate, options: UsualBeatGateOptions): OperatorFunction<BeatClassification, BeatClassification> {
-  const { operator, gatedClass, when, shapesUsualBeat, regionMs, field, defaultThreshold, defaultThresholdInAf } = gate;
+  const { operator, gatedClasses, when, shapesUsualBeat, regionMs, field, defaultThreshold, defaultThresholdInAf } = gate;
   const { templateBeats = 32, minBeats = 8 } = options;
   const name = when === 'alike' ? 'minCorrelation' : 'maxCorrelation';
   const threshold = options[name] ?? defaultThreshold;
@@ -73,7 +73,7 @@ export function gateByUsualBeat(gate: UsualBeatGate, options: UsualBeatGateOptio
         }
         if (shapesUsualBeat(beat.beatClass) && isCleanWindow(window)) usual.push(window.samples);
         const scored = field ? { ...beat, [field]: r } : beat;
-        return rulesOut(r, beat.rhythm?.atrialFibrillation === true) ? ruleOutClass(scored, gatedClass) : scored;
+        return rulesOut(r, beat.rhythm?.atrialFibrillation === true) ? gatedClasses.reduce(ruleOutClass, scored) : scored;
       }),
     );
   };

@@ -26,7 +26,7 @@ export type GateSvebByPWaveOptions = UsualBeatGateOptions;
  */
 export function gateSvebByPWave(options: GateSvebByPWaveOptions = {}): OperatorFunction<BeatClassification, BeatClassification> {
   return gateByUsualBeat({
-    operator: 'gateSvebByPWave', gatedClass: 'S', when: 'alike', shapesUsualBeat: (c) => c === 'N', regionMs: TEMPLATE_REGIONS_MS.p,
+    operator: 'gateSvebByPWave', gatedClasses: ['S'], when: 'alike', shapesUsualBeat: (c) => c === 'N', regionMs: TEMPLATE_REGIONS_MS.p,
     field: 'usualBeatPCorrelation', defaultThreshold: 0.95,
   }, options);
 }

@@ -22,7 +22,7 @@ export type GateSvebByQrsOptions = UsualBeatGateOptions;
  */
 export function gateSvebByQrs(options: GateSvebByQrsOptions = {}): OperatorFunction<BeatClassification, BeatClassification> {
   return gateByUsualBeat({
-    operator: 'gateSvebByQrs', gatedClass: 'S', when: 'unlike', shapesUsualBeat: (c) => c !== 'V', regionMs: TEMPLATE_REGIONS_MS.qrs,
+    operator: 'gateSvebByQrs', gatedClasses: ['S'], when: 'unlike', shapesUsualBeat: (c) => c !== 'V', regionMs: TEMPLATE_REGIONS_MS.qrs,
     defaultThreshold: 0.9,
   }, options);
 }

@@ -26,6 +26,20 @@ describe('gateVebByTemplate', () => {
     expect(out.slice(0, 20).every((b) => b.beatClass === 'N')).toBe(true);
   });
 
+  it('with ruleOutFusion, rules F out with V: a fusion call whose QRS matches the usual beat takes the next class', async () => {
+    // The model's ranking for these calls: F, then V, then N.
+    const fusionFirst = (i: number, samples: Float32Array) => ({ ...classified(i, 'F', samples), probabilities: [0.2, 0, 0.3, 0.5, 0] });
+    const normal = Array.from({ length: 20 }, (_, i) => classified(i, 'N', usual()));
+    const out = await run([...normal, fusionFirst(20, usual()), fusionFirst(21, ventricular()), { ...classified(22, 'V', usual()), probabilities: [0.2, 0, 0.5, 0.3, 0] }], { ruleOutFusion: true });
+    expect(out[20]).toMatchObject({ beatClass: 'N', modelClass: 'F', ruledOut: ['V', 'F'] });
+    expect(out[21]).toMatchObject({ beatClass: 'F' }); // unlike the usual beat: kept
+    expect(out[22]).toMatchObject({ beatClass: 'N', modelClass: 'V' }); // V ruled out, and F, its second choice, too
+    // By default only V: the fusion call stays, and the V call takes F, its second choice.
+    const vOnly = await run([...normal, fusionFirst(20, usual()), { ...classified(22, 'V', usual()), probabilities: [0.2, 0, 0.5, 0.3, 0] }]);
+    expect(vOnly[20]).toMatchObject({ beatClass: 'F', ruledOut: ['V'] });
+    expect(vOnly[21]).toMatchObject({ beatClass: 'F', modelClass: 'V' });
+  });
+
   it('does nothing before it has minBeats non-V beats', async () => {
     const out = await run([...Array.from({ length: 7 }, (_, i) => classified(i, 'N', usual())), classified(7, 'V', usual())]);
     expect(out[7].beatClass).toBe('V');
