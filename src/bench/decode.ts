@@ -1,8 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { BenchSuite } from '../cli/commands/bench.js';
-import { parseRecords } from '../cli/commands/benchSignal.js';
-import { positiveInteger } from '../cli/io.js';
+import { benchRecords } from '../cli/commands/benchSignal.js';
+import { positiveInteger, recordsOption, type RecordsOption } from '../cli/io.js';
 import { MITDB_RECORDS, mitdbDir } from '../config.js';
 import { median } from '../quantile.js';
 import { readHeader } from '../wfdb/header.js';
@@ -139,18 +139,18 @@ export function decodeBenchTable(r: DecodeBenchResult): string {
  * The benchmark as a `bench` suite (`ecg-monitor bench decode`, and a `decode` key in `bench all --json`), to be passed to
  * `benchCommand` in main.ts beside the other suites.
  */
-export const decodeBenchSuite: BenchSuite<{ dir?: string; records: string; repetitions: number }, DecodeBenchResult> = {
+export const decodeBenchSuite: BenchSuite<{ dir?: string; records: RecordsOption; repetitions: number }, DecodeBenchResult> = {
   name: 'decode',
   description: 'WFDB layer: format-212 decode and whole-record reads (checksums checked) over MIT-BIH, samples/s',
   addOptions: (cmd) =>
     cmd
       .option('--dir <path>', 'WFDB records folder (default: MITDB_DIR)')
-      .option('--records <list>', 'records read whole, comma-separated, or "all" (the 48 MIT-BIH records)', 'all')
+      .option('--records <list>', 'records read whole, comma-separated, or "all" (the 48 MIT-BIH records)', recordsOption, 'all')
       .option('--repetitions <n>', 'timed runs of each part; the median is reported', positiveInteger, 5),
   run: (flags, io) =>
     benchDecode(flags.dir ?? mitdbDir(io.env), {
       repetitions: flags.repetitions,
-      records: parseRecords(flags.records),
+      records: benchRecords(flags.records),
     }),
   table: decodeBenchTable,
   helpAfter: '\nExamples:\n  ecg-monitor bench decode --json bench-decode.json\n  ecg-monitor bench decode --records 100,208 --repetitions 3\n',

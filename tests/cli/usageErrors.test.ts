@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { expandHelpCommand, newCommand, withUsageCode } from '../../src/cli/io.js';
+import { expandHelpCommand, newCommand, recordsOption, withUsageCode } from '../../src/cli/io.js';
 import { main } from '../../src/cli/main.js';
 import { fakeIo } from '../helpers/fakeIo.js';
 
@@ -34,6 +34,12 @@ describe('commander usage errors carry ECG_ERR_USAGE', () => {
     [['serve', '--speed', '-1'], /^error: option '--speed <factor>' argument '-1' is invalid\. must be a number >= 0, got "-1" \[ECG_ERR_USAGE\]$/],
     [['serve', '--from-s', 'x'], /^error: option '--from-s <seconds>' argument 'x' is invalid\. must be a non-negative integer, got "x" \[ECG_ERR_USAGE\]$/],
     [['eval', 'qrs', '--records'], /^error: option '--records <list>' argument missing \[ECG_ERR_USAGE\]$/],
+    // One --records parser (src/cli/io.ts recordsOption) for every command: no empty list, no path in a name.
+    [['eval', 'qrs', '--records', ' , '], /^error: option '--records <list>' argument ' , ' is invalid\. must be 'all' or comma-separated record names, got " , " \[ECG_ERR_USAGE\]$/],
+    [['dataset', 'build', '--records', '../100'], /^error: option '--records <list>' argument '\.\.\/100' is invalid\. must be 'all' or comma-separated record names, got "\.\.\/100" \[ECG_ERR_USAGE\]$/],
+    [['bench', 'signal', '--records', '100,a b'], /^error: option '--records <list>' argument '100,a b' is invalid\. must be 'all' or comma-separated record names/],
+    [['eval', 'beats', '--dir', '.', '--records', 'p00/../../x'], /^error: option '--records <list>' argument 'p00\/\.\.\/\.\.\/x' is invalid\./],
+    [['eval', 'beats', '--dir', '.', '--records', '/etc/x'], /^error: option '--records <list>' argument '\/etc\/x' is invalid\./],
     [['serve', 'extra'], /^error: too many arguments for 'serve'\. .* \[ECG_ERR_USAGE\]$/],
     [['eval', 'bogus'], /^error: unknown command 'bogus' \[ECG_ERR_USAGE\]$/],
   ])('%j: exit 2, the error line ends with the code, nothing on stdout', async (argv, line) => {
@@ -103,5 +109,14 @@ describe('help <command> <subcommand>', () => {
     expect(expandHelpCommand(program, ['g', 'leaf', 'help'])).toEqual(['g', 'leaf', 'help']); // an argument of a leaf
     expect(expandHelpCommand(program, ['help', 'g', '--json'])).toEqual(['help', 'g', '--json']);
     expect(expandHelpCommand(program, ['other', 'help'])).toEqual(['other', 'help']);
+  });
+});
+
+describe('recordsOption', () => {
+  it("takes 'all' or record names, subfolders included, as a RECORDS file lists them", () => {
+    expect(recordsOption('all')).toBe('all');
+    expect(recordsOption('100, 208,x_1.b')).toEqual(['100', '208', 'x_1.b']);
+    expect(recordsOption('p00/p000020/3544749_0001')).toEqual(['p00/p000020/3544749_0001']);
+    for (const bad of ['', ',', 'a//b', 'a/', './a', '-a']) expect(() => recordsOption(bad), bad).toThrow(/must be 'all' or comma-separated record names/);
   });
 });

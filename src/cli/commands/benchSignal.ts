@@ -2,19 +2,19 @@ import type { Command } from 'commander';
 import { runSignalBench, type SignalBenchResult } from '../../bench/signal.js';
 import { MITDB_RECORDS, mitdbDir } from '../../config.js';
 import { log } from '../../log.js';
-import { commaList, helpFile, newCommand, positiveInteger, type CliIo } from '../io.js';
+import { helpFile, newCommand, positiveInteger, recordsOption, type CliIo, type RecordsOption } from '../io.js';
 import type { BenchSuite } from './bench.js';
 
 export interface SignalBenchFlags {
   dir?: string;
-  records: string;
+  records: RecordsOption;
   chunkSamples?: number;
   leadFallback?: boolean;
 }
 
-/** Parses `all` or a comma-separated record list. */
-export function parseRecords(value: string): readonly string[] {
-  return value === 'all' ? MITDB_RECORDS : commaList(value);
+/** The records of a bench's `--records`: `all` is the 48 MIT-BIH records. */
+export function benchRecords(records: RecordsOption): readonly string[] {
+  return records === 'all' ? MITDB_RECORDS : records;
 }
 
 /** The signal benchmark as a bench suite: flags in, table and JSON out. */
@@ -24,14 +24,14 @@ export const signalBenchSuite: BenchSuite<SignalBenchFlags, SignalBenchResult> =
   addOptions: (cmd) =>
     cmd
       .option('--dir <path>', 'WFDB records folder (default: MITDB_DIR, else ~/.cache/ecg-monitor/mitdb)')
-      .option('--records <list>', 'records to run, comma-separated, or "all" (the 48 MIT-BIH records)', 'all')
+      .option('--records <list>', 'records to run, comma-separated, or "all" (the 48 MIT-BIH records)', recordsOption, 'all')
       .option('--chunk-samples <n>', "samples per chunk (default: one second at the record's rate, as the live stream)", positiveInteger)
       .option('--lead-fallback', 'also detect on the second signal and fill in beats where the first is flat', false),
   run: (flags, io) => {
     const dir = flags.dir ?? mitdbDir(io.env);
     const result = runSignalBench({
       dir,
-      records: parseRecords(flags.records),
+      records: benchRecords(flags.records),
       chunkSamples: flags.chunkSamples,
       leadFallback: flags.leadFallback ?? false,
       onRecord: (record, samples, peaks) => log.debug({ record, samples, peaks }, 'bench signal: record done'),

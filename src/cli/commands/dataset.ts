@@ -3,7 +3,7 @@ import { defaultDatasetDir, mitdbDir } from '../../config.js';
 import { buildDataset } from '../../dataset/buildDataset.js';
 import type { BeatPositions } from '../../dataset/extractBeats.js';
 import { ConfigError } from '../../errors.js';
-import { commaList, leadOption, newCommand, progressLine, type CliIo } from '../io.js';
+import { leadOption, newCommand, progressLine, recordsOption, type CliIo, type RecordsOption } from '../io.js';
 import { listRecords } from '../../eval/qrsDatabase.js';
 
 /** `ecg-monitor dataset build`: beat windows for training, cut by replaying records through the live operators. */
@@ -16,13 +16,13 @@ export function datasetCommand(io: CliIo): Command {
       newCommand('build', io)
         .description('replay records through source -> band-pass -> [R-peaks] -> beat windows and store windows, RR and usual-beat features, labels and each beat\'s usual beat')
         .option('--dir <path>', 'WFDB database folder (default: MITDB_DIR)')
-        .option('--records <list>', 'all, or a comma-separated list of record names', 'all')
+        .option('--records <list>', "'all' (the RECORDS file) or comma-separated record names", recordsOption, 'all')
         .option('--positions <kind>', 'beat positions: reference (annotations) or detector (end to end)', 'reference')
         .option('--lead <name>', 'lead to window, a name or a signal index (0, 1, ...): MLII where a record has it, else its first signal (V5 in 102 and 104)', 'MLII')
         .option('--out <dir>', 'output folder (default: $XDG_CACHE_HOME/ecg-monitor/datasets/mitdb-<positions>, the one train reads; required with --records or --lead)')
         .option('--force', 'rebuild even if the folder holds an up-to-date dataset', false)
         .addHelpText('after', '\nExample:\n  ecg-monitor dataset build --positions reference\n')
-        .action(async (opts: { dir?: string; records: string; positions: string; lead: string; out?: string; force: boolean }) => {
+        .action(async (opts: { dir?: string; records: RecordsOption; positions: string; lead: string; out?: string; force: boolean }) => {
           if (opts.positions !== 'reference' && opts.positions !== 'detector') {
             throw new ConfigError('ECG_ERR_USAGE', `--positions must be reference or detector, got "${opts.positions}"`);
           }
@@ -32,7 +32,7 @@ export function datasetCommand(io: CliIo): Command {
           if (opts.out === undefined && (opts.records !== 'all' || opts.lead !== 'MLII')) {
             throw new ConfigError('ECG_ERR_USAGE', 'dataset build: --records or --lead build another dataset than the one train and eval beats read by default; give it its own --out');
           }
-          const records = opts.records === 'all' ? await listRecords(dir) : commaList(opts.records);
+          const records = opts.records === 'all' ? await listRecords(dir) : opts.records;
           const out = opts.out ?? defaultDatasetDir(positions, io.env);
           const started = Date.now();
           const result = await buildDataset({

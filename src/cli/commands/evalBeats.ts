@@ -10,7 +10,7 @@ import type { ConfusionMatrix } from '../../eval/ec57.js';
 import { bootstrapGrossOverRuns, formatComparison, formatGrossIntervals, pairedBootstrapGross, type PairedBootstrap, type RetrainingBootstrap } from '../../eval/bootstrap.js';
 import { prepareEvaluationInputs, staleDatasetWarnings } from '../../eval/evaluationInputs.js';
 import { monitorRules, type MonitorRules } from '../../pipeline/rulesAfterModel.js';
-import { commaList, leadOption, newCommand, progressLine, type CliIo } from '../io.js';
+import { commaList, leadOption, newCommand, progressLine, recordsOption, type CliIo, type RecordsOption } from '../io.js';
 import { addRuleOptions } from '../ruleOptions.js';
 
 interface EvalBeatsFlags extends MonitorRules {
@@ -18,7 +18,7 @@ interface EvalBeatsFlags extends MonitorRules {
   protocol?: Protocol;
   positions: BeatPositions;
   dir?: string;
-  records: string;
+  records: RecordsOption;
   lead: string;
   out?: string;
   json?: string;
@@ -35,7 +35,7 @@ export function evalBeatsCommand(io: CliIo): Command {
     .addOption(new Option('--protocol <name>', "test split (default: the model's own protocol)").choices([...PROTOCOLS]))
     .addOption(new Option('--positions <kind>', 'beats at the reference annotations, or found by the detector (end to end: whole DS2 records)').choices(['reference', 'detector']).default('reference'))
     .option('--dir <path>', 'evaluate every beat of another WFDB database (resampled to 360 Hz) instead of an MIT-BIH protocol')
-    .option('--records <list>', "with --dir: 'all' (RECORDS) or comma-separated names", 'all')
+    .option('--records <list>', "with --dir: 'all' (RECORDS) or comma-separated names", recordsOption, 'all')
     .option('--lead <name>', 'lead to classify, a name or a signal index (0, 1, ...): MLII where a record has it, else its first signal (with --dir, give the database\'s lead name)', 'MLII')
     .option('--out <dir>', 'write <record>.cls WFDB annotation files (readable by bxb), summary.json and confusion.svg here')
     .option('--json <file>', 'write the summary as JSON')
@@ -74,7 +74,7 @@ export function evalBeatsCommand(io: CliIo): Command {
       const splitSeed = classifier.manifest.training.splitSeed;
       const { dir, datasetDir: datasetOut, dataset, test, reused } = await prepareEvaluationInputs({
         protocol, positions, splitSeed: typeof splitSeed === 'number' ? splitSeed : undefined, lead: leadOption(flags.lead), env: io.env,
-        dir: flags.dir, records: flags.records === 'all' ? 'all' : commaList(flags.records),
+        dir: flags.dir, records: flags.records,
         onRecord: (done, total, record) => progressLine(io, `beats of ${record} (${done}/${total})`),
       });
       if (!reused && io.stderr.isTTY) io.stderr.write('\n');

@@ -4,7 +4,7 @@ import { mitdbDir } from '../../config.js';
 import { evaluateQrs, type DetectRecord, type QrsEvaluation } from '../../eval/qrsDatabase.js';
 import type { QrsRecordScore } from '../../eval/qrs.js';
 import { log } from '../../log.js';
-import { commaList, helpFile, leadOption, newCommand, nonNegativeNumber, positiveNumber, type CliIo } from '../io.js';
+import { helpFile, leadOption, newCommand, nonNegativeNumber, positiveNumber, recordsOption, type CliIo, type RecordsOption } from '../io.js';
 
 /** What `eval qrs` needs besides its flags; tests may inject a detector. */
 export interface EvalQrsDeps {
@@ -14,7 +14,7 @@ export interface EvalQrsDeps {
 
 interface EvalQrsFlags {
   dir: string;
-  records: string;
+  records: RecordsOption;
   from: number;
   detections?: string;
   annotator: string;
@@ -63,7 +63,7 @@ export function evalQrsCommand(io: CliIo, deps: EvalQrsDeps = {}): Command {
   return newCommand('qrs', io)
     .description('EC57 QRS detection Se/+P against reference beat annotations (bxb-compatible matching)')
     .option('--dir <path>', 'WFDB database folder (MITDB_DIR, else where `mitdb fetch` puts it)', mitdbDir(io.env))
-    .option('--records <list>', "'all' (the RECORDS file) or comma-separated record names", 'all')
+    .option('--records <list>', "'all' (the RECORDS file) or comma-separated record names", recordsOption, 'all')
     .option('--from <seconds>', 'start of the comparison, s (300 = EC57 5-minute start)', nonNegativeNumber, 0)
     .option('--detections <dir>', 'score existing annotation files DIR/<record>.<annotator> instead of running the detector')
     .option('--annotator <name>', 'test annotator: read with --detections, written with --out', 'qrs')
@@ -75,7 +75,7 @@ export function evalQrsCommand(io: CliIo, deps: EvalQrsDeps = {}): Command {
     .option('--json <file>', 'write the summary as JSON')
     .addHelpText('after', helpFile('eval-qrs'))
     .action(async (flags: EvalQrsFlags) => {
-      const records = flags.records === 'all' ? 'all' : commaList(flags.records);
+      const records = flags.records;
       io.stdout.write(row(['record', 'fs_Hz', 'TP', 'FN', 'FP', 'Se%', '+P%']));
       const result = await evaluateQrs({
         dir: flags.dir,

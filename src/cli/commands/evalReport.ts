@@ -4,14 +4,14 @@ import { dirname, join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { packageRoot, resolveModelDir } from '../../config.js';
 import { ConfigError } from '../../errors.js';
-import { commaList, newCommand, progressLine, type CliIo } from '../io.js';
+import { commaList, newCommand, progressLine, recordsOption, type CliIo, type RecordsOption } from '../io.js';
 
 interface EvalReportFlags {
   models?: string;
   modelsDir: string;
   endToEnd: boolean;
   dir?: string;
-  records: string;
+  records: RecordsOption;
   lead: string;
   markdown?: string;
   update?: string;
@@ -36,7 +36,7 @@ export function evalReportCommand(io: CliIo): Command {
     .option('--models-dir <dir>', 'where the models are', defaultModelsDir)
     .option('--no-end-to-end', 'skip the end-to-end runs (detector positions, whole DS2 records) of inter-patient models')
     .option('--dir <path>', 'score every beat of another WFDB database instead of the MIT-BIH protocols')
-    .option('--records <list>', "with --dir: 'all' (RECORDS) or comma-separated names", 'all')
+    .option('--records <list>', "with --dir: 'all' (RECORDS) or comma-separated names", recordsOption, 'all')
     .option('--lead <name>', 'lead to classify (default MLII; with --dir the database\'s lead name)', 'MLII')
     .option('--markdown <file>', 'write the Markdown here instead of stdout')
     .option('--update <file>', "replace the part between the report markers of this Markdown file (e.g. models/README.md, the model card) with the tables; markers appended when missing")
@@ -58,9 +58,9 @@ export function evalReportCommand(io: CliIo): Command {
         if (modelDirs.length === 0) throw new ConfigError('ECG_ERR_USAGE', `no trained model (folder with manifest.json) under ${modelsRoot}`);
       }
       await initBackend(undefined, io.env);
-      const records = flags.records === 'all' ? 'all' : commaList(flags.records);
+
       const source = mitdbSource({
-        env: io.env, dir: flags.dir === undefined ? undefined : resolve(flags.dir), records, lead: flags.lead,
+        env: io.env, dir: flags.dir === undefined ? undefined : resolve(flags.dir), records: flags.records, lead: flags.lead,
         onRecord: (done, total, record) => progressLine(io, `beats of ${record} (${done}/${total})`),
       });
       const report = await buildModelReport({

@@ -1,18 +1,12 @@
 import { writeFile } from 'node:fs/promises';
-import { InvalidArgumentError, Option, type Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { mitdbDir } from '../../config.js';
 import { EcgMonitorError } from '../../errors.js';
 import { fetchDatabase, MITDB_BASE_URL, verifyDatabase, type RecordCheck } from '../../wfdb/mitdb.js';
-import { commaList, helpFile, newCommand, positiveInteger, type CliIo } from '../io.js';
+import { helpFile, newCommand, positiveInteger, recordsOption, type CliIo, type RecordsOption } from '../io.js';
 
-const recordList = (value: string): string[] | undefined => {
-  if (value === 'all') return undefined;
-  const names = commaList(value);
-  if (names.length === 0 || names.some((n) => !/^[A-Za-z0-9_][A-Za-z0-9_.-]*$/.test(n))) {
-    throw new InvalidArgumentError(`must be 'all' or comma-separated record names, got "${value}"`);
-  }
-  return names;
-};
+/** The records named, or undefined for all (the RECORDS file). */
+const listedRecords = (records: RecordsOption | undefined): string[] | undefined => (records === 'all' ? undefined : records);
 
 /** One line per record: verdict, SHA-256 of its files, then first value / checksum of each signal. */
 export function formatRecordCheck(c: RecordCheck): string {
@@ -34,11 +28,11 @@ function verifyCommand(io: CliIo): Command {
   return newCommand('verify', io)
     .description('check SHA256SUMS and every signal\'s first value and checksum; one line per record')
     .addOption(new Option('--dir <path>', 'database folder').default(mitdbDir(io.env), `MITDB_DIR, else the fetch folder; here "${mitdbDir(io.env)}"`))
-    .option('--records <list>', "'all' (the RECORDS file) or comma-separated record names", recordList)
+    .option('--records <list>', "'all' (the RECORDS file) or comma-separated record names", recordsOption)
     .option('--json <file>', 'write the full result as JSON')
     .addHelpText('after', helpFile('mitdb-verify'))
-    .action(async (flags: { dir: string; records?: string[]; json?: string }) => {
-      const result = await verifyDatabase({ dir: flags.dir, records: flags.records, onRecord: (c) => io.stdout.write(formatRecordCheck(c)) });
+    .action(async (flags: { dir: string; records?: RecordsOption; json?: string }) => {
+      const result = await verifyDatabase({ dir: flags.dir, records: listedRecords(flags.records), onRecord: (c) => io.stdout.write(formatRecordCheck(c)) });
       for (const f of result.databaseFiles) io.stdout.write(`${f.file.padEnd(6)} ${f.ok ? 'ok  ' : 'FAIL'}  sha256 ${f.ok ? 'ok' : f.problem}\n`);
       const failed = result.records.filter((r) => !r.ok);
       io.stdout.write(`${result.records.length} records in ${flags.dir}: ${result.records.length - failed.length} ok, ${failed.length} failed\n`);
@@ -56,14 +50,14 @@ function fetchCommand(io: CliIo): Command {
     .description('download the database from PhysioNet and check SHA256SUMS (resumable)')
     .addOption(new Option('--dir <path>', 'target folder').default(mitdbDir(io.env), `MITDB_DIR, else $XDG_CACHE_HOME/ecg-monitor/mitdb; here "${mitdbDir(io.env)}"`))
     .option('--base-url <url>', 'file area to download from', MITDB_BASE_URL)
-    .option('--records <list>', "'all' (the RECORDS file) or comma-separated record names", recordList)
+    .option('--records <list>', "'all' (the RECORDS file) or comma-separated record names", recordsOption)
     .option('--concurrency <n>', 'files downloaded at once', positiveInteger, 4)
     .addHelpText('after', helpFile('mitdb-fetch'))
-    .action(async (flags: { dir: string; baseUrl: string; records?: string[]; concurrency: number }) => {
+    .action(async (flags: { dir: string; baseUrl: string; records?: RecordsOption; concurrency: number }) => {
       const result = await fetchDatabase({
         dir: flags.dir,
         baseUrl: flags.baseUrl,
-        records: flags.records,
+        records: listedRecords(flags.records),
         concurrency: flags.concurrency,
         onProgress: (e) =>
           io.stderr.write(`[${e.index}/${e.total}] ${e.file} ${e.status === 'skipped' ? 'present, sha256 ok' : `${(e.bytes / 1e6).toFixed(2)} MB, sha256 ok`}\n`),
