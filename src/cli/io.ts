@@ -67,24 +67,6 @@ export function commaList(value: string): string[] {
   return value.split(',').map((item) => item.trim()).filter((item) => item !== '');
 }
 
-/** What a `--records` option holds: `all` (each command says which records that is), or record names. */
-export type RecordsOption = 'all' | string[];
-
-/**
- * Parses a `--records` option: `all`, or comma-separated record names, as a RECORDS file lists them (letters, digits,
- * `_`, `.`, `-`, and `/` between the folders of databases that keep records in subfolders; no part starting with `.`
- * or `-`, so that a name cannot climb out of the database folder). One parser for every command; what `all` means
- * (the database's RECORDS file, or the 48 MIT-BIH records) is the command's to say.
- */
-export function recordsOption(value: string): RecordsOption {
-  if (value === 'all') return 'all';
-  const names = commaList(value);
-  if (names.length === 0 || names.some((n) => !n.split('/').every((part) => /^[A-Za-z0-9_][A-Za-z0-9_.-]*$/.test(part)))) {
-    throw new InvalidArgumentError(`must be 'all' or comma-separated record names, got "${value}"`);
-  }
-  return names;
-}
-
 // Option parsers for commander's `argParser`: a bad value is a usage error (exit 2), and commander's message already
 // names the option ("option '--epochs <n>' argument '0' is invalid."), so these say only what was wrong.
 
@@ -114,6 +96,24 @@ export function nonNegativeInteger(value: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError(`must be a non-negative integer, got "${value}"`);
   return n;
+}
+
+/** What a `--records` option holds: `all` (each command says which records that is), or record names. */
+export type RecordsOption = 'all' | string[];
+
+/**
+ * Parses a `--records` option: `all`, or comma-separated record names, as a RECORDS file lists them (letters, digits,
+ * `_`, `.`, `-`, and `/` between the folders of databases that keep records in subfolders; no part starting with `.`
+ * or `-`, so that a name cannot climb out of the database folder). One parser for every command; what `all` means
+ * (the database's RECORDS file, or the 48 MIT-BIH records) is the command's to say.
+ */
+export function recordsOption(value: string): RecordsOption {
+  if (value === 'all') return 'all';
+  const names = commaList(value);
+  if (names.length === 0 || names.some((n) => !n.split('/').every((part) => /^[A-Za-z0-9_][A-Za-z0-9_.-]*$/.test(part)))) {
+    throw new InvalidArgumentError(`must be 'all' or comma-separated record names, got "${value}"`);
+  }
+  return names;
 }
 
 /** A `--lead` value: a signal index when it is all digits (`1`), else a lead name (`MLII`, `V5`). */

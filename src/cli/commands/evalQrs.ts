@@ -75,11 +75,10 @@ export function evalQrsCommand(io: CliIo, deps: EvalQrsDeps = {}): Command {
     .option('--json <file>', 'write the summary as JSON')
     .addHelpText('after', helpFile('eval-qrs'))
     .action(async (flags: EvalQrsFlags) => {
-      const records = flags.records;
       io.stdout.write(row(['record', 'fs_Hz', 'TP', 'FN', 'FP', 'Se%', '+P%']));
       const result = await evaluateQrs({
         dir: flags.dir,
-        records,
+        records: flags.records,
         referenceAnnotator: flags.referenceAnnotator,
         fromS: flags.from,
         matchWindowS: flags.matchWindowMs / 1000,

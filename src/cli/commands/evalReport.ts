@@ -58,7 +58,6 @@ export function evalReportCommand(io: CliIo): Command {
         if (modelDirs.length === 0) throw new ConfigError('ECG_ERR_USAGE', `no trained model (folder with manifest.json) under ${modelsRoot}`);
       }
       await initBackend(undefined, io.env);
-
       const source = mitdbSource({
         env: io.env, dir: flags.dir === undefined ? undefined : resolve(flags.dir), records: flags.records, lead: flags.lead,
         onRecord: (done, total, record) => progressLine(io, `beats of ${record} (${done}/${total})`),
