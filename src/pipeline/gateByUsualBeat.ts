@@ -73,7 +73,7 @@ export function gateByUsualBeat(gate: UsualBeatGate, options: UsualBeatGateOptio
         }
         if (shapesUsualBeat(beat.beatClass) && isCleanWindow(window)) usual.push(window.samples);
         const scored = field ? { ...beat, [field]: r } : beat;
-        return rulesOut(r, beat.rhythm?.atrialFibrillation === true) ? gatedClasses.reduce(ruleOutClass, scored) : scored;
+        return rulesOut(r, beat.rhythm?.atrialFibrillation === true) ? gatedClasses.reduce((out, gated) => ruleOutClass(out, gated), scored) : scored;
       }),
     );
   };
