@@ -202,7 +202,7 @@ function describeModel(dir: string, manifest: ModelManifest, modelsRoot: string)
   return {
     name: basename(resolve(dir)), dir, modelArg: inRoot ? basename(dir) : dir, kind: manifest.model, protocol: manifest.protocol as Protocol,
     classes: manifest.classes, parameters: manifest.parameters, backend: manifest.backend, usesRr: manifest.input.usesRr,
-    features: describeFeatures(manifest.input.usesRr ? manifest.input.featureNames : []),
+    features: describeFeatures(manifest.input.usesRr ? manifest.input.featureNames : [], manifest.input.usualBeat),
     trainingSeconds: num(t.totalSeconds), epochsRun: num(t.epochsRun), bestEpoch: num(t.bestEpoch), stoppedBy: str(t.stoppedBy),
     refit: describeRefit(t.refit),
     beatsPerMinute: num(t.beatsPerMinute), balance: str(t.balanceDescription), datasetHash: manifest.dataset.hash, createdAt: manifest.createdAt,
@@ -215,15 +215,18 @@ function describeRefit(refit: unknown): ReportModel['refit'] {
   return { searchSeconds: num(r.totalSeconds), searchEpochsRun: num(r.epochsRun), searchStoppedBy: str(r.stoppedBy) };
 }
 
-/** "8 rr + 5 template" style summary of a model's feature names, by FEATURE_GROUPS; names outside them listed. */
-export function describeFeatures(names: readonly string[]): string {
-  if (names.length === 0) return 'none';
+/**
+ * "8 rr + 5 template" style summary of a model's feature names, by FEATURE_GROUPS; names outside them listed; and the
+ * usual beat when the model takes it as a second window channel (`train --usual-beat`).
+ */
+export function describeFeatures(names: readonly string[], usualBeat = false): string {
   const parts = Object.entries(FEATURE_GROUPS).flatMap(([group, members]) => {
     const n = names.filter((name) => members.includes(name)).length;
     return n > 0 ? [`${n} ${group}`] : [];
   });
   const other = names.filter((name) => !Object.values(FEATURE_GROUPS).some((members) => members.includes(name)));
-  return [...parts, ...other].join(' + ');
+  const all = [...parts, ...other, ...(usualBeat ? ['usual beat (2nd window channel)'] : [])];
+  return all.length === 0 ? 'none' : all.join(' + ');
 }
 
 const isAami = (classes: readonly string[]): boolean => classes.join() === BEAT_CLASSES.join();

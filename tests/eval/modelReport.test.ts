@@ -269,10 +269,12 @@ describe.skipIf(skipWithoutMitdb())('eval report (MIT-BIH 100, 232 and two tiny 
 });
 
 describe('describeFeatures', () => {
-  it('counts a model\'s features by group and lists the others by name', () => {
+  it('counts a model\'s features by group, lists the others by name, and names a usual-beat channel', () => {
     expect(describeFeatures([])).toBe('none');
     expect(describeFeatures(['previousRrS', 'templatePCorrelation', 'nextRrS'])).toBe('2 rr + 1 template');
     expect(describeFeatures(['nextRrS', 'qtIntervalS'])).toBe('1 rr + qtIntervalS');
+    expect(describeFeatures(['nextRrS'], true)).toBe('1 rr + usual beat (2nd window channel)');
+    expect(describeFeatures([], true)).toBe('usual beat (2nd window channel)');
   });
 });
 
