@@ -15,6 +15,8 @@ export interface ModelSize {
   gruUnits?: number;
   /** Kernel sizes of a second multi-scale stage (none by default). */
   secondStageKernels?: readonly number[];
+  /** With a second stage: the first stage's features reach the attention block beside it. */
+  secondStageSkip?: boolean;
 }
 
 /**

@@ -57,6 +57,11 @@ export interface MshanOptions {
    */
   secondStageKernels?: readonly number[];
   /**
+   * With a second stage: the attention block gets the pooled first-stage features beside the second stage's
+   * (concatenated along channels) instead of the second stage's alone, so the fine scales reach it too. Default false.
+   */
+  secondStageSkip?: boolean;
+  /**
    * Input channels: 1 (the window), or 2 (the window and the stream's usual beat, normalised alike: `train
    * --usual-beat`), so that the first convolutions see the beat beside the patient's own usual one. Default 1.
    */
@@ -96,7 +101,7 @@ function secondStage(x: tf.SymbolicTensor, kernelSizes: readonly number[], filte
 
 /** Builds MSHAN (see the module comment); inputs `window` [360, channels] and, unless featureCount is 0, `rr` [featureCount]. */
 export function buildMshan(options: MshanOptions): tf.LayersModel {
-  const { featureCount, seed = 1, filters = 16, kernelSizes = [3, 7, 15], stride = 3, poolSize = 4, gruUnits = 32, denseUnits = 32, gru = 'fast', secondStageKernels = [], channels = 1 } = options;
+  const { featureCount, seed = 1, filters = 16, kernelSizes = [3, 7, 15], stride = 3, poolSize = 4, gruUnits = 32, denseUnits = 32, gru = 'fast', secondStageKernels = [], secondStageSkip = false, channels = 1 } = options;
   let k = seed * 1000;
   const init = () => tf.initializers.glorotUniform({ seed: k++ });
   return quietly(() => {
@@ -108,7 +113,8 @@ export function buildMshan(options: MshanOptions): tf.LayersModel {
     );
     const merged = tf.layers.concatenate({ axis: -1, name: 'multiscale' }).apply(branches) as tf.SymbolicTensor;
     const pooled = tf.layers.maxPooling1d({ poolSize, name: 'pool' }).apply(merged) as tf.SymbolicTensor;
-    const x = secondStageKernels.length === 0 ? pooled : secondStage(pooled, secondStageKernels, Math.max(1, Math.floor(filters / 2)), init);
+    const stage2 = secondStageKernels.length === 0 ? undefined : secondStage(pooled, secondStageKernels, Math.max(1, Math.floor(filters / 2)), init);
+    const x = !stage2 ? pooled : secondStageSkip ? (tf.layers.concatenate({ axis: -1, name: 'multiscale_skip' }).apply([pooled, stage2]) as tf.SymbolicTensor) : stage2;
     const temporal = new TemporalAttention({ units: 8, seed: k++ * 2, name: 'temporal_attention' }).apply(x) as tf.SymbolicTensor;
     const channel = new ChannelAttention({ ratio: 4, seed: k++ * 2, name: 'channel_attention' }).apply(temporal) as tf.SymbolicTensor;
     const residual = tf.layers.add({ name: 'residual' }).apply([x, channel]) as tf.SymbolicTensor;

@@ -115,6 +115,9 @@ describe('ecg-monitor train', () => {
     const stretchAlone = fakeIo();
     expect(await main(['train', '--augment-stretch', '0.1'], stretchAlone)).toBe(2);
     expect(stretchAlone.err()).toMatch(/--augment-stretch needs --augment/);
+    const skipAlone = fakeIo();
+    expect(await main(['train', '--second-stage-skip'], skipAlone)).toBe(2);
+    expect(skipAlone.err()).toMatch(/--second-stage-skip needs --second-stage/);
     const stretchTooFar = fakeIo();
     expect(await main(['train', '--augment', '--augment-stretch', '0.7'], stretchTooFar)).toBe(2);
     expect(stretchTooFar.err()).toMatch(/--augment-stretch 0\.7 must be below 0\.5/);

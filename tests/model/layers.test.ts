@@ -76,6 +76,14 @@ describe('custom layers', () => {
     const probabilities = staged.predict([tf.randomNormal([2, 360, 1], 0, 1, 'float32', 41), tf.randomNormal([2, 8], 0, 1, 'float32', 42)]) as tf.Tensor;
     expect(probabilities.shape).toEqual([2, 5]);
     expect(Array.from(probabilities.sum(1).dataSync()).every((s) => Math.abs(s - 1) < 1e-5)).toBe(true);
+    expect(staged.layers.some((l) => l.name === 'multiscale_skip')).toBe(false);
+
+    // With the skip, the attention block gets the pooled first stage (24 channels) beside the second (12).
+    const skipped = buildMshan({ featureCount: 8, seed: 3, filters: 8, secondStageKernels: [3, 5, 7], secondStageSkip: true });
+    expect(skipped.getLayer('multiscale_skip').outputShape).toEqual([null, 30, 36]);
+    expect(skipped.getLayer('residual').outputShape).toEqual([null, 30, 36]);
+    // Without a second stage the skip changes nothing.
+    expect(weights(buildMshan({ featureCount: 8, seed: 3, filters: 8, secondStageSkip: true }))).toEqual(weights(plain));
   });
 
   it('MSHAN is seeded: the same seed builds the same weights, another seed others', () => {

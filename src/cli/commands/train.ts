@@ -37,6 +37,7 @@ interface TrainFlags {
   filters?: number;
   gruUnits?: number;
   secondStage?: number[];
+  secondStageSkip?: boolean;
   maxMinutes: number;
   refit?: boolean;
   teacher?: string[];
@@ -103,6 +104,7 @@ export function trainCommand(io: CliIo): Command {
     .option('--features <list>', `features joined before the head: groups (${Object.keys(FEATURE_GROUPS).join(', ')}) or names, comma-separated (default: all the dataset has)`, featureList)
     .option('--filters <n>', 'MSHAN: filters per convolution branch (default 16)', positiveInteger)
     .option('--gru-units <n>', 'MSHAN: GRU units (default 32)', positiveInteger)
+    .option('--second-stage-skip', 'with --second-stage: the attention block gets the first stage\'s pooled features beside the second stage\'s (default: the second stage\'s alone)')
     .option('--second-stage <kernels>', 'MSHAN: a second multi-scale stage after the pooling, its kernel sizes in pooled steps (12 samples), comma-separated, e.g. 3,5,7; filters / 2 per branch (default: none)', kernelList)
     .option('--patience <n>', 'early stopping: epochs without a better validation macro F1', positiveInteger, 8)
     .addOption(new Option('--keep <epoch>', 'whose weights the model keeps: best (the best validation macro F1), last (the last epoch run, for a training length chosen by cross-validation) or average (the mean of the weights after every step of the last epoch run)').choices(['best', 'last', 'average']).default('best'))
@@ -119,6 +121,7 @@ export function trainCommand(io: CliIo): Command {
     .addHelpText('after', helpFile('train'))
     .action(async (flags: TrainFlags) => {
       if (flags.augmentStretch !== undefined && !flags.augment) throw new ConfigError('ECG_ERR_USAGE', 'train: --augment-stretch needs --augment');
+      if (flags.secondStageSkip && !flags.secondStage) throw new ConfigError('ECG_ERR_USAGE', 'train: --second-stage-skip needs --second-stage');
       if (flags.augmentStretch !== undefined && flags.augmentStretch >= 0.5) throw new ConfigError('ECG_ERR_BAD_OPTION', `train: --augment-stretch ${flags.augmentStretch} must be below 0.5`);
       if (flags.teacher && flags.teacher.length === 0) throw new ConfigError('ECG_ERR_USAGE', 'train: --teacher needs at least one model directory');
       checkTrainOptions(flags, (name) => command.getOptionValueSource(name) === 'cli');
@@ -133,7 +136,7 @@ export function trainCommand(io: CliIo): Command {
         seed: flags.seed, learningRate: flags.learningRate, balance: flags.balance, perClassPerEpoch: flags.perClass, maxOversample: flags.maxOversample, majorityFactor: flags.majorityFactor, classQuota: flags.classQuota,
         augment: flags.augment ? { amplitude: 0.2, shiftSamples: 5, noise: 0.03, ...(flags.augmentStretch ? { stretch: flags.augmentStretch } : {}) } : undefined, windowNormalisation: flags.windowNorm, patience: flags.patience, keep: flags.keep,
         features: flags.features, interValidation: flags.validation, validationFold: flags.validationFold,
-        size: flags.filters || flags.gruUnits || flags.secondStage ? { filters: flags.filters, gruUnits: flags.gruUnits, ...(flags.secondStage ? { secondStageKernels: flags.secondStage } : {}) } : undefined,
+        size: flags.filters || flags.gruUnits || flags.secondStage ? { filters: flags.filters, gruUnits: flags.gruUnits, ...(flags.secondStage ? { secondStageKernels: flags.secondStage, ...(flags.secondStageSkip ? { secondStageSkip: true } : {}) } : {}) } : undefined,
         teachers: flags.teacher ? { dirs: flags.teacher, weight: flags.distillWeight, temperature: flags.distillTemperature } : undefined,
         mixup: flags.mixup !== undefined ? { alpha: flags.mixup } : undefined,
         usualBeat: flags.usualBeat,
