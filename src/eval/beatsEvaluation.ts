@@ -7,7 +7,7 @@ import { loadUsualBeats, type BeatDataset } from '../model/dataset.js';
 import { argmaxRows, classifyBatch, type Classifier } from '../model/predict.js';
 import type { ModelManifest, SplitMetrics } from '../model/modelIo.js';
 import { macroClassesFor, metricsFromConfusion } from '../model/train.js';
-import { featureColumns, selectColumns } from '../pipeline/beatFeatures.js';
+import { featureColumns, selectColumns, selectRows } from '../pipeline/beatFeatures.js';
 import { rrFeaturesFromRow } from '../pipeline/rrFeatures.js';
 import { monitorRules, RULE_NAMES, ruleStages, type MonitorRules, type RuleName } from '../pipeline/rulesAfterModel.js';
 import { BEAT_CLASSES, type BeatClass, type BeatClassification } from '../types.js';
@@ -132,19 +132,12 @@ export async function evaluateBeats(options: EvaluateBeatsOptions): Promise<Beat
 
   // Classify the test beats (duplicates of the seed protocol's resampling classified once each).
   const unique = [...new Set(testIndices)].sort((a, b) => a - b);
-  const windows = new Float32Array(unique.length * L);
-  const rows = new Float32Array(unique.length * F);
-  unique.forEach((i, k) => {
-    windows.set(dataset.windows.subarray(i * L, (i + 1) * L), k * L);
-    rows.set(dataset.features.subarray(i * F, (i + 1) * F), k * F);
-  });
+  const windows = selectRows(dataset.windows, L, unique);
+  const rows = selectRows(dataset.features, F, unique);
   // Models trained with --usual-beat also get each beat's usual beat, as the dataset builder's stream made it.
-  let usualBeats: Float32Array | undefined;
-  if (members.some((member) => member.manifest.input.usualBeat)) {
-    const all = dataset.usualBeats ?? (await loadUsualBeats(dataset));
-    usualBeats = new Float32Array(unique.length * L);
-    unique.forEach((i, k) => usualBeats!.set(all.subarray(i * L, (i + 1) * L), k * L));
-  }
+  const usualBeats = members.some((member) => member.manifest.input.usualBeat)
+    ? selectRows(dataset.usualBeats ?? (await loadUsualBeats(dataset)), L, unique)
+    : undefined;
   // Each model gets its own features, by name; an ensemble averages the probabilities.
   const probabilities = new Float32Array(unique.length * classes.length);
   members.forEach((member, m) => {

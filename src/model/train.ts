@@ -46,7 +46,7 @@ import { checkProtocolRecords, splitBeats, validationFoldOf, type Protocol, type
 import { ConfigError, ModelError } from '../errors.js';
 import { log } from '../log.js';
 import { loadDataset, loadUsualBeats, type BeatDataset } from './dataset.js';
-import { featureColumns, selectColumns } from '../pipeline/beatFeatures.js';
+import { featureColumns, selectColumns, selectRows } from '../pipeline/beatFeatures.js';
 import { buildModel, MODEL_KINDS, usesRr, type ModelKind, type ModelSize } from './models.js';
 import { saveModel, type ClassMetrics, type InputNormalisation, type ModelManifest, type SplitMetrics } from './modelIo.js';
 import { interleaveChannels, loadClassifier, normaliseFeatures, normaliseWindows, type Classifier } from './predict.js';
@@ -343,19 +343,8 @@ function batchTensors(inp: PreparedInputs, indices: ArrayLike<number>, from: num
     else augmentWindow(src, w.subarray(k * L, (k + 1) * L), inp.samplesBefore, augment, augment.rng);
   }
   const usual = inp.usualBeats;
-  const out: tf.Tensor[] = [usual ? tf.tensor3d(interleaveChannels(w, gatherRows(usual, indices, from, to, L)), [n, L, 2]) : tf.tensor3d(w, [n, L, 1])];
-  if (withRr) {
-    const f = new Float32Array(n * F);
-    for (let k = 0; k < n; k++) { const i = indices[from + k]; f.set(inp.features.subarray(i * F, (i + 1) * F), k * F); }
-    out.push(tf.tensor2d(f, [n, F]));
-  }
-  return out;
-}
-
-/** Rows `indices[from..to)` of `rows` (row length L), in that order. */
-function gatherRows(rows: Float32Array, indices: ArrayLike<number>, from: number, to: number, L: number): Float32Array {
-  const out = new Float32Array((to - from) * L);
-  for (let k = 0; k < to - from; k++) out.set(rows.subarray(indices[from + k] * L, (indices[from + k] + 1) * L), k * L);
+  const out: tf.Tensor[] = [usual ? tf.tensor3d(interleaveChannels(w, selectRows(usual, L, indices, from, to)), [n, L, 2]) : tf.tensor3d(w, [n, L, 1])];
+  if (withRr) out.push(tf.tensor2d(selectRows(inp.features, F, indices, from, to), [n, F]));
   return out;
 }
 

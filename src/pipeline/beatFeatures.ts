@@ -43,6 +43,19 @@ export function featureColumns(available: readonly string[], wanted: readonly st
   });
 }
 
+/**
+ * Copies rows `indices[from..to)` of `rows` (each `rowLength` wide: a window, a feature row) into a new array, in
+ * that order: a batch of beats out of a dataset's arrays.
+ */
+export function selectRows(rows: Float32Array, rowLength: number, indices: ArrayLike<number>, from = 0, to = indices.length): Float32Array {
+  const out = new Float32Array((to - from) * rowLength);
+  for (let k = 0; k < to - from; k++) {
+    const i = indices[from + k];
+    out.set(rows.subarray(i * rowLength, (i + 1) * rowLength), k * rowLength);
+  }
+  return out;
+}
+
 /** Copies the `columns` of each `from`-wide row of `rows` into a new array of `columns.length`-wide rows. */
 export function selectColumns(rows: Float32Array, from: number, columns: readonly number[]): Float32Array {
   const n = from > 0 ? rows.length / from : 0;

@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { from, lastValueFrom, toArray } from 'rxjs';
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../src/errors.js';
-import { BEAT_FEATURE_NAMES, beatFeatureVector, featureColumns, selectColumns } from '../../src/pipeline/beatFeatures.js';
+import { BEAT_FEATURE_NAMES, beatFeatureVector, featureColumns, selectColumns, selectRows } from '../../src/pipeline/beatFeatures.js';
 import { compareToTemplate, correlation } from '../../src/pipeline/compareToTemplate.js';
 import { seededRandom } from '../../src/dataset/seededRandom.js';
 import type { BeatWindow } from '../../src/types.js';
@@ -127,5 +127,12 @@ describe('beat features', () => {
     expect(columns).toEqual([2, 0]);
     expect(Array.from(selectColumns(Float32Array.of(1, 2, 3, 4, 5, 6), 3, columns))).toEqual([3, 1, 6, 4]);
     expect(() => featureColumns(['a'], ['z'], 'test')).toThrow(/feature "z".*a/);
+  });
+
+  it('selects rows by index, in the order given, within [from, to)', () => {
+    const rows = Float32Array.of(1, 2, 3, 4, 5, 6);
+    expect(Array.from(selectRows(rows, 2, [2, 0]))).toEqual([5, 6, 1, 2]);
+    expect(Array.from(selectRows(rows, 2, [2, 1, 1, 0], 1, 3))).toEqual([3, 4, 3, 4]);
+    expect(selectRows(rows, 2, [])).toHaveLength(0);
   });
 });
