@@ -43,7 +43,7 @@ export interface CrossValidationSummary {
   epochsChosenOnOtherFolds: HeldOutEpochChoice[];
 }
 
-const RECIPE_FLAGS = ['size', 'batchSize', 'seed', 'learningRate', 'lrDecay', 'balance', 'classQuota', 'augment', 'windowNormalisation', 'patience', 'splitSeed'] as const;
+const RECIPE_FLAGS = ['size', 'batchSize', 'seed', 'learningRate', 'lrDecay', 'balance', 'classQuota', 'recordBalance', 'augment', 'windowNormalisation', 'patience', 'splitSeed'] as const;
 
 /** What must match for two runs to be folds of one recipe: everything but the validation fold (and epoch counts). */
 function recipeOf(m: ModelManifest, except: readonly string[] = []): string {

@@ -80,6 +80,13 @@ export interface TrainOptions {
   /** Balanced sampling: beats per epoch of each class by name (overrides perClassPerEpoch and majorityFactor). */
   classQuota?: Record<string, number>;
   /**
+   * Balanced sampling: how a class's quota is shared among the records (patients) that have beats of it. Record r's
+   * share is proportional to n_r ^ recordBalance, n_r its beats of the class: 1 (the default) draws in proportion to
+   * the beats, so a few patients dominate a class (record 208 gives 992 of DS1's 3,788 V beats); 0.5 tempers that
+   * (square-root sampling); 0 gives every record an equal share. Each record is repeated at most maxOversample times.
+   */
+  recordBalance?: number;
+  /**
    * Training-time augmentation, drawn from the checkpointed generator (so resume stays exact): each window scaled by
    * a factor in [1 - a, 1 + a], shifted by up to `shiftSamples` samples (edge values repeated), optionally stretched in
    * time about the R-peak, plus Gaussian noise (augmentWindow). Default off.
@@ -373,28 +380,63 @@ export function evaluateIndices(model: tf.LayersModel, inp: PreparedInputs, spli
 // Epoch composition
 // ----------------------------------------------------------------------------------------------------------------
 
-function epochIndices(split: ProtocolSplit, balance: Balance, quota: (c: number) => number, maxOversample: number, rng: SeededRandom): number[] {
+/** How an epoch shares each class's quota among records: see TrainOptions.recordBalance. */
+export interface RecordSharing {
+  recordOf: readonly string[];
+  exponent: number;
+}
+
+/** One epoch's training beats, shuffled: every beat once, or each class's quota (see TrainOptions.balance). */
+export function epochIndices(split: ProtocolSplit, balance: Balance, quota: (c: number) => number, maxOversample: number, rng: SeededRandom, sharing?: RecordSharing): number[] {
   if (balance !== 'sampling') return rng.shuffle([...split.train]);
-  const byClass = new Map<number, number[]>();
-  for (const i of split.train) {
-    const c = split.labels[i];
-    if (!byClass.has(c)) byClass.set(c, []);
-    byClass.get(c)!.push(i);
-  }
+  const byClass = groupBy(split.train, (i) => split.labels[i]);
   const out: number[] = [];
   for (const c of [...byClass.keys()].sort((a, b) => a - b)) {
     const members = byClass.get(c)!;
     const want = Math.min(quota(c), members.length * maxOversample);
-    if (members.length >= want) {
-      const copy = [...members];
-      for (let k = 0; k < want; k++) { const j = k + rng.int(copy.length - k); [copy[k], copy[j]] = [copy[j], copy[k]]; out.push(copy[k]); }
-    } else {
-      const reps = Math.floor(want / members.length);
-      for (let r = 0; r < reps; r++) out.push(...members);
-      for (let k = 0; k < want - reps * members.length; k++) out.push(members[rng.int(members.length)]);
-    }
+    if (!sharing) { drawBeats(members, want, rng, out); continue; }
+    const byRecord = [...groupBy(members, (i) => sharing.recordOf[i]).entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    const counts = largestRemainder(want, byRecord.map(([, beats]) => beats.length ** sharing.exponent));
+    byRecord.forEach(([, beats], r) => drawBeats(beats, Math.min(counts[r], beats.length * maxOversample), rng, out));
   }
   return rng.shuffle(out);
+}
+
+/** Appends `want` of `members` to `out`: without replacement when there are enough, else all of them repeated. */
+function drawBeats(members: readonly number[], want: number, rng: SeededRandom, out: number[]): void {
+  if (members.length >= want) {
+    const copy = [...members];
+    for (let k = 0; k < want; k++) { const j = k + rng.int(copy.length - k); [copy[k], copy[j]] = [copy[j], copy[k]]; out.push(copy[k]); }
+  } else {
+    const reps = Math.floor(want / members.length);
+    for (let r = 0; r < reps; r++) out.push(...members);
+    for (let k = 0; k < want - reps * members.length; k++) out.push(members[rng.int(members.length)]);
+  }
+}
+
+function groupBy<K>(items: readonly number[], keyOf: (item: number) => K): Map<K, number[]> {
+  const groups = new Map<K, number[]>();
+  for (const item of items) {
+    const key = keyOf(item);
+    const group = groups.get(key);
+    if (group) group.push(item);
+    else groups.set(key, [item]);
+  }
+  return groups;
+}
+
+/**
+ * Integer shares of `total` proportional to `weights` that sum to `total` (Hamilton's largest-remainder method);
+ * all zeros when no weight is positive.
+ */
+export function largestRemainder(total: number, weights: readonly number[]): number[] {
+  const sum = weights.reduce((a, w) => a + w, 0);
+  if (!(sum > 0)) return weights.map(() => 0);
+  const exact = weights.map((w) => (total * w) / sum);
+  const shares = exact.map(Math.floor);
+  const byRemainder = exact.map((x, i) => i).sort((a, b) => exact[b] - shares[b] - (exact[a] - shares[a]) || a - b);
+  for (let k = 0, left = total - shares.reduce((a, n) => a + n, 0); k < left; k++) shares[byRemainder[k % byRemainder.length]]++;
+  return shares;
 }
 
 function classWeights(split: ProtocolSplit, balance: Balance): number[] {
@@ -570,6 +612,10 @@ export async function trainModel(options: TrainOptions): Promise<TrainResult> {
   if (split.train.length === 0) throw new ModelError('ECG_ERR_MODEL', `${ds.dir}: no training beats for protocol ${protocol}`);
   if (protocol === 'seed' && !ds.hasSymbols) log.warn('dataset has no MIT-BIH symbols: the seed protocol sees AAMI class names only (N, V)');
   const classQuota = options.classQuota;
+  const recordBalance = options.recordBalance ?? 1;
+  if (!(Number.isFinite(recordBalance) && recordBalance >= 0 && recordBalance <= 1)) throw new ConfigError('ECG_ERR_BAD_OPTION', `train: record balance ${recordBalance} must be a number from 0 to 1`);
+  if (recordBalance !== 1 && balance !== 'sampling') throw new ConfigError('ECG_ERR_BAD_OPTION', `train: record balance shares the sampled quota among records, so it needs balance "sampling", not "${balance}"`);
+  const sharing = recordBalance !== 1 ? { recordOf: ds.record, exponent: recordBalance } : undefined;
   const quotaOf = (c: number): number => Math.round(classQuota?.[split.classes[c]] ?? perClassPerEpoch * (c === 0 ? majorityFactor : 1));
   const windowMode = options.windowNormalisation ?? (split.beatNormalisation === 'zscore' ? 'zscore' : 'scale');
   const usualBeat = options.usualBeat ?? false;
@@ -582,7 +628,7 @@ export async function trainModel(options: TrainOptions): Promise<TrainResult> {
   const model = options.buildOverride ? options.buildOverride(withRr ? ds.featureCount : 0, seed, usualBeat ? 2 : 1) : buildModel(kind, ds.featureCount, seed, options.size, usualBeat ? 2 : 1);
   const optimizer = tf.train.adam(learningRate);
   const varList = model.trainableWeights.map((w) => w.read() as tf.Variable);
-  const fingerprint = JSON.stringify({ kind, protocol, seed, learningRate, batchSize, balance, perClassPerEpoch, maxOversample, majorityFactor, classQuota: classQuota ?? null, features: ds.featureNames, augment: augment ?? null, windowMode, lrDecay, splitSeed: splitSeed ?? null, interValidation: options.interValidation ?? null, validationFold: options.validationFold ?? null, refit: refit?.learningRates ?? null, teachers: distillation ?? null, hash: ds.hash, params: model.countParams(), ...(keep !== 'best' ? { keep } : {}), ...(options.size?.secondStageKernels ? { secondStage: options.size.secondStageKernels } : {}), ...(options.size?.secondStageSkip ? { secondStageSkip: true } : {}), ...(mixup ? { mixup } : {}), ...(usualBeat ? { usualBeat } : {}) });
+  const fingerprint = JSON.stringify({ kind, protocol, seed, learningRate, batchSize, balance, perClassPerEpoch, maxOversample, majorityFactor, classQuota: classQuota ?? null, features: ds.featureNames, augment: augment ?? null, windowMode, lrDecay, splitSeed: splitSeed ?? null, interValidation: options.interValidation ?? null, validationFold: options.validationFold ?? null, refit: refit?.learningRates ?? null, teachers: distillation ?? null, hash: ds.hash, params: model.countParams(), ...(keep !== 'best' ? { keep } : {}), ...(options.size?.secondStageKernels ? { secondStage: options.size.secondStageKernels } : {}), ...(options.size?.secondStageSkip ? { secondStageSkip: true } : {}), ...(mixup ? { mixup } : {}), ...(usualBeat ? { usualBeat } : {}), ...(sharing ? { recordBalance } : {}) });
   const ckptDir = join(outDir, 'checkpoint');
 
   const rng = new SeededRandom(seed * 0x9e3779b1);
@@ -610,7 +656,7 @@ export async function trainModel(options: TrainOptions): Promise<TrainResult> {
     const epochStart = performance.now();
     if (refit) setLearningRate(refit.learningRates[epoch - 1]);
     const epochLearningRate = currentLr;
-    const indices = epochIndices(split, balance, quotaOf, maxOversample, rng);
+    const indices = epochIndices(split, balance, quotaOf, maxOversample, rng, sharing);
     let lossSum = 0, lossCount = 0;
     const steps = Math.ceil(indices.length / batchSize);
     // keep 'average': the running mean of this epoch's weights after each step (it restarts every epoch).
@@ -717,10 +763,10 @@ export async function trainModel(options: TrainOptions): Promise<TrainResult> {
       ...(mixup ? { mixup: { alpha: mixup.alpha, description: `each batch blended with a shuffled copy of itself (inputs and targets), lambda ~ Beta(${mixup.alpha}, ${mixup.alpha}), one per batch (Zhang et al. 2018)` } } : {}),
       distillation: distillation ? { teachers: teachers.map((t) => ({ dir: t.dir, name: t.manifest.name, seed: t.manifest.training.seed ?? null, datasetHash: t.manifest.dataset.hash })), weight: distillation.weight, ...(temperature !== 1 ? { temperature } : {}) } : null,
       balanceDescription: balance === 'sampling'
-        ? `class-balanced sampling: per epoch up to ${split.classes.map((c, i) => `${quotaOf(i)} ${c}`).join(', ')} training beats (each class repeated at most ${maxOversample}x), no class weights`
+        ? `class-balanced sampling: per epoch up to ${split.classes.map((c, i) => `${quotaOf(i)} ${c}`).join(', ')} training beats (each class repeated at most ${maxOversample}x${sharing ? `; within a class, record r's share proportional to its beats of the class to the power ${recordBalance}, each record repeated at most ${maxOversample}x` : ''}), no class weights`
         : balance === 'weights' ? 'every training beat once per epoch, inverse-frequency class weights in the loss'
         : protocol === 'seed' ? 'every training beat once per epoch (balanced by the protocol)' : 'every training beat once per epoch, natural class frequencies (no balancing)',
-      classWeights: weights, perClassPerEpoch, maxOversample, majorityFactor, classQuota: split.classes.map((c, i) => quotaOf(i)), augment: augment ?? null, windowNormalisation: windowMode, patience, earlyStopping: refit ? 'none (refit for a fixed number of epochs)' : 'validation macro F1', splitSeed: split.seed,
+      classWeights: weights, perClassPerEpoch, maxOversample, majorityFactor, ...(sharing ? { recordBalance } : {}), classQuota: split.classes.map((c, i) => quotaOf(i)), augment: augment ?? null, windowNormalisation: windowMode, patience, earlyStopping: refit ? 'none (refit for a fixed number of epochs)' : 'validation macro F1', splitSeed: split.seed,
       // A refit replays the epochs its search run kept by this rule; the option is recorded as given.
       keep,
       interValidation: protocol === 'inter' ? options.interValidation ?? 'beats' : null, validationFold: split.validationFold,

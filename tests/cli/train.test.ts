@@ -20,6 +20,7 @@ describe('train: options that would be silently ignored are refused', () => {
       [inter, ['distillTemperature'], /--distill-temperature .* needs --teacher/],
       [{ model: 'mshan', protocol: 'intra' }, ['validation'], /--validation chooses how DS1 validates/],
       [{ ...inter, balance: 'weights' }, ['balance', 'classQuota'], /--class-quota set class-balanced sampling, but --balance is weights$/],
+      [{ ...inter, balance: 'none' }, ['balance', 'recordBalance'], /--record-balance set class-balanced sampling, but --balance is none$/],
       [{ model: 'cnn', protocol: 'seed' }, ['perClass', 'majorityFactor'], /--per-class, --majority-factor set .* --balance is none \(the seed protocol's default\)/],
       [{ model: 'mshan-norr', protocol: 'inter', features: ['rr'] }, ['features'], /--model mshan-norr takes no features/],
     ];

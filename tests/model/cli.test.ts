@@ -121,6 +121,9 @@ describe('ecg-monitor train', () => {
     const stretchTooFar = fakeIo();
     expect(await main(['train', '--augment', '--augment-stretch', '0.7'], stretchTooFar)).toBe(2);
     expect(stretchTooFar.err()).toMatch(/--augment-stretch 0\.7 must be below 0\.5/);
+    const badExponent = fakeIo();
+    expect(await main(['train', '--record-balance', '2'], badExponent)).toBe(2);
+    expect(badExponent.err()).toMatch(/--record-balance <exponent>' argument '2' is invalid\. must be a number from 0 to 1/);
     const missing = fakeIo();
     expect(await main(['train', '--dataset', join(root, 'nothing'), '--out', join(root, 'x'), '--backend', 'wasm'], missing)).toBe(1);
     expect(missing.err()).toMatch(/nothing\/manifest\.json: no dataset here .*\[ECG_ERR_MODEL\]/);

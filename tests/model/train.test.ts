@@ -14,7 +14,9 @@ import { loadDataset, loadUsualBeats, syntheticDataset, writeDataset, type BeatD
 import { loadModel, saveModel } from '../../src/model/modelIo.js';
 import { classifyBatch, loadClassifier } from '../../src/model/predict.js';
 import { featureColumns, selectColumns } from '../../src/pipeline/beatFeatures.js';
-import { distillationLoss, metricsFromConfusion, soften, trainModel, trainWithRefit, type TrainOptions } from '../../src/model/train.js';
+import { distillationLoss, epochIndices, largestRemainder, metricsFromConfusion, soften, trainModel, trainWithRefit, type TrainOptions } from '../../src/model/train.js';
+import { SeededRandom } from '../../src/dataset/seededRandom.js';
+import type { ProtocolSplit } from '../../src/dataset/splits.js';
 
 let root: string;
 let dataset: BeatDataset;
@@ -81,6 +83,19 @@ describe('trainModel', () => {
     await expect(trainModel({ ...base('mismatch'), seed: 3, resume: true })).rejects.toMatchObject({
       code: 'ECG_ERR_MODEL', message: expect.stringMatching(/checkpoint of a different run/),
     });
+  });
+
+  it('record balance: recorded in the manifest, part of the resume fingerprint, refused without balanced sampling', async () => {
+    const opts = (out: string): TrainOptions => ({ ...base(out), model: 'cnn', epochs: 2, recordBalance: 0.5 });
+    const run = await trainModel({ ...opts('record-balance'), stopAfterEpoch: 1 });
+    expect(run.stoppedBy).toBe('interrupted');
+    await expect(trainModel({ ...opts('record-balance'), recordBalance: 0, resume: true })).rejects.toMatchObject({ code: 'ECG_ERR_MODEL' });
+    const done = await trainModel({ ...opts('record-balance'), resume: true });
+    expect(done.manifest.training).toMatchObject({ recordBalance: 0.5, balanceDescription: expect.stringMatching(/power 0\.5/) });
+    const plain = await trainModel({ ...base('record-balance-1'), model: 'cnn', epochs: 1 });
+    expect(plain.manifest.training).not.toHaveProperty('recordBalance');
+    await expect(trainModel({ ...opts('record-balance-w'), balance: 'weights' })).rejects.toMatchObject({ code: 'ECG_ERR_BAD_OPTION' });
+    await expect(trainModel({ ...opts('record-balance-x'), recordBalance: 1.5 })).rejects.toMatchObject({ code: 'ECG_ERR_BAD_OPTION' });
   });
 
   it('keep last: the same run, but the last epoch\'s weights are saved instead of the best validation epoch\'s', async () => {
@@ -354,5 +369,42 @@ describe('metricsFromConfusion', () => {
     expect(m.perClass.B.f1).toBeCloseTo((2 * 0.9 * (9 / 11)) / (0.9 + 9 / 11));
     expect(m.accuracy).toBeCloseTo(0.85);
     expect(m.macroF1).toBeCloseTo((m.perClass.A.f1 + m.perClass.B.f1) / 2);
+  });
+});
+
+describe('epochIndices: sharing a class quota among records', () => {
+  /** Record A has 90 V beats, B 10, C 1 (and every record 5 N beats); only V is counted below. */
+  const recordOf = [...Array(90).fill('A'), ...Array(10).fill('B'), 'C', ...Array(15).fill('N')].map((r, i) => (r === 'N' ? ['A', 'B', 'C'][i % 3] : r));
+  const labels = Int8Array.from(recordOf.map((_, i) => (i < 101 ? 2 : 0)));
+  const split = { labels, train: recordOf.map((_, i) => i), classes: ['N', 'S', 'V', 'F', 'Q'] } as unknown as ProtocolSplit;
+  const vFrom = (indices: number[]) => {
+    const counts: Record<string, number> = {};
+    for (const i of indices) if (labels[i] === 2) counts[recordOf[i]] = (counts[recordOf[i]] ?? 0) + 1;
+    return counts;
+  };
+  const quota = (c: number) => (c === 2 ? 101 : 15);
+
+  it('by default draws in proportion to the beats; exponent 0.5 and 0 shift the quota to the smaller records', () => {
+    expect(vFrom(epochIndices(split, 'sampling', quota, 20, new SeededRandom(1)))).toEqual({ A: 90, B: 10, C: 1 });
+    // sqrt shares of 101: 9.49 : 3.16 : 1 -> 70.2, 23.4, 7.4
+    expect(vFrom(epochIndices(split, 'sampling', quota, 20, new SeededRandom(1), { recordOf, exponent: 0.5 }))).toEqual({ A: 70, B: 24, C: 7 });
+    // equal shares: 34, 34, 33, but C's one beat is repeated at most maxOversample times
+    expect(vFrom(epochIndices(split, 'sampling', quota, 20, new SeededRandom(1), { recordOf, exponent: 0 }))).toEqual({ A: 34, B: 34, C: 20 });
+    expect(vFrom(epochIndices(split, 'sampling', quota, 5, new SeededRandom(1), { recordOf, exponent: 0 }))).toEqual({ A: 34, B: 34, C: 5 });
+  });
+
+  it('draws without replacement within a record while it has enough beats, and is seeded', () => {
+    const indices = epochIndices(split, 'sampling', quota, 20, new SeededRandom(3), { recordOf, exponent: 0.5 });
+    const fromA = indices.filter((i) => recordOf[i] === 'A' && labels[i] === 2);
+    expect(new Set(fromA).size).toBe(fromA.length);
+    expect(epochIndices(split, 'sampling', quota, 20, new SeededRandom(3), { recordOf, exponent: 0.5 })).toEqual(indices);
+    expect(epochIndices(split, 'sampling', quota, 20, new SeededRandom(4), { recordOf, exponent: 0.5 })).not.toEqual(indices);
+  });
+
+  it('largestRemainder: integer shares that sum to the total, proportional to the weights', () => {
+    expect(largestRemainder(10, [1, 1, 1])).toEqual([4, 3, 3]);
+    expect(largestRemainder(101, [Math.sqrt(90), Math.sqrt(10), 1])).toEqual([70, 24, 7]);
+    expect(largestRemainder(7, [0, 2, 5])).toEqual([0, 2, 5]);
+    expect(largestRemainder(5, [0, 0])).toEqual([0, 0]);
   });
 });

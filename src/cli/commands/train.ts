@@ -26,6 +26,7 @@ interface TrainFlags {
   maxOversample: number;
   majorityFactor: number;
   classQuota?: Record<string, number>;
+  recordBalance?: number;
   augment?: boolean;
   augmentStretch?: number;
   windowNorm?: 'zscore' | 'scale';
@@ -53,6 +54,11 @@ interface TrainFlags {
 const unitInterval = (value: string): number => {
   const x = Number(value);
   if (!(x > 0 && x <= 1)) throw new InvalidArgumentError(`must be a number in (0, 1], got "${value}"`);
+  return x;
+};
+const exponentArg = (value: string): number => {
+  const x = Number(value);
+  if (!(value.trim() !== '' && x >= 0 && x <= 1)) throw new InvalidArgumentError(`must be a number from 0 to 1, got "${value}"`);
   return x;
 };
 const quotaArg = (value: string): Record<string, number> => {
@@ -96,6 +102,7 @@ export function trainCommand(io: CliIo): Command {
     .option('--max-oversample <n>', 'balanced sampling: a class is repeated at most this many times per epoch', positiveInteger, 20)
     .option('--majority-factor <x>', 'balanced sampling: N beats per epoch as a multiple of --per-class', positiveNumber, 1)
     .option('--class-quota <list>', 'balanced sampling: beats per epoch per class, e.g. N=9000,S=3000,V=3000,F=400,Q=50 (overrides --per-class)', quotaArg)
+    .option('--record-balance <exponent>', 'balanced sampling: a class\'s quota shared among records in proportion to their beats of the class to this power: 1 proportional, 0.5 square-root, 0 equal (default: 1)', exponentArg)
     .option('--augment', 'augment training windows: amplitude x[0.8, 1.2], shift up to 5 samples, noise 0.03 (seeded)')
     .option('--augment-stretch <fraction>', 'with --augment: also stretch each window in time about its R-peak by a factor in [1 - f, 1 + f], e.g. 0.1', positiveNumber)
     .addOption(new Option('--window-norm <how>', 'window normalisation: zscore (per beat) or scale (one global factor) (default: zscore for seed, scale otherwise)').choices(['zscore', 'scale']))
@@ -133,7 +140,7 @@ export function trainCommand(io: CliIo): Command {
       const stderr = io.stderr as { write(text: string): unknown; isTTY?: boolean };
       const result = await (flags.refit ? trainWithRefit : trainModel)({
         model: flags.model, protocol: flags.protocol, datasetDir: flags.dataset, outDir, epochs: flags.epochs, batchSize: flags.batchSize,
-        seed: flags.seed, learningRate: flags.learningRate, balance: flags.balance, perClassPerEpoch: flags.perClass, maxOversample: flags.maxOversample, majorityFactor: flags.majorityFactor, classQuota: flags.classQuota,
+        seed: flags.seed, learningRate: flags.learningRate, balance: flags.balance, perClassPerEpoch: flags.perClass, maxOversample: flags.maxOversample, majorityFactor: flags.majorityFactor, classQuota: flags.classQuota, recordBalance: flags.recordBalance,
         augment: flags.augment ? { amplitude: 0.2, shiftSamples: 5, noise: 0.03, ...(flags.augmentStretch ? { stretch: flags.augmentStretch } : {}) } : undefined, windowNormalisation: flags.windowNorm, patience: flags.patience, keep: flags.keep,
         features: flags.features, interValidation: flags.validation, validationFold: flags.validationFold,
         size: flags.filters || flags.gruUnits || flags.secondStage ? { filters: flags.filters, gruUnits: flags.gruUnits, ...(flags.secondStage ? { secondStageKernels: flags.secondStage, ...(flags.secondStageSkip ? { secondStageSkip: true } : {}) } : {}) } : undefined,
@@ -163,7 +170,7 @@ export function checkTrainOptions(flags: { model: ModelKind; protocol: Protocol;
   if (given('distillTemperature') && !given('teacher')) refuse('--distill-temperature softens the teachers\' probabilities: it needs --teacher');
   if (given('validation') && flags.protocol !== 'inter') refuse(`--validation chooses how DS1 validates the inter-patient protocol; the ${flags.protocol} protocol validates on a share of its training beats`);
   const balance = flags.balance ?? (flags.protocol === 'seed' ? 'none' : 'sampling');
-  const sampling = ['classQuota', 'perClass', 'maxOversample', 'majorityFactor'].filter(given);
+  const sampling = ['classQuota', 'perClass', 'maxOversample', 'majorityFactor', 'recordBalance'].filter(given);
   if (balance !== 'sampling' && sampling.length > 0) {
     refuse(`${sampling.map((o) => `--${o.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`).join(', ')} set class-balanced sampling, but --balance is ${balance}${flags.balance === undefined ? ` (the ${flags.protocol} protocol's default)` : ''}`);
   }
