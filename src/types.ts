@@ -130,6 +130,8 @@ export interface BeatClassification {
   usualBeatQrsCorrelation?: number;
   /** P-wave correlation with the stream's usual N beat, once gateSvebByPWave has run (NaN before its template exists). */
   usualBeatPCorrelation?: number;
+  /** Share of V calls among the earlier beats of this beat's QRS shape, once gateVebByMorphology has run (NaN before the shape votes). */
+  morphologyVShare?: number;
   /** The window's RR intervals (the BeatWindow's, not a copy), for rules that look at timing (gateVebByTiming); classifyBeats sets it. */
   rr?: RrFeatures;
 }

@@ -80,6 +80,20 @@ describe.skipIf(skipWithoutMitdb())('ecg-monitor serve', () => {
     expect(both.filter((l) => l.modelClass).every((l) => ['S', 'V'].includes(l.modelClass!) && l.beatClass !== l.modelClass)).toBe(true);
   });
 
+  it('runs the opt-in morphology vote after the other rules only with --morphology-vote (record 208, PVCs of a few shapes)', async () => {
+    const linesOf = async (extra: string[]) => {
+      const io = fakeIo();
+      expect(await main(['serve', '--record', '208', '--speed', '0', '--to-s', '300', ...extra], io)).toBe(0);
+      return io.out().trim().split('\n').map((l) => decodeBeatMessage(l));
+    };
+    const [rules, voted] = [await linesOf([]), await linesOf(['--morphology-vote'])];
+    expect(voted.map((l) => l.sampleIndex)).toEqual(rules.map((l) => l.sampleIndex));
+    const changed = voted.flatMap((l, i) => (l.beatClass !== rules[i].beatClass ? [[rules[i].beatClass, l.beatClass]] : []));
+    expect(changed.length).toBeGreaterThan(0);
+    // The vote only ever moves a call across the V / non-V line.
+    for (const [before, after] of changed) expect(before === 'V').not.toBe(after === 'V');
+  });
+
   it('ends quietly with exit 0 when its reader goes away (`serve | head`), spawned from dist/', async () => {
     const mainJs = resolve('dist/src/cli/main.js');
     if (!existsSync(mainJs)) throw new Error(`${mainJs} missing: run \`npm run build\` first (npm test does)`);

@@ -6,7 +6,8 @@ import { DS1_RECORDS, DS2_RECORDS } from '../../src/dataset/aamiClasses.js';
 import { splitBeats } from '../../src/dataset/splits.js';
 import { ConfigError } from '../../src/errors.js';
 import { bootstrapGross } from '../../src/eval/bootstrap.js';
-import { formatHeldOutPatients, HELD_OUT_RULES, scoreHeldOutPatients } from '../../src/eval/heldOutPatients.js';
+import { formatHeldOutPatients, HELD_OUT_RULES, LIVE_MONITOR_ROW, scoreHeldOutPatients } from '../../src/eval/heldOutPatients.js';
+import { monitorRules } from '../../src/pipeline/rulesAfterModel.js';
 import { trySetBackend } from '../../src/model/backend.js';
 import { loadDataset, syntheticDataset, writeDataset, type BeatDataset } from '../../src/model/dataset.js';
 import { loadManifest, type ModelManifest } from '../../src/model/modelIo.js';
@@ -47,6 +48,10 @@ describe.skipIf(skipWithoutMitdb())('scoreHeldOutPatients', () => {
   it("scores each fold's model on its own held-out records and sums the matrices", async () => {
     const scores = await scoreHeldOutPatients(runs, { dataset, dir: MITDB_DIR });
     expect(scores.map((x) => x.rules)).toEqual(HELD_OUT_RULES);
+    // The default rules one by one, the live monitor's row, then the opt-in morphology vote added to it.
+    expect(HELD_OUT_RULES[LIVE_MONITOR_ROW]).toEqual(monitorRules());
+    expect(HELD_OUT_RULES.map((r) => Object.values(r).filter(Boolean).length)).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
+    expect(HELD_OUT_RULES[HELD_OUT_RULES.length - 1]).toEqual(monitorRules({ morphologyVote: true }));
     const [score, gated] = scores;
     const beats = dataset.record.map((record, i) => ({ record, symbol: dataset.symbol[i] }));
     const expected = [0, 1, 2, 3, 4].map(() => [0, 0, 0, 0, 0]);
@@ -70,13 +75,13 @@ describe.skipIf(skipWithoutMitdb())('scoreHeldOutPatients', () => {
     expect(gated.pooled.confusion).toEqual(expected);
     // Rows with rules carry intervals over the held-out patients of both folds; the model-alone row has none.
     expect(scores[0].bootstrap).toBeUndefined();
-    expect(scores[scores.length - 1].bootstrap?.records).toBe(score.folds[0].records.length + score.folds[1].records.length);
+    expect(scores[LIVE_MONITOR_ROW].bootstrap?.records).toBe(score.folds[0].records.length + score.folds[1].records.length);
     // ... from each held-out record's EC57 matrix, kept for paired comparisons (eval folds --against).
-    const last = scores[scores.length - 1];
+    const last = scores[LIVE_MONITOR_ROW];
     expect(last.perRecord!.map((r) => r.record)).toEqual([...score.folds[0].records, ...score.folds[1].records]);
     expect(bootstrapGross(last.perRecord!.map((r) => r.matrix))).toEqual(last.bootstrap);
     expect(formatHeldOutPatients(scores)).toMatch(/intervals over the \d+ held-out patients \(2000 draws\): VEB Se /);
-    expect(formatHeldOutPatients(scores)).toMatch(/\nnone {36}\s+\d+\s+0\s+[\d.]+\s+0\.\d{4}.*\nAF {38}\s+\d+\s+0\s.*\nAF \+ P wave \+ QRS \+ template \+ timing {4}\s+\d+/s);
+    expect(formatHeldOutPatients(scores)).toMatch(/\nnone {36}\s+\d+\s+0\s+[\d.]+\s+0\.\d{4}.*\nAF {38}\s+\d+\s+0\s.*\nAF \+ P wave \+ QRS \+ template \+ timing {4}\s+\d+.*\n.* \+ atrial run \+ vote\s+\d+/s);
   });
 
   it('scores a fold given as several runs as their ensemble (mean of the probabilities)', async () => {

@@ -1,7 +1,7 @@
 import { from, lastValueFrom, toArray } from 'rxjs';
 import { describe, expect, it } from 'vitest';
 import { seededRandom } from '../../src/dataset/seededRandom.js';
-import { monitorRules, RULE_NAMES, ruleStages, rulesAfterModel, type MonitorRules } from '../../src/pipeline/rulesAfterModel.js';
+import { monitorRules, OPT_IN_RULES, RULE_NAMES, ruleStages, rulesAfterModel, type MonitorRules } from '../../src/pipeline/rulesAfterModel.js';
 import type { BeatClassification } from '../../src/types.js';
 import { beatShape } from './helpers.js';
 
@@ -31,7 +31,10 @@ describe('rulesAfterModel', () => {
 
   it('runs the S gates (AF, P wave, QRS), then the V gates (template, timing), then the atrial run gate, as ruleStages lists them', async () => {
     expect(ruleStages(monitorRules()).map((s) => s.rule)).toEqual(['afGate', 'pWaveGate', 'qrsGate', 'templateGate', 'timingGate', 'atrialRunGate']);
-    expect(RULE_NAMES).toEqual(['afGate', 'pWaveGate', 'qrsGate', 'templateGate', 'timingGate', 'atrialRunGate']);
+    expect(RULE_NAMES).toEqual(['afGate', 'pWaveGate', 'qrsGate', 'templateGate', 'timingGate', 'atrialRunGate', 'morphologyVote']);
+    // The morphology vote runs last, and only when asked for.
+    expect(OPT_IN_RULES).toEqual(['morphologyVote']);
+    expect(ruleStages(monitorRules({ morphologyVote: true })).map((s) => s.rule).slice(-2)).toEqual(['atrialRunGate', 'morphologyVote']);
     expect(ruleStages(monitorRules({ afGate: false, timingGate: false, pWaveGate: false, qrsGate: false, atrialRunGate: false })).map((s) => s.rule)).toEqual(['templateGate']);
     const afOnly = await run(monitorRules({ templateGate: false, timingGate: false, pWaveGate: false, qrsGate: false, atrialRunGate: false }));
     expect(afOnly.some((b) => b.modelClass === 'S')).toBe(true);

@@ -44,7 +44,7 @@ export function evalFoldsCommand(io: CliIo): Command {
       let comparison: (PairedBootstrap & { against: string }) | undefined;
       if (flags.heldOut) {
         // TensorFlow.js loads only when models run.
-        const [{ initBackend }, { prepareEvaluationInputs }, { formatHeldOutPatients, scoreHeldOutPatients }] = await Promise.all([
+        const [{ initBackend }, { prepareEvaluationInputs }, { formatHeldOutPatients, LIVE_MONITOR_ROW, scoreHeldOutPatients }] = await Promise.all([
           import('../../model/backend.js'), import('../../eval/evaluationInputs.js'), import('../../eval/heldOutPatients.js'),
         ]);
         await initBackend(undefined, io.env);
@@ -56,8 +56,8 @@ export function evalFoldsCommand(io: CliIo): Command {
         if (againstFolds) {
           const { formatComparison, pairedBootstrapGross } = await import('../../eval/bootstrap.js');
           const other = await scoreHeldOutPatients(againstFolds, inputs);
-          // The live monitor's rows (all rules), record by record.
-          const mine = scores[scores.length - 1].perRecord ?? [], theirs = new Map((other[other.length - 1].perRecord ?? []).map((r) => [r.record, r.matrix]));
+          // The live monitor's rows (its default rules), record by record.
+          const mine = scores[LIVE_MONITOR_ROW].perRecord ?? [], theirs = new Map((other[LIVE_MONITOR_ROW].perRecord ?? []).map((r) => [r.record, r.matrix]));
           if (mine.length < 2 || mine.length !== theirs.size || mine.some((r) => !theirs.has(r.record))) {
             throw new ConfigError('ECG_ERR_BAD_OPTION', 'eval folds --against: both recipes must hold out the same records (the same patient folds), two or more');
           }

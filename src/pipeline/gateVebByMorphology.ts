@@ -1,0 +1,100 @@
+import { map, type OperatorFunction } from 'rxjs';
+import { ConfigError } from '../errors.js';
+import { BEAT_CLASSES, type BeatClass, type BeatClassification } from '../types.js';
+import { checkTemplateSize, correlation, isCleanWindow, MedianTemplate, regionIndices, TEMPLATE_REGIONS_MS } from './compareToTemplate.js';
+import { ruleOutClass } from './ruleOutClass.js';
+
+export interface GateVebByMorphologyOptions {
+  /** QRS correlation with a cluster's template at or above which a beat joins it. Default 0.95. */
+  minCorrelation?: number;
+  /** Clusters kept per stream; a new shape past this many drops the least recently joined. Default 12. */
+  maxClusters?: number;
+  /** Members whose median is a cluster's template. Default 16. */
+  templateBeats?: number;
+  /** Members whose classes a cluster remembers. Default 32. */
+  historyBeats?: number;
+  /** Earlier members a cluster needs before it votes. Default 8. */
+  minBeats?: number;
+  /** A V call in a cluster whose remembered classes are less than this share V loses V. Default 0.2. */
+  maxVShareToRuleOut?: number;
+  /** A non-V call in a cluster whose remembered classes are at least this share V becomes V. Default 0.8. */
+  minVShareToRuleIn?: number;
+}
+
+/** One QRS shape of a stream: its template and the classes its last members entered the vote with. */
+class Cluster {
+  readonly template: MedianTemplate;
+  readonly classes: BeatClass[] = [];
+  lastJoined = 0;
+
+  constructor(templateBeats: number, qrsLength: number) {
+    this.template = new MedianTemplate(templateBeats, qrsLength);
+  }
+
+  vShare(): number {
+    return this.classes.filter((c) => c === 'V').length / this.classes.length;
+  }
+}
+
+/**
+ * The morphology vote: a beat's V or non-V call is checked against the calls on the stream's earlier beats of the same
+ * QRS shape. Whether a beat is ventricular shows in its QRS, so beats of one patient whose QRS complexes match closely
+ * are of one kind: a V call among look-alikes the model mostly calls otherwise is an outlier of the model (V is ruled
+ * out), and so is a non-V call among look-alikes it mostly calls V (every other class is ruled out, unless an earlier
+ * rule ruled V out). The shapes are clusters made online by a leader algorithm (Hartigan 1975): a clean window joins
+ * the cluster whose template (the sample-wise median of its last `templateBeats` members) its QRS correlates with best,
+ * if at `minCorrelation` or more, else starts a cluster of its own. A cluster remembers the classes of its last
+ * `historyBeats` members as they entered this rule (not as it left them, so that the vote cannot feed on itself), and
+ * votes once it has `minBeats`. Causal (earlier beats only), no added latency; beats without a clean window pass
+ * unchanged. The rule runs last, after the S and V gates (rulesAfterModel.ts). Its share of the vote is
+ * kept in `morphologyVShare` (NaN where the cluster does not vote yet).
+ */
+export function gateVebByMorphology(options: GateVebByMorphologyOptions = {}): OperatorFunction<BeatClassification, BeatClassification> {
+  const {
+    minCorrelation = 0.95, maxClusters = 12, templateBeats = 16, historyBeats = 32, minBeats = 8,
+    maxVShareToRuleOut = 0.2, minVShareToRuleIn = 0.8,
+  } = options;
+  const operator = 'gateVebByMorphology';
+  if (!(minCorrelation > -1 && minCorrelation <= 1)) throw new ConfigError('ECG_ERR_BAD_OPTION', `${operator}: minCorrelation=${minCorrelation} must be in (-1, 1]`);
+  if (!Number.isInteger(maxClusters) || maxClusters < 1) throw new ConfigError('ECG_ERR_BAD_OPTION', `${operator}: maxClusters=${maxClusters} must be a positive integer`);
+  checkTemplateSize(operator, historyBeats, minBeats);
+  checkTemplateSize(operator, templateBeats, 1);
+  if (!(maxVShareToRuleOut >= 0 && maxVShareToRuleOut < minVShareToRuleIn && minVShareToRuleIn <= 1)) {
+    throw new ConfigError('ECG_ERR_BAD_OPTION', `${operator}: need 0 <= maxVShareToRuleOut < minVShareToRuleIn <= 1, not ${maxVShareToRuleOut} and ${minVShareToRuleIn}`);
+  }
+  const OTHERS = BEAT_CLASSES.filter((c) => c !== 'V') as BeatClass[];
+
+  return (beats$) => {
+    // Clusters hold the QRS region only: it is all they compare, and it keeps the per-beat cost small.
+    const streams = new Map<string, { qrsLength: number; clusters: Cluster[] }>();
+    let joined = 0;
+    return beats$.pipe(
+      map((beat) => {
+        const window = beat.window;
+        if (!window || !isCleanWindow(window)) return beat;
+        const qrs = window.samples.subarray(...regionIndices(window, TEMPLATE_REGIONS_MS.qrs));
+        let stream = streams.get(beat.streamId);
+        if (!stream || stream.qrsLength !== qrs.length) streams.set(beat.streamId, (stream = { qrsLength: qrs.length, clusters: [] }));
+        let cluster: Cluster | undefined, best = -Infinity;
+        for (const c of stream.clusters) {
+          const r = correlation(qrs, c.template.median(), 0, qrs.length);
+          if (r > best) { best = r; cluster = c; }
+        }
+        if (!cluster || !(best >= minCorrelation)) {
+          if (stream.clusters.length === maxClusters) stream.clusters.splice(stream.clusters.indexOf(stream.clusters.reduce((a, b) => (b.lastJoined < a.lastJoined ? b : a))), 1);
+          stream.clusters.push((cluster = new Cluster(templateBeats, qrs.length)));
+        }
+        const vShare = cluster.classes.length >= minBeats ? cluster.vShare() : NaN;
+        cluster.template.push(qrs);
+        cluster.classes.push(beat.beatClass);
+        if (cluster.classes.length > historyBeats) cluster.classes.shift();
+        cluster.lastJoined = ++joined;
+
+        const voted: BeatClassification = { ...beat, morphologyVShare: vShare };
+        if (beat.beatClass === 'V' && vShare < maxVShareToRuleOut) return ruleOutClass(voted, 'V');
+        if (beat.beatClass !== 'V' && vShare >= minVShareToRuleIn && !beat.ruledOut?.includes('V')) return OTHERS.reduce<BeatClassification>((out, c) => ruleOutClass(out, c), voted);
+        return voted;
+      }),
+    );
+  };
+}
