@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { OPT_IN_RULES, RULE_NAMES, type RuleName } from '../pipeline/rulesAfterModel.js';
 
-/** Each rule after the model: its `--no-...` flag (commander makes the rule's name of it) and the calls it changes. */
+/** Each rule after the model: its flag (commander makes the rule's name of it) and the calls it changes. */
 const RULE_FLAGS: Record<RuleName, { flag: string; calls: string }> = {
   afGate: { flag: '--no-af-gate', calls: 'S calls in detected atrial fibrillation' },
   templateGate: { flag: '--no-template-gate', calls: "V calls whose QRS matches the stream's usual non-V beat" },
@@ -11,7 +11,7 @@ const RULE_FLAGS: Record<RuleName, { flag: string; calls: string }> = {
   atrialRunGate: { flag: '--no-atrial-run-gate', calls: 'N calls that continue a run of S beats at its rate, faster than the sinus rhythm' },
   morphologyVote: {
     flag: '--morphology-vote',
-    calls: "also overrule V calls among earlier beats of the same QRS shape that the stream mostly called otherwise (V ruled out), and non-V calls among ones it mostly called V (made V); off by default: it lowered DS2's SVEB +P (models/EXPERIMENTS.md)",
+    calls: "also overrule a V call whose look-alikes (the stream's earlier beats of the same QRS shape) were mostly called otherwise (V ruled out), and a non-V call whose look-alikes were mostly called V (made V); off by default: it lowered DS2's SVEB +P (models/EXPERIMENTS.md)",
   },
 };
 

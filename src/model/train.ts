@@ -434,7 +434,7 @@ export function largestRemainder(total: number, weights: readonly number[]): num
   if (!(sum > 0)) return weights.map(() => 0);
   const exact = weights.map((w) => (total * w) / sum);
   const shares = exact.map(Math.floor);
-  const byRemainder = exact.map((x, i) => i).sort((a, b) => exact[b] - shares[b] - (exact[a] - shares[a]) || a - b);
+  const byRemainder = exact.map((_, i) => i).sort((a, b) => exact[b] - shares[b] - (exact[a] - shares[a]) || a - b);
   for (let k = 0, left = total - shares.reduce((a, n) => a + n, 0); k < left; k++) shares[byRemainder[k % byRemainder.length]]++;
   return shares;
 }

@@ -62,7 +62,8 @@ describe('gateVebByMorphology', () => {
     expect((await run([bare]))[0]).toBe(bare);
     expect(() => gateVebByMorphology({ minCorrelation: 1.5 })).toThrow(expect.objectContaining({ code: 'ECG_ERR_BAD_OPTION' }));
     expect(() => gateVebByMorphology({ maxVShareToRuleOut: 0.9, minVShareToRuleIn: 0.8 })).toThrow(expect.objectContaining({ code: 'ECG_ERR_BAD_OPTION' }));
-    expect(() => gateVebByMorphology({ minBeats: 40 })).toThrow(expect.objectContaining({ code: 'ECG_ERR_BAD_OPTION' }));
+    expect(() => gateVebByMorphology({ minBeats: 40 })).toThrow(expect.objectContaining({ code: 'ECG_ERR_BAD_OPTION', message: expect.stringMatching(/minBeats=40 must be an integer in 1\.\.historyBeats \(32\)/) }));
+    expect(() => gateVebByMorphology({ templateBeats: 0 })).toThrow(expect.objectContaining({ message: expect.stringMatching(/templateBeats=0 must be a positive integer/) }));
   });
 
   it('keeps at most maxClusters shapes, dropping the least recently joined', async () => {

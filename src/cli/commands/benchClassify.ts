@@ -272,9 +272,9 @@ async function timeBeatFeatures(data: Pick<BeatDataset, 'windows' | 'windowLengt
 }
 
 /**
- * The rules after the classifier, as serve runs them (rulesAfterModel, the default rules, and `optIn` if given), on classified beats at
- * irregular RR intervals (so that every beat's rhythm is judged), a fifth of them called V (so that the V gates
- * look at them), µs per beat.
+ * The rules after the classifier, as serve runs them (rulesAfterModel, the default rules and the `optIn` ones), on
+ * classified beats at irregular RR intervals (so that every beat's rhythm is judged), a fifth of them called V (so
+ * that the V gates look at them), µs per beat.
  */
 async function timeRulesAfterModel(data: Pick<BeatDataset, 'windows' | 'windowLength' | 'samplesBefore' | 'fsHz'>, seconds: number, optIn: { morphologyVote?: boolean } = {}): Promise<number> {
   const { monitorRules, rulesAfterModel } = await import('../../pipeline/rulesAfterModel.js');
