@@ -49,13 +49,13 @@ export function windowChannels(manifest: Pick<ModelManifest, 'input'>): number {
 }
 
 /**
- * Windows normalised as `norm` says (a new array; NaN samples become 0). `alongside` (the beats' usual beats, same
- * shape) is normalised with each beat's own parameters, not its own, so that a beat twice its usual beat's size still
- * looks so: the result is then `alongside`'s, normalised.
+ * `windows` normalised as `norm` says, then each of `alongside` (arrays of the same shape: the beats' usual beats) with
+ * its beat's parameters, not its own, so that a beat twice its usual beat's size still looks so; each beat's mean and
+ * sd are computed once for all of them. New arrays, `windows`' first; NaN samples become 0.
  */
-export function normaliseWindows(windows: Float32Array, windowLength: number, norm: InputNormalisation, alongside?: Float32Array): Float32Array {
-  const source = alongside ?? windows;
-  const out = new Float32Array(source.length);
+export function normaliseWindows(windows: Float32Array, windowLength: number, norm: InputNormalisation, ...alongside: Float32Array[]): Float32Array[] {
+  const sources = [windows, ...alongside];
+  const outs = sources.map((source) => new Float32Array(source.length));
   const n = windows.length / windowLength;
   for (let b = 0; b < n; b++) {
     const o = b * windowLength;
@@ -67,9 +67,12 @@ export function normaliseWindows(windows: Float32Array, windowLength: number, no
       const sd = Math.sqrt(Math.max(0, m > 0 ? s2 / m - offset * offset : 0));
       scale = sd > 1e-6 ? 1 / sd : 1;
     }
-    for (let j = 0; j < windowLength; j++) { const v = source[o + j]; out[o + j] = Number.isFinite(v) ? (v - offset) * scale : 0; }
+    sources.forEach((source, k) => {
+      const out = outs[k];
+      for (let j = 0; j < windowLength; j++) { const v = source[o + j]; out[o + j] = Number.isFinite(v) ? (v - offset) * scale : 0; }
+    });
   }
-  return out;
+  return outs;
 }
 
 /** Interleaves window rows and usual-beat rows (each N x L) into N x L x 2, the layout of a two-channel input. */
@@ -116,8 +119,8 @@ export function classifyBatch(classifier: Classifier, windows: Float32Array, fea
   if (C === 2 && usualBeats?.length !== windows.length) {
     throw new ModelError('ECG_ERR_MODEL', `classifyBatch: ${classifier.dir || manifest.name} takes each beat's usual beat beside its window (train --usual-beat): ${usualBeats ? `${usualBeats.length} usual-beat samples for ${windows.length} window samples` : 'none given (monitorPipeline\'s compareToTemplate makes them)'}`);
   }
-  let w = normaliseWindows(windows, L, manifest.normalisation);
-  if (C === 2) w = interleaveChannels(w, normaliseWindows(windows, L, manifest.normalisation, usualBeats));
+  const [normalised, usual] = normaliseWindows(windows, L, manifest.normalisation, ...(C === 2 ? [usualBeats!] : []));
+  const w = usual ? interleaveChannels(normalised, usual) : normalised;
   const f = manifest.input.usesRr ? normaliseFeatures(features, F, manifest.normalisation) : undefined;
   const out = new Float32Array(n * K);
   const batchSize = options.batchSize ?? 64;

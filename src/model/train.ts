@@ -253,9 +253,10 @@ function prepareInputs(ds: BeatDataset, split: ProtocolSplit, windowMode: 'zscor
   const normalisation: InputNormalisation = {
     window: windowMode, windowScale, featureMean, featureStd, featureClip: 10,
   };
+  const [windows, usual] = normaliseWindows(ds.windows, L, normalisation, ...(usualBeats ? [usualBeats] : []));
   return {
-    windows: normaliseWindows(ds.windows, L, normalisation),
-    usualBeats: usualBeats && normaliseWindows(ds.windows, L, normalisation, usualBeats),
+    windows,
+    usualBeats: usual,
     features: normaliseFeatures(ds.features, F, normalisation),
     windowLength: L, samplesBefore: ds.samplesBefore, featureCount: F, normalisation,
   };
