@@ -2,7 +2,7 @@ import { map, type OperatorFunction } from 'rxjs';
 import { ConfigError } from '../errors.js';
 import type { BeatClass, BeatClassification } from '../types.js';
 import { checkTemplateSize, correlation, isCleanWindow, regionIndices, StreamTemplates } from './compareToTemplate.js';
-import { ruleOutClass } from './ruleOutClass.js';
+import { ruleOutClasses } from './ruleOutClass.js';
 
 /** Options of a gate against the stream's usual beat. */
 export interface UsualBeatGateOptions {
@@ -73,7 +73,7 @@ export function gateByUsualBeat(gate: UsualBeatGate, options: UsualBeatGateOptio
         }
         if (shapesUsualBeat(beat.beatClass) && isCleanWindow(window)) usual.push(window.samples);
         const scored = field ? { ...beat, [field]: r } : beat;
-        return rulesOut(r, beat.rhythm?.atrialFibrillation === true) ? gatedClasses.reduce((out, gated) => ruleOutClass(out, gated), scored) : scored;
+        return rulesOut(r, beat.rhythm?.atrialFibrillation === true) ? ruleOutClasses(scored, gatedClasses) : scored;
       }),
     );
   };

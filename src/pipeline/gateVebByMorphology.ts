@@ -2,7 +2,7 @@ import { map, type OperatorFunction } from 'rxjs';
 import { ConfigError } from '../errors.js';
 import { BEAT_CLASSES, type BeatClass, type BeatClassification } from '../types.js';
 import { correlation, isCleanWindow, MedianTemplate, regionIndices, TEMPLATE_REGIONS_MS } from './compareToTemplate.js';
-import { ruleOutClass } from './ruleOutClass.js';
+import { ruleOutClass, ruleOutClasses } from './ruleOutClass.js';
 
 export interface GateVebByMorphologyOptions {
   /** QRS correlation with a cluster's template at or above which a beat joins it. Default 0.95. */
@@ -23,12 +23,23 @@ export interface GateVebByMorphologyOptions {
 
 /** One QRS shape of a stream: its template and the classes its last members entered the vote with. */
 class Cluster {
-  readonly template: MedianTemplate;
+  private readonly members: MedianTemplate;
+  /** The median of the members' QRS, updated when a beat joins (every beat is compared with every cluster's). */
+  template: Float32Array;
   readonly classes: BeatClass[] = [];
   lastJoined = 0;
 
-  constructor(templateBeats: number, qrsLength: number) {
-    this.template = new MedianTemplate(templateBeats, qrsLength);
+  constructor(templateBeats: number, qrsLength: number, private readonly historyBeats: number) {
+    this.members = new MedianTemplate(templateBeats, qrsLength);
+    this.template = this.members.median();
+  }
+
+  join(qrs: Float32Array, beatClass: BeatClass, order: number): void {
+    this.members.push(qrs);
+    this.template = this.members.median();
+    this.classes.push(beatClass);
+    if (this.classes.length > this.historyBeats) this.classes.shift();
+    this.lastJoined = order;
   }
 
   vShare(): number {
@@ -82,22 +93,19 @@ export function gateVebByMorphology(options: GateVebByMorphologyOptions = {}): O
         if (!stream || stream.qrsLength !== qrs.length) streams.set(beat.streamId, (stream = { qrsLength: qrs.length, clusters: [] }));
         let cluster: Cluster | undefined, best = -Infinity;
         for (const c of stream.clusters) {
-          const r = correlation(qrs, c.template.median(), 0, qrs.length);
+          const r = correlation(qrs, c.template, 0, qrs.length);
           if (r > best) { best = r; cluster = c; }
         }
         if (!cluster || !(best >= minCorrelation)) {
           if (stream.clusters.length === maxClusters) stream.clusters.splice(stream.clusters.indexOf(stream.clusters.reduce((a, b) => (b.lastJoined < a.lastJoined ? b : a))), 1);
-          stream.clusters.push((cluster = new Cluster(templateBeats, qrs.length)));
+          stream.clusters.push((cluster = new Cluster(templateBeats, qrs.length, historyBeats)));
         }
         const vShare = cluster.classes.length >= minBeats ? cluster.vShare() : NaN;
-        cluster.template.push(qrs);
-        cluster.classes.push(beat.beatClass);
-        if (cluster.classes.length > historyBeats) cluster.classes.shift();
-        cluster.lastJoined = ++joined;
+        cluster.join(qrs, beat.beatClass, ++joined);
 
         const voted: BeatClassification = { ...beat, morphologyVShare: vShare };
         if (beat.beatClass === 'V' && vShare < maxVShareToRuleOut) return ruleOutClass(voted, 'V');
-        if (beat.beatClass !== 'V' && vShare >= minVShareToRuleIn && !beat.ruledOut?.includes('V')) return OTHERS.reduce<BeatClassification>((out, c) => ruleOutClass(out, c), voted);
+        if (beat.beatClass !== 'V' && vShare >= minVShareToRuleIn && !beat.ruledOut?.includes('V')) return ruleOutClasses(voted, OTHERS);
         return voted;
       }),
     );

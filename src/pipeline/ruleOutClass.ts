@@ -17,3 +17,8 @@ export function ruleOutClass(beat: BeatClassification, ruledOut: BeatClass): Bea
   if (best < 0) return { ...beat, ruledOut: excluded }; // every class ruled out: nothing better to say than the model
   return { ...beat, ruledOut: excluded, beatClass: BEAT_CLASSES[best] as BeatClass, modelClass: beat.modelClass ?? beat.beatClass };
 }
+
+/** {@link ruleOutClass} for each of `classes` in turn. */
+export function ruleOutClasses(beat: BeatClassification, classes: readonly BeatClass[]): BeatClassification {
+  return classes.reduce((out, ruledOut) => ruleOutClass(out, ruledOut), beat);
+}

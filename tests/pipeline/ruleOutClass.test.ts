@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ruleOutClass } from '../../src/pipeline/ruleOutClass.js';
+import { ruleOutClass, ruleOutClasses } from '../../src/pipeline/ruleOutClass.js';
 import type { BeatClassification } from '../../src/types.js';
 
 const beat = (extra: Partial<BeatClassification>): BeatClassification => ({
@@ -38,5 +38,12 @@ describe('ruleOutClass', () => {
     const out = ruleOutClass(beat({ ruledOut: ['N', 'V', 'F', 'Q'] }), 'S');
     expect(out.beatClass).toBe('S');
     expect(out.ruledOut).toHaveLength(5);
+  });
+
+  it('ruleOutClasses rules each class out in turn: the beat takes the most probable class left', () => {
+    expect(ruleOutClasses(beat({}), ['S', 'V'])).toEqual(ruleOutClass(ruleOutClass(beat({}), 'S'), 'V'));
+    const onlyV = ruleOutClasses(beat({}), ['N', 'S', 'F', 'Q']);
+    expect(onlyV).toMatchObject({ beatClass: 'V', modelClass: 'S', ruledOut: ['N', 'S', 'F', 'Q'] });
+    expect(ruleOutClasses(beat({}), [])).toEqual(beat({}));
   });
 });
