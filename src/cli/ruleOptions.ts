@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { OPT_IN_RULES, RULE_NAMES, type RuleName } from '../pipeline/rulesAfterModel.js';
+import { RULE_NAMES, type RuleName } from '../pipeline/rulesAfterModel.js';
 
 /** Each rule after the model: its flag (commander makes the rule's name of it) and the calls it changes. */
 const RULE_FLAGS: Record<RuleName, { flag: string; calls: string }> = {
@@ -10,19 +10,16 @@ const RULE_FLAGS: Record<RuleName, { flag: string; calls: string }> = {
   qrsGate: { flag: '--no-qrs-gate', calls: "S calls whose QRS is unlike the stream's usual non-V beat" },
   atrialRunGate: { flag: '--no-atrial-run-gate', calls: 'N calls that continue a run of S beats at its rate, faster than the sinus rhythm' },
   morphologyVote: {
-    flag: '--morphology-vote',
-    calls: "also overrule a V call whose look-alikes (the stream's earlier beats of the same QRS shape) were mostly called otherwise (V ruled out), and a non-V call whose look-alikes were mostly called V (made V); off by default: it lowered DS2's SVEB +P (models/EXPERIMENTS.md)",
+    flag: '--no-morphology-vote',
+    calls: "V calls whose look-alikes (the stream's earlier beats of the same QRS shape) were mostly called otherwise, and non-V calls whose look-alikes were mostly called V",
   },
 };
 
-/**
- * Adds one flag per rule after the model (rulesAfterModel.ts), in the monitor's order: `--no-...` for the rules on by
- * default, `--...` for the opt-in ones.
- */
+/** Adds one `--no-...` flag per rule after the model (rulesAfterModel.ts), in the monitor's order; each is on by default. */
 export function addRuleOptions(command: Command): Command {
   for (const rule of RULE_NAMES) {
     const { flag, calls } = RULE_FLAGS[rule];
-    command.option(flag, OPT_IN_RULES.includes(rule) ? calls : `keep the model's ${calls} (by default the live monitor rules the class out and gives the beat its most probable remaining class)`);
+    command.option(flag, `keep the model's ${calls} (by default the live monitor rules the class out and gives the beat its most probable remaining class)`);
   }
   return command;
 }

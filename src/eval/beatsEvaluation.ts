@@ -259,7 +259,7 @@ const RULE_NOTES: Record<RuleName, (changed: number) => string> = {
   pWaveGate: (n) => `P-wave gate (gateSvebByPWave, as the live monitor): ${n} S calls whose P wave matched the stream's usual N beat took the most probable class no rule ruled out`,
   qrsGate: (n) => `QRS gate (gateSvebByQrs, as the live monitor): ${n} S calls whose QRS was unlike the stream's usual non-V beat took the most probable class no rule ruled out`,
   atrialRunGate: (n) => `atrial run gate (gateNormalInAtrialRun, as the live monitor): ${n} N calls that continued a run of S beats at its rate, faster than the stream's sinus rhythm, became S`,
-  morphologyVote: (n) => `morphology vote (gateVebByMorphology, as serve --morphology-vote): ${n} calls that went against the calls on the stream's earlier beats of the same QRS shape changed (V ruled out, or every other class)`,
+  morphologyVote: (n) => `morphology vote (gateVebByMorphology, as the live monitor): ${n} calls that went against the calls on the stream's earlier beats of the same QRS shape changed (V ruled out, or every other class)`,
 };
 
 /**

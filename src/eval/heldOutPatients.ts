@@ -12,7 +12,7 @@ import type { BeatDataset } from '../model/dataset.js';
 import type { ModelManifest, SplitMetrics } from '../model/modelIo.js';
 import { loadClassifier, type Classifier } from '../model/predict.js';
 import { macroClassesFor, metricsFromConfusion } from '../model/train.js';
-import { OPT_IN_RULES, RULE_NAMES, type MonitorRules, type RuleName } from '../pipeline/rulesAfterModel.js';
+import { RULE_NAMES, type MonitorRules, type RuleName } from '../pipeline/rulesAfterModel.js';
 import { BEAT_CLASSES } from '../types.js';
 import { evaluateBeats, type BeatsEvaluation } from './beatsEvaluation.js';
 import { bootstrapGross, formatGrossIntervals, type GrossBootstrap } from './bootstrap.js';
@@ -45,20 +45,12 @@ export interface HeldOutPatientsScore {
   perRecord?: { record: string; matrix: ConfusionMatrix }[];
 }
 
-const DEFAULT_RULES = RULE_NAMES.filter((rule) => !OPT_IN_RULES.includes(rule));
-const rulesOf = (on: readonly RuleName[]) => Object.fromEntries(RULE_NAMES.map((rule) => [rule, on.includes(rule)])) as MonitorRules;
+/** The rows of a held-out scoring: the model alone, then the rules added one by one in the monitor's order (the last row is the live monitor). */
+export const HELD_OUT_RULES: readonly MonitorRules[] = Array.from({ length: RULE_NAMES.length + 1 }, (_, rulesOn) =>
+  Object.fromEntries(RULE_NAMES.map((rule, k) => [rule, k < rulesOn])) as MonitorRules);
 
-/**
- * The rows of a held-out scoring: the model alone, then the default rules added one by one in the monitor's order
- * (row {@link LIVE_MONITOR_ROW} is the live monitor), then the opt-in rules added to those.
- */
-export const HELD_OUT_RULES: readonly MonitorRules[] = [
-  ...DEFAULT_RULES.map((_, k) => rulesOf(DEFAULT_RULES.slice(0, k))),
-  ...[DEFAULT_RULES, ...OPT_IN_RULES.map((_, k) => [...DEFAULT_RULES, ...OPT_IN_RULES.slice(0, k + 1)])].map(rulesOf),
-];
-
-/** The row of HELD_OUT_RULES that runs the live monitor's default rules. */
-export const LIVE_MONITOR_ROW = DEFAULT_RULES.length;
+/** The row of HELD_OUT_RULES that runs the live monitor's rules. */
+export const LIVE_MONITOR_ROW = RULE_NAMES.length;
 
 /**
  * Scores every run on its own held-out records (see the module comment), once per set of {@link HELD_OUT_RULES}, in

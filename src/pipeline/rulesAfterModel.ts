@@ -14,7 +14,7 @@ type Stage = OperatorFunction<BeatClassification, BeatClassification>;
 /**
  * The rules that may overrule the model, in the order the monitor runs them, each one stage: the S gates (AF, with the
  * rhythm detection it needs first, P wave, QRS), then the V gates (template, timing), then the atrial run gate, then
- * the morphology vote (opt-in, OPT_IN_RULES). The first five each rule their class out whatever the beat's class
+ * the morphology vote. The first five each rule their class out whatever the beat's class
  * (ruleOutClass.ts), so which classes a beat is left with does not depend on their order; it matters only through the
  * past beats' classes each gate keeps (its usual beat, the class before). The atrial run gate comes after them
  * because it reads what they left: it turns N into S only where no rule ruled S out. The morphology vote comes last
@@ -35,21 +35,15 @@ export type RuleName = keyof typeof STAGES;
 /** The rules' names, in the order the monitor runs them; each is a flag of `serve` and `eval beats`. */
 export const RULE_NAMES = Object.keys(STAGES) as RuleName[];
 
-/**
- * Rules the monitor runs only when asked (`--morphology-vote`): the morphology vote passed its DS1 gate, then lowered
- * DS2's SVEB +P, which its registration said it must not (models/EXPERIMENTS.md, "The morphology vote").
- */
-export const OPT_IN_RULES: readonly RuleName[] = ['morphologyVote'];
-
-/** Which of the rules after the model run (each on by default in `serve` and `eval beats`, but OPT_IN_RULES). */
+/** Which of the rules after the model run (each on by default in `serve` and `eval beats`). */
 export type MonitorRules = Record<RuleName, boolean>;
 
 /**
- * The rules of `flags` (an options object with one boolean per rule, as commander makes from the flags), missing ones
- * at their default.
+ * The rules of `flags` (an options object with one boolean per rule, as commander makes from the `--no-...` flags),
+ * missing ones on.
  */
 export function monitorRules(flags: Partial<MonitorRules> = {}): MonitorRules {
-  return Object.fromEntries(RULE_NAMES.map((rule) => [rule, flags[rule] ?? !OPT_IN_RULES.includes(rule)])) as MonitorRules;
+  return Object.fromEntries(RULE_NAMES.map((rule) => [rule, flags[rule] ?? true])) as MonitorRules;
 }
 
 /**

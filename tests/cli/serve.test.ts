@@ -67,8 +67,8 @@ describe.skipIf(skipWithoutMitdb())('ecg-monitor serve', () => {
       expect(await main([...args, ...extra], io)).toBe(0);
       return io.out().trim().split('\n').map((l) => decodeBeatMessage(l));
     };
-    const gated = await linesOf(['--no-template-gate', '--no-timing-gate', '--no-p-wave-gate', '--no-qrs-gate']);
-    const plain = await linesOf(['--no-af-gate', '--no-template-gate', '--no-timing-gate', '--no-p-wave-gate', '--no-qrs-gate']);
+    const gated = await linesOf(['--no-template-gate', '--no-timing-gate', '--no-p-wave-gate', '--no-qrs-gate', '--no-morphology-vote']);
+    const plain = await linesOf(['--no-af-gate', '--no-template-gate', '--no-timing-gate', '--no-p-wave-gate', '--no-qrs-gate', '--no-morphology-vote']);
     expect(gated.filter((l) => l.atrialFibrillation).length).toBeGreaterThan(gated.length / 2);
     expect(gated.some((l) => l.atrialFibrillation && l.beatClass === 'S')).toBe(false);
     expect(gated.some((l) => l.modelClass === 'S')).toBe(true);
@@ -80,13 +80,13 @@ describe.skipIf(skipWithoutMitdb())('ecg-monitor serve', () => {
     expect(both.filter((l) => l.modelClass).every((l) => ['S', 'V'].includes(l.modelClass!) && l.beatClass !== l.modelClass)).toBe(true);
   });
 
-  it('runs the opt-in morphology vote after the other rules only with --morphology-vote (record 208, PVCs of a few shapes)', async () => {
+  it('runs the morphology vote after the other rules unless --no-morphology-vote (record 208, PVCs of a few shapes)', async () => {
     const linesOf = async (extra: string[]) => {
       const io = fakeIo();
       expect(await main(['serve', '--record', '208', '--speed', '0', '--to-s', '300', ...extra], io)).toBe(0);
       return io.out().trim().split('\n').map((l) => decodeBeatMessage(l));
     };
-    const [rules, voted] = [await linesOf([]), await linesOf(['--morphology-vote'])];
+    const [rules, voted] = [await linesOf(['--no-morphology-vote']), await linesOf([])];
     expect(voted.map((l) => l.sampleIndex)).toEqual(rules.map((l) => l.sampleIndex));
     const changed = voted.flatMap((l, i) => (l.beatClass !== rules[i].beatClass ? [[rules[i].beatClass, l.beatClass]] : []));
     expect(changed.length).toBeGreaterThan(0);

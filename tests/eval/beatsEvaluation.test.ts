@@ -28,7 +28,7 @@ describe.skipIf(skipWithoutMitdb())('evaluateBeats (MIT-BIH 100, 232 and a tiny 
   let classifier: Classifier;
   let dataset: BeatDataset;
   const records = ['100', '232'];
-  const noRules = { afGate: false, templateGate: false, timingGate: false, pWaveGate: false, qrsGate: false, atrialRunGate: false } as const;
+  const noRules = { afGate: false, templateGate: false, timingGate: false, pWaveGate: false, qrsGate: false, atrialRunGate: false, morphologyVote: false } as const;
   const V = BEAT_CLASSES.indexOf('V');
   const columnOf = (e: BeatsEvaluation, c: number) => e.classification!.confusion.reduce((sum, row) => sum + row[c], 0);
   /** The tiny model again, its output for class `c` raised by `logit` (a bias on the last layer), to make it call c more. */

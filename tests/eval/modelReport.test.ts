@@ -119,7 +119,7 @@ describe.skipIf(skipWithoutMitdb())('eval report (MIT-BIH 100, 232 and two tiny 
     const alone = await Promise.all(order.map(async (name) => {
       const classifier = await loadClassifier(join(modelsDir, name));
       try {
-        return await evaluateBeats({ classifier, dataset, dir: db, test: { kind: 'records', records }, afGate: false, templateGate: false, timingGate: false, pWaveGate: false, qrsGate: false, atrialRunGate: false });
+        return await evaluateBeats({ classifier, dataset, dir: db, test: { kind: 'records', records }, afGate: false, templateGate: false, timingGate: false, pWaveGate: false, qrsGate: false, atrialRunGate: false, morphologyVote: false });
       } finally {
         classifier.model.dispose();
       }

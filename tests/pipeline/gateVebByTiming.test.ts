@@ -61,7 +61,19 @@ describe('gateVebByTiming', () => {
     expect(out.modelClass).toBe('S');
   });
 
-  it('refuses a bad tolerance', () => {
+  it('keeps V for an on-time beat whose QRS is unlike the usual beat (minQrsCorrelation, default 0.7)', async () => {
+    const shaped = (r: number | undefined) => ({ ...classified('V', 800, 800), usualBeatQrsCorrelation: r });
+    const calls = async (options = {}) => (await Promise.all([0.6, 0.85, Number.NaN, undefined].map(async (r) => (await run([classified('N', 800, 800), shaped(r)], options))[1].beatClass)));
+    // A late-coupled PVC (0.6) keeps V; one like the usual beat (0.85), or one the template gate could not compare, loses it.
+    expect(await calls()).toEqual(['V', 'N', 'N', 'N']);
+    expect(await calls({ minQrsCorrelation: 0.9 })).toEqual(['V', 'V', 'N', 'N']);
+    // -1: timing alone, as before the floor.
+    expect(await calls({ minQrsCorrelation: -1 })).toEqual(['N', 'N', 'N', 'N']);
+  });
+
+  it('refuses a bad tolerance or QRS floor', () => {
+    expect(() => gateVebByTiming({ minQrsCorrelation: -1.1 })).toThrow(ConfigError);
+    expect(() => gateVebByTiming({ minQrsCorrelation: 1.5 })).toThrow(ConfigError);
     expect(() => gateVebByTiming({ maxRrDeviation: -0.1 })).toThrow(ConfigError);
     expect(() => gateVebByTiming({ maxRrDeviation: 1 })).toThrow(ConfigError);
     expect(() => gateVebByTiming({ maxRrDeviation: Number.NaN })).toThrow(ConfigError);

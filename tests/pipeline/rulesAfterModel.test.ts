@@ -1,7 +1,7 @@
 import { from, lastValueFrom, toArray } from 'rxjs';
 import { describe, expect, it } from 'vitest';
 import { seededRandom } from '../../src/dataset/seededRandom.js';
-import { monitorRules, OPT_IN_RULES, RULE_NAMES, ruleStages, rulesAfterModel, type MonitorRules } from '../../src/pipeline/rulesAfterModel.js';
+import { monitorRules, RULE_NAMES, ruleStages, rulesAfterModel, type MonitorRules } from '../../src/pipeline/rulesAfterModel.js';
 import type { BeatClassification } from '../../src/types.js';
 import { beatShape } from './helpers.js';
 
@@ -23,23 +23,20 @@ const run = (rules: MonitorRules) => lastValueFrom(from(afStream()).pipe(rulesAf
 
 describe('rulesAfterModel', () => {
   it('judges the rhythm of every beat, also with the rules off, and then changes nothing', async () => {
-    const out = await run(monitorRules({ afGate: false, templateGate: false, timingGate: false, pWaveGate: false, qrsGate: false, atrialRunGate: false }));
+    const out = await run(monitorRules({ afGate: false, templateGate: false, timingGate: false, pWaveGate: false, qrsGate: false, atrialRunGate: false, morphologyVote: false }));
     expect(out.every((b) => b.rhythm !== undefined)).toBe(true);
     expect(out.some((b) => b.rhythm!.atrialFibrillation)).toBe(true);
     expect(out.map((b) => b.beatClass)).toEqual(afStream().map((b) => b.beatClass));
   });
 
-  it('runs the S gates (AF, P wave, QRS), then the V gates (template, timing), then the atrial run gate, as ruleStages lists them', async () => {
-    expect(ruleStages(monitorRules()).map((s) => s.rule)).toEqual(['afGate', 'pWaveGate', 'qrsGate', 'templateGate', 'timingGate', 'atrialRunGate']);
+  it('runs the S gates (AF, P wave, QRS), then the V gates (template, timing), then the atrial run gate, then the morphology vote, as ruleStages lists them', async () => {
+    expect(ruleStages(monitorRules()).map((s) => s.rule)).toEqual(['afGate', 'pWaveGate', 'qrsGate', 'templateGate', 'timingGate', 'atrialRunGate', 'morphologyVote']);
     expect(RULE_NAMES).toEqual(['afGate', 'pWaveGate', 'qrsGate', 'templateGate', 'timingGate', 'atrialRunGate', 'morphologyVote']);
-    // The morphology vote runs last, and only when asked for.
-    expect(OPT_IN_RULES).toEqual(['morphologyVote']);
-    expect(ruleStages(monitorRules({ morphologyVote: true })).map((s) => s.rule).slice(-2)).toEqual(['atrialRunGate', 'morphologyVote']);
-    expect(ruleStages(monitorRules({ afGate: false, timingGate: false, pWaveGate: false, qrsGate: false, atrialRunGate: false })).map((s) => s.rule)).toEqual(['templateGate']);
-    const afOnly = await run(monitorRules({ templateGate: false, timingGate: false, pWaveGate: false, qrsGate: false, atrialRunGate: false }));
+    expect(ruleStages(monitorRules({ afGate: false, timingGate: false, pWaveGate: false, qrsGate: false, atrialRunGate: false, morphologyVote: false })).map((s) => s.rule)).toEqual(['templateGate']);
+    const afOnly = await run(monitorRules({ templateGate: false, timingGate: false, pWaveGate: false, qrsGate: false, atrialRunGate: false, morphologyVote: false }));
     expect(afOnly.some((b) => b.modelClass === 'S')).toBe(true);
     expect(afOnly.every((b) => b.beatClass !== 'S' || !b.rhythm!.atrialFibrillation)).toBe(true);
-    const both = await run(monitorRules({ timingGate: false, pWaveGate: false, qrsGate: false, atrialRunGate: false }));
+    const both = await run(monitorRules({ timingGate: false, pWaveGate: false, qrsGate: false, atrialRunGate: false, morphologyVote: false }));
     expect(both.some((b) => b.modelClass === 'V' && b.beatClass !== 'V')).toBe(true);
     // An S call the AF gate made V (its second choice) is not given back S by the template gate.
     expect(both.filter((b) => b.modelClass === 'S' && b.rhythm!.atrialFibrillation).every((b) => b.beatClass === 'N')).toBe(true);

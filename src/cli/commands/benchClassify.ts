@@ -70,10 +70,8 @@ export interface BenchClassifyResult {
   trainingBeatsPerMinute?: number | null;
   /** CPU cost of a beat's features in the live stream (compareToTemplate + beatFeatureVector), microseconds. */
   featuresMicrosPerBeat: number;
-  /** CPU cost of the rules after the classifier (rulesAfterModel, the default rules), microseconds. */
+  /** CPU cost of the rules after the classifier (rulesAfterModel, every rule on), microseconds. */
   rulesMicrosPerBeat: number;
-  /** The same with the opt-in morphology vote added (`serve --morphology-vote`). */
-  rulesWithVoteMicrosPerBeat: number;
   model: BenchModelInfo;
   /** The measured backends, in the order tensorflow, wasm, cpu. */
   backends: BackendBench[];
@@ -236,7 +234,6 @@ export async function benchClassify(flags: BenchClassifyFlags, io: CliIo): Promi
   await trySetBackend(defaultBackend);
   const featuresMicrosPerBeat = await timeBeatFeatures({ windows: data.windows, ...geometry }, flags.seconds);
   const rulesMicrosPerBeat = await timeRulesAfterModel({ windows: data.windows, ...geometry }, flags.seconds);
-  const rulesWithVoteMicrosPerBeat = await timeRulesAfterModel({ windows: data.windows, ...geometry }, flags.seconds, { morphologyVote: true });
   // The top level holds the default backend's figures or none: never another backend's under the default's name.
   const main = results.find((r) => r.backend === defaultBackend);
   const top = main
@@ -250,7 +247,7 @@ export async function benchClassify(flags: BenchClassifyFlags, io: CliIo): Promi
     };
   return {
     defaultBackend, ...top,
-    featuresMicrosPerBeat, rulesMicrosPerBeat, rulesWithVoteMicrosPerBeat, model: modelInfo, backends: results, skippedBackends,
+    featuresMicrosPerBeat, rulesMicrosPerBeat, model: modelInfo, backends: results, skippedBackends,
     machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model, node: process.version, wasmThreads: 1 },
     createdAt: new Date().toISOString(),
   };
@@ -272,11 +269,11 @@ async function timeBeatFeatures(data: Pick<BeatDataset, 'windows' | 'windowLengt
 }
 
 /**
- * The rules after the classifier, as serve runs them (rulesAfterModel, the default rules and the `optIn` ones), on
- * classified beats at irregular RR intervals (so that every beat's rhythm is judged), a fifth of them called V (so
- * that the V gates look at them), µs per beat.
+ * The rules after the classifier, as serve runs them (rulesAfterModel, every rule on), on classified beats at
+ * irregular RR intervals (so that every beat's rhythm is judged), a fifth of them called V (so that the V gates
+ * look at them), µs per beat.
  */
-async function timeRulesAfterModel(data: Pick<BeatDataset, 'windows' | 'windowLength' | 'samplesBefore' | 'fsHz'>, seconds: number, optIn: { morphologyVote?: boolean } = {}): Promise<number> {
+async function timeRulesAfterModel(data: Pick<BeatDataset, 'windows' | 'windowLength' | 'samplesBefore' | 'fsHz'>, seconds: number): Promise<number> {
   const { monitorRules, rulesAfterModel } = await import('../../pipeline/rulesAfterModel.js');
   const { seededRandom } = await import('../../dataset/seededRandom.js');
   const { windows, windowLength: L, samplesBefore, fsHz } = data;
@@ -291,7 +288,7 @@ async function timeRulesAfterModel(data: Pick<BeatDataset, 'windows' | 'windowLe
     window: { samples: windows.slice((i % available) * L, (i % available + 1) * L), samplesBefore, paddedSamples: 0, fsHz },
     rr: { previousRrMs: rrMs[i], nextRrMs: rrMs[i + 1], localMeanRrMs: 750, recordMeanRrMs: 750, localVariationRrMs: 200 },
   }));
-  return microsPerItem(beats, rulesAfterModel(monitorRules(optIn)), seconds);
+  return microsPerItem(beats, rulesAfterModel(monitorRules()), seconds);
 }
 
 /** Runs `items` through `stage` repeatedly for about `seconds`; CPU µs per item. */
@@ -313,7 +310,7 @@ export function benchClassifyTable(r: BenchClassifyResult): string {
     out += line([b.backend, b.beatsPerSecondBatch64.toFixed(0), b.beatsPerSecondBatch1.toFixed(0), b.singleBeatP50Ms.toFixed(2), b.singleBeatP99Ms.toFixed(2), b.trainingBeatsPerMinute === null ? '-' : b.trainingBeatsPerMinute.toFixed(0), b.rssMb.toFixed(0)]);
   }
   for (const s of r.skippedBackends ?? []) out += `${s.backend.padEnd(10)} skipped: ${s.reason}\n`;
-  return out + `features (template + RR) per beat: ${r.featuresMicrosPerBeat.toFixed(0)} us; rules after the model (AF detection and the S and V gates): ${r.rulesMicrosPerBeat.toFixed(0)} us (${r.rulesWithVoteMicrosPerBeat.toFixed(0)} us with --morphology-vote)\n`;
+  return out + `features (template + RR) per beat: ${r.featuresMicrosPerBeat.toFixed(0)} us; rules after the model (AF detection, the S and V gates, the morphology vote): ${r.rulesMicrosPerBeat.toFixed(0)} us\n`;
 }
 
 /** `bench classify` as a suite of `ecg-monitor bench` (main.ts: `benchCommand(io, [...DEFAULT_BENCH_SUITES, classifyBenchSuite])`). */
