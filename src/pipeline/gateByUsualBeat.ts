@@ -1,7 +1,7 @@
 import { map, type OperatorFunction } from 'rxjs';
 import { ConfigError } from '../errors.js';
 import type { BeatClass, BeatClassification } from '../types.js';
-import { checkTemplateSize, correlation, isCleanWindow, regionIndices, StreamTemplates } from './compareToTemplate.js';
+import { bestLagCorrelation, checkTemplateSize, isCleanWindow, QRS_MAX_LAG_MS, regionIndices, StreamTemplates } from './compareToTemplate.js';
 import { ruleOutClasses } from './ruleOutClass.js';
 
 /** Options of a gate against the stream's usual beat. */
@@ -16,6 +16,11 @@ export interface UsualBeatGateOptions {
   templateBeats?: number;
   /** Windows of the usual beat's classes needed before the gate acts. Default 8. */
   minBeats?: number;
+  /**
+   * A gate that compares the QRS: how far (ms, either way) the beat's QRS may shift against the usual beat's, the
+   * best-matching shift counting. Default QRS_MAX_LAG_MS (compareToTemplate.ts).
+   */
+  maxLagMs?: number;
 }
 
 /** What a rule that compares a beat with the stream's usual beat looks at (gateVebByTemplate, gateSvebByPWave, gateSvebByQrs). */
@@ -35,6 +40,8 @@ export interface UsualBeatGate {
   defaultThreshold: number;
   /** The threshold's default in detected atrial fibrillation; the same as out of it when absent. */
   defaultThresholdInAf?: number;
+  /** Whether the region may shift (`maxLagMs`): the QRS gates; the P-wave gate compares at the mark, PR interval and all. */
+  shifts: boolean;
 }
 
 /**
@@ -46,8 +53,11 @@ export interface UsualBeatGate {
  * window pass unchanged.
  */
 export function gateByUsualBeat(gate: UsualBeatGate, options: UsualBeatGateOptions): OperatorFunction<BeatClassification, BeatClassification> {
-  const { operator, gatedClasses, when, shapesUsualBeat, regionMs, field, defaultThreshold, defaultThresholdInAf } = gate;
-  const { templateBeats = 32, minBeats = 8 } = options;
+  const { operator, gatedClasses, when, shapesUsualBeat, regionMs, field, defaultThreshold, defaultThresholdInAf, shifts } = gate;
+  const { templateBeats = 32, minBeats = 8, maxLagMs = shifts ? QRS_MAX_LAG_MS : 0 } = options;
+  if (!(maxLagMs >= 0 && Number.isFinite(maxLagMs)) || (!shifts && maxLagMs !== 0)) {
+    throw new ConfigError('ECG_ERR_BAD_OPTION', `${operator}: maxLagMs=${maxLagMs} must be ${shifts ? 'a finite number >= 0' : '0: this gate compares at the mark'}`);
+  }
   const name = when === 'alike' ? 'minCorrelation' : 'maxCorrelation';
   const threshold = options[name] ?? defaultThreshold;
   const thresholdInAf = options.correlationInAf ?? defaultThresholdInAf ?? threshold;
@@ -69,7 +79,7 @@ export function gateByUsualBeat(gate: UsualBeatGate, options: UsualBeatGateOptio
         let r = NaN;
         if (usual.count >= minBeats) {
           const [from, to] = regionIndices(window, regionMs);
-          r = correlation(window.samples, usual.median(), from, to);
+          r = bestLagCorrelation(window.samples, from, to, usual.median(), from, Math.round((maxLagMs * window.fsHz) / 1000));
         }
         if (shapesUsualBeat(beat.beatClass) && isCleanWindow(window)) usual.push(window.samples);
         const scored = field ? { ...beat, [field]: r } : beat;

@@ -7,7 +7,7 @@ import { gateByUsualBeat, type UsualBeatGateOptions } from './gateByUsualBeat.js
  * `minCorrelation`: the P-wave correlation with the usual beat (made of N calls)
  * at or above which an S call is overruled, default 0.95; `templateBeats`, `minBeats` as gateByUsualBeat.ts says.
  */
-export type GateSvebByPWaveOptions = UsualBeatGateOptions;
+export type GateSvebByPWaveOptions = Omit<UsualBeatGateOptions, 'maxLagMs'>;
 
 /**
  * Rules S out for a beat whose P wave matches the stream's usual N beat; an S call takes the most probable class no
@@ -27,6 +27,6 @@ export type GateSvebByPWaveOptions = UsualBeatGateOptions;
 export function gateSvebByPWave(options: GateSvebByPWaveOptions = {}): OperatorFunction<BeatClassification, BeatClassification> {
   return gateByUsualBeat({
     operator: 'gateSvebByPWave', gatedClasses: ['S'], when: 'alike', shapesUsualBeat: (c) => c === 'N', regionMs: TEMPLATE_REGIONS_MS.p,
-    field: 'usualBeatPCorrelation', defaultThreshold: 0.95,
+    field: 'usualBeatPCorrelation', defaultThreshold: 0.95, shifts: false,
   }, options);
 }

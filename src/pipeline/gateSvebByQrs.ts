@@ -5,7 +5,7 @@ import { gateByUsualBeat, type UsualBeatGateOptions } from './gateByUsualBeat.js
 
 /**
  * `maxCorrelation`: the QRS correlation with the usual beat (made of non-V calls) below which S is ruled out, default
- * 0.9; `templateBeats`, `minBeats` as gateByUsualBeat.ts says.
+ * 0.9; `templateBeats`, `minBeats`, `maxLagMs` as gateByUsualBeat.ts says.
  */
 export type GateSvebByQrsOptions = UsualBeatGateOptions;
 
@@ -23,6 +23,6 @@ export type GateSvebByQrsOptions = UsualBeatGateOptions;
 export function gateSvebByQrs(options: GateSvebByQrsOptions = {}): OperatorFunction<BeatClassification, BeatClassification> {
   return gateByUsualBeat({
     operator: 'gateSvebByQrs', gatedClasses: ['S'], when: 'unlike', shapesUsualBeat: (c) => c !== 'V', regionMs: TEMPLATE_REGIONS_MS.qrs,
-    defaultThreshold: 0.9,
+    defaultThreshold: 0.9, shifts: true,
   }, options);
 }

@@ -1,7 +1,7 @@
 import { map, type OperatorFunction } from 'rxjs';
 import { ConfigError } from '../errors.js';
 import { BEAT_CLASSES, type BeatClass, type BeatClassification } from '../types.js';
-import { correlation, isCleanWindow, MedianTemplate, regionIndices, TEMPLATE_REGIONS_MS } from './compareToTemplate.js';
+import { bestLagCorrelation, isCleanWindow, MedianTemplate, QRS_MAX_LAG_MS, regionIndices, TEMPLATE_REGIONS_MS } from './compareToTemplate.js';
 import { ruleOutClass, ruleOutClasses } from './ruleOutClass.js';
 
 export interface GateVebByMorphologyOptions {
@@ -19,6 +19,8 @@ export interface GateVebByMorphologyOptions {
   maxVShareToRuleOut?: number;
   /** A non-V call in a cluster whose remembered classes are at least this share V becomes V. Default 0.8. */
   minVShareToRuleIn?: number;
+  /** How far (ms, either way) a beat's QRS may shift against a cluster's template, the best shift counting. Default QRS_MAX_LAG_MS. */
+  maxLagMs?: number;
 }
 
 /** One QRS shape of a stream: its template and the classes its last members entered the vote with. */
@@ -67,7 +69,7 @@ class Cluster {
 export function gateVebByMorphology(options: GateVebByMorphologyOptions = {}): OperatorFunction<BeatClassification, BeatClassification> {
   const {
     minCorrelation = 0.95, maxClusters = 12, templateBeats = 16, historyBeats = 32, minBeats = 8,
-    maxVShareToRuleOut = 0.2, minVShareToRuleIn = 0.8,
+    maxVShareToRuleOut = 0.2, minVShareToRuleIn = 0.8, maxLagMs = QRS_MAX_LAG_MS,
   } = options;
   const operator = 'gateVebByMorphology';
   if (!(minCorrelation > -1 && minCorrelation <= 1)) throw new ConfigError('ECG_ERR_BAD_OPTION', `${operator}: minCorrelation=${minCorrelation} must be in (-1, 1]`);
@@ -75,6 +77,7 @@ export function gateVebByMorphology(options: GateVebByMorphologyOptions = {}): O
     if (!Number.isInteger(value) || value < 1) throw new ConfigError('ECG_ERR_BAD_OPTION', `${operator}: ${name}=${value} must be a positive integer`);
   }
   if (!Number.isInteger(minBeats) || minBeats < 1 || minBeats > historyBeats) throw new ConfigError('ECG_ERR_BAD_OPTION', `${operator}: minBeats=${minBeats} must be an integer in 1..historyBeats (${historyBeats})`);
+  if (!(maxLagMs >= 0 && Number.isFinite(maxLagMs))) throw new ConfigError('ECG_ERR_BAD_OPTION', `${operator}: maxLagMs=${maxLagMs} must be a finite number >= 0`);
   if (!(maxVShareToRuleOut >= 0 && maxVShareToRuleOut < minVShareToRuleIn && minVShareToRuleIn <= 1)) {
     throw new ConfigError('ECG_ERR_BAD_OPTION', `${operator}: need 0 <= maxVShareToRuleOut < minVShareToRuleIn <= 1, not ${maxVShareToRuleOut} and ${minVShareToRuleIn}`);
   }
@@ -88,12 +91,14 @@ export function gateVebByMorphology(options: GateVebByMorphologyOptions = {}): O
       map((beat) => {
         const window = beat.window;
         if (!window || !isCleanWindow(window)) return beat;
-        const qrs = window.samples.subarray(...regionIndices(window, TEMPLATE_REGIONS_MS.qrs));
+        const [q0, q1] = regionIndices(window, TEMPLATE_REGIONS_MS.qrs);
+        const qrs = window.samples.subarray(q0, q1);
+        const maxLag = Math.round((maxLagMs * window.fsHz) / 1000);
         let stream = streams.get(beat.streamId);
         if (!stream || stream.qrsLength !== qrs.length) streams.set(beat.streamId, (stream = { qrsLength: qrs.length, clusters: [] }));
         let cluster: Cluster | undefined, best = -Infinity;
         for (const c of stream.clusters) {
-          const r = correlation(qrs, c.template, 0, qrs.length);
+          const r = bestLagCorrelation(window.samples, q0, q1, c.template, 0, maxLag);
           if (r > best) { best = r; cluster = c; }
         }
         if (!cluster || !(best >= minCorrelation)) {

@@ -5,8 +5,8 @@ import { gateByUsualBeat, type UsualBeatGateOptions } from './gateByUsualBeat.js
 
 /**
  * `minCorrelation`: the QRS correlation with the usual beat (made of non-V calls) at or above which V is ruled out,
- * default 0.98; `correlationInAf`: the same in detected atrial fibrillation, default 0.90; `templateBeats`, `minBeats`
- * as gateByUsualBeat.ts says.
+ * default 0.98; `correlationInAf`: the same in detected atrial fibrillation, default 0.90; `templateBeats`, `minBeats`,
+ * `maxLagMs` as gateByUsualBeat.ts says.
  */
 export interface GateVebByTemplateOptions extends UsualBeatGateOptions {
   /**
@@ -41,6 +41,6 @@ export interface GateVebByTemplateOptions extends UsualBeatGateOptions {
 export function gateVebByTemplate(options: GateVebByTemplateOptions = {}): OperatorFunction<BeatClassification, BeatClassification> {
   return gateByUsualBeat({
     operator: 'gateVebByTemplate', gatedClasses: options.ruleOutFusion ? ['V', 'F'] : ['V'], when: 'alike', shapesUsualBeat: (c) => c !== 'V', regionMs: TEMPLATE_REGIONS_MS.qrs,
-    field: 'usualBeatQrsCorrelation', defaultThreshold: 0.98, defaultThresholdInAf: 0.9,
+    field: 'usualBeatQrsCorrelation', defaultThreshold: 0.98, defaultThresholdInAf: 0.9, shifts: true,
   }, options);
 }

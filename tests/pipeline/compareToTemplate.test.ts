@@ -3,10 +3,10 @@ import { from, lastValueFrom, toArray } from 'rxjs';
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../src/errors.js';
 import { BEAT_FEATURE_NAMES, beatFeatureVector, featureColumns, selectColumns, selectRows } from '../../src/pipeline/beatFeatures.js';
-import { compareToTemplate, correlation } from '../../src/pipeline/compareToTemplate.js';
+import { bestLagCorrelation, compareToTemplate, correlation } from '../../src/pipeline/compareToTemplate.js';
 import { seededRandom } from '../../src/dataset/seededRandom.js';
 import type { BeatWindow } from '../../src/types.js';
-import { beatShape } from './helpers.js';
+import { beatShape, shiftedBy } from './helpers.js';
 
 const FS = 360;
 
@@ -107,6 +107,21 @@ describe('compareToTemplate', () => {
   it('rejects bad options', () => {
     expect(() => compareToTemplate({ templateBeats: 0 })).toThrow(ConfigError);
     expect(() => compareToTemplate({ templateBeats: 4, minBeats: 5 })).toThrow(ConfigError);
+  });
+});
+
+describe('bestLagCorrelation', () => {
+  it('is the correlation at lag 0, finds a shifted copy within maxLag, and skips shifts that leave the array', () => {
+    const x = beatShape({ noise: () => 0 });
+    const later = shiftedBy(x, 5);
+    expect(bestLagCorrelation(later, 150, 210, x, 150, 0)).toBe(correlation(later, x, 150, 210));
+    expect(correlation(later, x, 150, 210)).toBeLessThan(0.9);
+    expect(bestLagCorrelation(later, 150, 210, x, 150, 5)).toBeCloseTo(1, 6);
+    expect(bestLagCorrelation(later, 150, 210, x, 150, 4)).toBeLessThan(0.99);
+    // The template's region may sit elsewhere (a cluster keeps the QRS alone), and shifts past either end are skipped.
+    expect(bestLagCorrelation(later, 150, 210, x.slice(150, 210), 0, 7)).toBeCloseTo(1, 6);
+    expect(bestLagCorrelation(x, 0, 360, x, 0, 7)).toBeCloseTo(1, 6);
+    expect(Number.isNaN(bestLagCorrelation(new Float32Array(20), 5, 15, new Float32Array(20), 5, 3))).toBe(true);
   });
 });
 

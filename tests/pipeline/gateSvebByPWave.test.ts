@@ -54,5 +54,7 @@ describe('gateSvebByPWave', () => {
     expect(out[11].beatClass).toBe('N');
     expect(() => gateSvebByPWave({ minCorrelation: 2 })).toThrow(ConfigError);
     expect(() => gateSvebByPWave({ templateBeats: 4, minBeats: 8 })).toThrow(ConfigError);
+    // It compares the P wave at the mark: a shift would hide a PR interval unlike the sinus beats'.
+    expect(() => gateSvebByPWave({ maxLagMs: 10 } as never)).toThrow(/maxLagMs=10 must be 0/);
   });
 });

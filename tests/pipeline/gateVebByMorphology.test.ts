@@ -2,7 +2,7 @@ import { from, lastValueFrom, toArray } from 'rxjs';
 import { describe, expect, it } from 'vitest';
 import { gateVebByMorphology, type GateVebByMorphologyOptions } from '../../src/pipeline/gateVebByMorphology.js';
 import type { BeatClassification } from '../../src/types.js';
-import { classifiedBeat, noisyBeats } from './helpers.js';
+import { classifiedBeat, noisyBeats, shiftedBy } from './helpers.js';
 
 const { usual, wide } = noisyBeats(5);
 
@@ -50,6 +50,14 @@ describe('gateVebByMorphology', () => {
     const out = await run(beats);
     expect(out[10].beatClass).toBe('N');
     expect(out[39].beatClass).toBe('V'); // by then 30 of the last 32 came in as V
+  });
+
+  it('with maxLagMs, counts a beat whose mark fell elsewhere in its QRS among its look-alikes', async () => {
+    const normal = Array.from({ length: 20 }, (_, i) => call(i, 'N', usual()));
+    const late = call(20, 'V', shiftedBy(usual(), 6));
+    expect((await run([...normal, late], { maxLagMs: 0 }))[20].beatClass).toBe('V'); // a shape of its own
+    expect((await run([...normal, late], { maxLagMs: 20 }))[20]).toMatchObject({ beatClass: 'N', modelClass: 'V', morphologyVShare: 0 });
+    expect(() => gateVebByMorphology({ maxLagMs: Number.NaN })).toThrow(expect.objectContaining({ code: 'ECG_ERR_BAD_OPTION' }));
   });
 
   it('keeps streams apart, skips beats without a clean window, and refuses bad options', async () => {

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../src/errors.js';
 import { gateVebByTemplate } from '../../src/pipeline/gateVebByTemplate.js';
 import type { BeatClassification } from '../../src/types.js';
-import { beatShape, classifiedWithRanking, noisyBeats } from './helpers.js';
+import { beatShape, classifiedWithRanking, noisyBeats, shiftedBy } from './helpers.js';
 
 const { noise, usual, wide: ventricular } = noisyBeats(11);
 
@@ -24,6 +24,18 @@ describe('gateVebByTemplate', () => {
     expect(truly.modelClass).toBeUndefined();
     expect(truly.usualBeatQrsCorrelation).toBeLessThan(0);
     expect(out.slice(0, 20).every((b) => b.beatClass === 'N')).toBe(true);
+  });
+
+  it("with maxLagMs, matches a beat whose mark fell elsewhere in its QRS (the best shift within it counts)", async () => {
+    const normal = Array.from({ length: 20 }, (_, i) => classified(i, 'N', usual()));
+    const late = classified(20, 'V', shiftedBy(usual(), 6));
+    const [atTheMark] = (await run([...normal, late], { maxLagMs: 0 })).slice(20);
+    expect(atTheMark.beatClass).toBe('V');
+    expect(atTheMark.usualBeatQrsCorrelation).toBeLessThan(0.9);
+    const [shifted] = (await run([...normal, late], { maxLagMs: 20 })).slice(20);
+    expect(shifted.beatClass).toBe('N');
+    expect(shifted.usualBeatQrsCorrelation).toBeGreaterThan(0.99);
+    expect(() => gateVebByTemplate({ maxLagMs: -1 })).toThrow(ConfigError);
   });
 
   it('with ruleOutFusion, rules F out with V: a fusion call whose QRS matches the usual beat takes the next class', async () => {

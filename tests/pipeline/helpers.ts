@@ -98,6 +98,11 @@ export function beatShape(options: { width?: number; height?: number; invert?: b
   return x;
 }
 
+/** `samples` moved `by` samples later (the first ones repeated): the same beat, its mark fallen earlier in its QRS. */
+export function shiftedBy(samples: Float32Array, by: number): Float32Array {
+  return Float32Array.from(samples, (_, j) => samples[Math.max(0, j - by)]);
+}
+
 /**
  * A classified beat with its 360-sample window, for the rules after the model: the `i`-th beat of its stream, 300
  * samples apart. `probabilities` gives the model's ranking (the class a rule falls back to).
