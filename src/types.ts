@@ -126,7 +126,7 @@ export interface BeatClassification {
   window?: Pick<BeatWindow, 'samples' | 'samplesBefore' | 'paddedSamples' | 'fsHz'>;
   /** Classes the rules after the model ruled out for this beat (ruleOutClass.ts); absent when none did. */
   ruledOut?: readonly BeatClass[];
-  /** QRS correlation with the stream's usual non-V beat, once gateVebByTemplate has run (NaN before its template exists). */
+  /** QRS correlation with the stream's usual non-V beat at the best shift within QRS_MAX_LAG_MS, once gateVebByTemplate has run (NaN before its template exists). */
   usualBeatQrsCorrelation?: number;
   /** P-wave correlation with the stream's usual N beat, once gateSvebByPWave has run (NaN before its template exists). */
   usualBeatPCorrelation?: number;

@@ -46,7 +46,8 @@ export interface UsualBeatGate {
 
 /**
  * Rules `gatedClasses` out for a beat whose `regionMs` correlates at `minCorrelation` or more (`when: 'alike'`), or below
- * `maxCorrelation` (`'unlike'`), with the same region of the stream's usual beat, whatever its class (ruleOutClass.ts:
+ * `maxCorrelation` (`'unlike'`), with the same region of the stream's usual beat (a QRS gate: at the best shift of the
+ * beat's region within `maxLagMs`), whatever its class (ruleOutClass.ts:
  * a beat of one of those classes takes the most probable class no rule ruled out). In detected atrial fibrillation the threshold
  * is `correlationInAf`. The usual beat is the sample-wise median of the last `templateBeats` clean windows of the
  * classes that shape it, compared with the beats before it only (causal); NaN until it has `minBeats`. Beats without a

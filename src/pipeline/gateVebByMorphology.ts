@@ -56,7 +56,7 @@ class Cluster {
  * out), and so is a non-V call among look-alikes it mostly calls V (every other class is ruled out, unless an earlier
  * rule ruled V out). The shapes are clusters made online by a leader algorithm (Hartigan 1975): a clean window joins
  * the cluster whose template (the sample-wise median of its last `templateBeats` members) its QRS correlates with best,
- * if at `minCorrelation` or more, else starts a cluster of its own. A cluster remembers the classes of its last
+ * at the best shift within `maxLagMs`, if at `minCorrelation` or more, else starts a cluster of its own. A cluster remembers the classes of its last
  * `historyBeats` members as they entered this rule (not as it left them, so that the vote cannot feed on itself), and
  * votes once it has `minBeats`. Causal (earlier beats only), no added latency; beats without a clean window pass
  * unchanged. The rule runs last, after the S and V gates (rulesAfterModel.ts). The V share it weighed is kept in

@@ -49,9 +49,9 @@ export function gateVebByTiming(options: GateVebByTimingOptions = {}): OperatorF
     return beats$.pipe(
       map((beat) => {
         const rr = beat.rr;
-        const onTimeAfterNonV = previousClass.get(beat.streamId) !== 'V' && rr !== undefined && rr.localMeanRrMs > 0
+        const losesV = previousClass.get(beat.streamId) !== 'V' && rr !== undefined && rr.localMeanRrMs > 0
           && onTime(rr.previousRrMs, rr.localMeanRrMs) && onTime(rr.nextRrMs, rr.localMeanRrMs) && shapedLikeUsual(beat.usualBeatQrsCorrelation);
-        const out = onTimeAfterNonV ? ruleOutClass(beat, 'V') : beat;
+        const out = losesV ? ruleOutClass(beat, 'V') : beat;
         previousClass.set(beat.streamId, out.beatClass);
         return out;
       }),

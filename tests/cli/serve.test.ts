@@ -80,10 +80,10 @@ describe.skipIf(skipWithoutMitdb())('ecg-monitor serve', () => {
     expect(both.filter((l) => l.modelClass).every((l) => ['S', 'V'].includes(l.modelClass!) && l.beatClass !== l.modelClass)).toBe(true);
   });
 
-  it('runs the morphology vote after the other rules unless --no-morphology-vote (record 208, PVCs of a few shapes)', async () => {
+  it('runs the morphology vote after the other rules unless --no-morphology-vote (record 233, many PVCs of a few shapes)', async () => {
     const linesOf = async (extra: string[]) => {
       const io = fakeIo();
-      expect(await main(['serve', '--record', '208', '--speed', '0', '--to-s', '300', ...extra], io)).toBe(0);
+      expect(await main(['serve', '--record', '233', '--speed', '0', '--to-s', '600', ...extra], io)).toBe(0);
       return io.out().trim().split('\n').map((l) => decodeBeatMessage(l));
     };
     const [rules, voted] = [await linesOf(['--no-morphology-vote']), await linesOf([])];
