@@ -222,17 +222,24 @@ function foldBounds(length: number, fraction: number, fold: number): [number, nu
   return [Math.round(length * fraction * (fold - 1)), Math.round(length * fraction * fold)];
 }
 
+/** `items` (beat indices) grouped by `keyOf`, each group in the order given, the groups in order of first appearance. */
+export function groupBy<K>(items: Iterable<number>, keyOf: (item: number) => K): Map<K, number[]> {
+  const groups = new Map<K, number[]>();
+  for (const item of items) {
+    const key = keyOf(item);
+    const group = groups.get(key);
+    if (group) group.push(item);
+    else groups.set(key, [item]);
+  }
+  return groups;
+}
+
 /**
  * Splits `indices` into [a `fraction` share, the rest], the same share of every class, order kept within each part.
  * `fold` k picks the k-th such share of each class's shuffled members (the shuffle is the same for every fold).
  */
 function stratifiedSplit(indices: readonly number[], labels: Int8Array, fraction: number, random: () => number, fold = 1): [number[], number[]] {
-  const byClass = new Map<number, number[]>();
-  for (const i of indices) {
-    const members = byClass.get(labels[i]) ?? [];
-    members.push(i);
-    byClass.set(labels[i], members);
-  }
+  const byClass = groupBy(indices, (i) => labels[i]);
   const picked = new Set<number>();
   for (const label of [...byClass.keys()].sort((a, b) => a - b)) {
     const members = shuffleInPlace([...byClass.get(label)!], random);

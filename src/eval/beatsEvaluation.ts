@@ -1,7 +1,7 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { from, lastValueFrom, toArray } from 'rxjs';
-import { splitBeats, type Protocol, type ProtocolSplit } from '../dataset/splits.js';
+import { groupBy, splitBeats, type Protocol, type ProtocolSplit } from '../dataset/splits.js';
 import { ConfigError } from '../errors.js';
 import { loadUsualBeats, type BeatDataset } from '../model/dataset.js';
 import { argmaxRows, classifyBatch, type Classifier } from '../model/predict.js';
@@ -150,12 +150,7 @@ export async function evaluateBeats(options: EvaluateBeatsOptions): Promise<Beat
 
   const aamiModel = classes.join('') === BEAT_CLASSES.join('');
   const wholeRecords = !(test.kind === 'protocol' && test.protocol !== 'inter');
-  const byRecord = new Map<string, number[]>();
-  for (const i of unique) {
-    const list = byRecord.get(dataset.record[i]);
-    if (list) list.push(i);
-    else byRecord.set(dataset.record[i], [i]);
-  }
+  const byRecord = groupBy(unique, (i) => dataset.record[i]);
   const records = [...byRecord.keys()].sort();
   // Headers are read once, by the rules or by EC57, whichever needs one first (a seed-protocol model needs none).
   const headers = new Map<string, Promise<RecordHeader>>();

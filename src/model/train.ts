@@ -42,7 +42,7 @@ import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { SeededRandom } from '../dataset/seededRandom.js';
-import { checkProtocolRecords, splitBeats, validationFoldOf, type Protocol, type ProtocolSplit } from '../dataset/splits.js';
+import { checkProtocolRecords, groupBy, splitBeats, validationFoldOf, type Protocol, type ProtocolSplit } from '../dataset/splits.js';
 import { ConfigError, ModelError } from '../errors.js';
 import { log } from '../log.js';
 import { loadDataset, loadUsualBeats, type BeatDataset } from './dataset.js';
@@ -413,17 +413,6 @@ function drawBeats(members: readonly number[], want: number, rng: SeededRandom, 
     for (let r = 0; r < reps; r++) out.push(...members);
     for (let k = 0; k < want - reps * members.length; k++) out.push(members[rng.int(members.length)]);
   }
-}
-
-function groupBy<K>(items: readonly number[], keyOf: (item: number) => K): Map<K, number[]> {
-  const groups = new Map<K, number[]>();
-  for (const item of items) {
-    const key = keyOf(item);
-    const group = groups.get(key);
-    if (group) group.push(item);
-    else groups.set(key, [item]);
-  }
-  return groups;
 }
 
 /**

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { aamiClassOf, DS1_RECORDS, DS2_RECORDS, PACED_RECORDS } from '../../src/dataset/aamiClasses.js';
-import { checkProtocolRecords, INTER_RECORD_FOLDS, INTER_VALIDATION_RECORDS, interRecordFolds, missingProtocolRecords, splitBeats, type SplitBeat } from '../../src/dataset/splits.js';
+import { checkProtocolRecords, groupBy, INTER_RECORD_FOLDS, INTER_VALIDATION_RECORDS, interRecordFolds, missingProtocolRecords, splitBeats, type SplitBeat } from '../../src/dataset/splits.js';
 import { MITDB_RECORDS } from '../../src/config.js';
 
 /** A synthetic beat list over all 48 records, with every MIT-BIH beat symbol and a few non-beats. */
@@ -154,5 +154,13 @@ describe('splitBeats', () => {
       expect(() => checkProtocolRecords(beats.map((b) => b.record), protocol)).not.toThrow();
     }
     expect(missingProtocolRecords(['101', '100'])).toHaveLength(42);
+  });
+});
+
+describe('groupBy', () => {
+  it('groups indices by key, each group in the order given, the groups in order of first appearance', () => {
+    const record = ['b', 'a', 'b', 'c', 'a'];
+    expect([...groupBy([4, 0, 1, 2, 3], (i) => record[i]).entries()]).toEqual([['a', [4, 1]], ['b', [0, 2]], ['c', [3]]]);
+    expect(groupBy([], (i) => i).size).toBe(0);
   });
 });
