@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { RULE_NAMES, type RuleName } from '../pipeline/rulesAfterModel.js';
 
-/** Each rule after the model: its flag (commander makes the rule's name of it) and the calls it changes. */
+/** Each rule after the model: its `--no-...` flag (commander makes the rule's name of it) and the calls it changes. */
 const RULE_FLAGS: Record<RuleName, { flag: string; calls: string }> = {
   afGate: { flag: '--no-af-gate', calls: 'S calls in detected atrial fibrillation' },
   templateGate: { flag: '--no-template-gate', calls: "V calls whose QRS matches the stream's usual non-V beat" },

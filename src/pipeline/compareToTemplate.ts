@@ -95,6 +95,16 @@ export function checkTemplateSize(operator: string, templateBeats: number, minBe
   if (!Number.isInteger(minBeats) || minBeats < 1 || minBeats > templateBeats) throw new ConfigError('ECG_ERR_BAD_OPTION', `${operator}: minBeats=${minBeats} must be an integer in 1..${templateBeats}`);
 }
 
+/** Throws ConfigError unless the correlation threshold `value` (option `name` of `operator`) is in (-1, 1]. */
+export function checkCorrelationThreshold(operator: string, name: string, value: number): void {
+  if (!(value > -1 && value <= 1)) throw new ConfigError('ECG_ERR_BAD_OPTION', `${operator}: ${name}=${value} must be in (-1, 1]`);
+}
+
+/** Throws ConfigError unless `maxLagMs` (how far a QRS may shift, QRS_MAX_LAG_MS) is a finite number >= 0. */
+export function checkMaxLagMs(operator: string, maxLagMs: number): void {
+  if (!(maxLagMs >= 0 && Number.isFinite(maxLagMs))) throw new ConfigError('ECG_ERR_BAD_OPTION', `${operator}: maxLagMs=${maxLagMs} must be a finite number >= 0`);
+}
+
 /**
  * The last `capacity` windows and, per sample, their values kept sorted, so that a new window updates the median in
  * O(capacity) per sample (one removal, one insertion) instead of a sort. Also used by the rules' gates (gateByUsualBeat.ts).

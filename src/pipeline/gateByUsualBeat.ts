@@ -1,7 +1,7 @@
 import { map, type OperatorFunction } from 'rxjs';
 import { ConfigError } from '../errors.js';
 import type { BeatClass, BeatClassification } from '../types.js';
-import { bestLagCorrelation, checkTemplateSize, isCleanWindow, QRS_MAX_LAG_MS, regionIndices, StreamTemplates } from './compareToTemplate.js';
+import { bestLagCorrelation, checkCorrelationThreshold, checkMaxLagMs, checkTemplateSize, isCleanWindow, QRS_MAX_LAG_MS, regionIndices, StreamTemplates } from './compareToTemplate.js';
 import { ruleOutClasses } from './ruleOutClass.js';
 
 /** Options of a gate against the stream's usual beat. */
@@ -56,15 +56,13 @@ export interface UsualBeatGate {
 export function gateByUsualBeat(gate: UsualBeatGate, options: UsualBeatGateOptions): OperatorFunction<BeatClassification, BeatClassification> {
   const { operator, gatedClasses, when, shapesUsualBeat, regionMs, field, defaultThreshold, defaultThresholdInAf, shifts } = gate;
   const { templateBeats = 32, minBeats = 8, maxLagMs = shifts ? QRS_MAX_LAG_MS : 0 } = options;
-  if (!(maxLagMs >= 0 && Number.isFinite(maxLagMs)) || (!shifts && maxLagMs !== 0)) {
-    throw new ConfigError('ECG_ERR_BAD_OPTION', `${operator}: maxLagMs=${maxLagMs} must be ${shifts ? 'a finite number >= 0' : '0: this gate compares at the mark'}`);
-  }
+  if (!shifts && maxLagMs !== 0) throw new ConfigError('ECG_ERR_BAD_OPTION', `${operator}: maxLagMs=${maxLagMs} must be 0: this gate compares at the mark`);
+  checkMaxLagMs(operator, maxLagMs);
   const name = when === 'alike' ? 'minCorrelation' : 'maxCorrelation';
   const threshold = options[name] ?? defaultThreshold;
   const thresholdInAf = options.correlationInAf ?? defaultThresholdInAf ?? threshold;
-  for (const [option, value] of [[name, threshold], ['correlationInAf', thresholdInAf]] as const) {
-    if (!(value > -1 && value <= 1)) throw new ConfigError('ECG_ERR_BAD_OPTION', `${operator}: ${option}=${value} must be in (-1, 1]`);
-  }
+  checkCorrelationThreshold(operator, name, threshold);
+  checkCorrelationThreshold(operator, 'correlationInAf', thresholdInAf);
   const rulesOut = (r: number, inAf: boolean) => {
     const t = inAf ? thresholdInAf : threshold;
     return when === 'alike' ? r >= t : r < t;

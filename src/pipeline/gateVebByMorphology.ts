@@ -1,7 +1,7 @@
 import { map, type OperatorFunction } from 'rxjs';
 import { ConfigError } from '../errors.js';
 import { BEAT_CLASSES, type BeatClass, type BeatClassification } from '../types.js';
-import { bestLagCorrelation, isCleanWindow, MedianTemplate, QRS_MAX_LAG_MS, regionIndices, TEMPLATE_REGIONS_MS } from './compareToTemplate.js';
+import { bestLagCorrelation, checkCorrelationThreshold, checkMaxLagMs, isCleanWindow, MedianTemplate, QRS_MAX_LAG_MS, regionIndices, TEMPLATE_REGIONS_MS } from './compareToTemplate.js';
 import { ruleOutClass, ruleOutClasses } from './ruleOutClass.js';
 
 export interface GateVebByMorphologyOptions {
@@ -72,12 +72,12 @@ export function gateVebByMorphology(options: GateVebByMorphologyOptions = {}): O
     maxVShareToRuleOut = 0.2, minVShareToRuleIn = 0.8, maxLagMs = QRS_MAX_LAG_MS,
   } = options;
   const operator = 'gateVebByMorphology';
-  if (!(minCorrelation > -1 && minCorrelation <= 1)) throw new ConfigError('ECG_ERR_BAD_OPTION', `${operator}: minCorrelation=${minCorrelation} must be in (-1, 1]`);
+  checkCorrelationThreshold(operator, 'minCorrelation', minCorrelation);
   for (const [name, value] of Object.entries({ maxClusters, templateBeats, historyBeats })) {
     if (!Number.isInteger(value) || value < 1) throw new ConfigError('ECG_ERR_BAD_OPTION', `${operator}: ${name}=${value} must be a positive integer`);
   }
   if (!Number.isInteger(minBeats) || minBeats < 1 || minBeats > historyBeats) throw new ConfigError('ECG_ERR_BAD_OPTION', `${operator}: minBeats=${minBeats} must be an integer in 1..historyBeats (${historyBeats})`);
-  if (!(maxLagMs >= 0 && Number.isFinite(maxLagMs))) throw new ConfigError('ECG_ERR_BAD_OPTION', `${operator}: maxLagMs=${maxLagMs} must be a finite number >= 0`);
+  checkMaxLagMs(operator, maxLagMs);
   if (!(maxVShareToRuleOut >= 0 && maxVShareToRuleOut < minVShareToRuleIn && minVShareToRuleIn <= 1)) {
     throw new ConfigError('ECG_ERR_BAD_OPTION', `${operator}: need 0 <= maxVShareToRuleOut < minVShareToRuleIn <= 1, not ${maxVShareToRuleOut} and ${minVShareToRuleIn}`);
   }

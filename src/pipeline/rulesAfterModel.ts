@@ -32,7 +32,7 @@ const STAGES = {
 
 export type RuleName = keyof typeof STAGES;
 
-/** The rules' names, in the order the monitor runs them; each is a flag of `serve` and `eval beats`. */
+/** The rules' names, in the order the monitor runs them; each is a `--no-...` flag of `serve` and `eval beats`. */
 export const RULE_NAMES = Object.keys(STAGES) as RuleName[];
 
 /** Which of the rules after the model run (each on by default in `serve` and `eval beats`). */
